@@ -1,0 +1,1 @@
+"""SQLAlchemy backend store for tuitrack: SQLite, PostgreSQL and MySQL/MariaDB."""

@@ -1,0 +1,133 @@
+"""Engines and transactions: SQLite pragmas, write locks, and database errors mapped to
+tuitrack's own."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import NullPool, StaticPool
+
+from tuitrack.errors import InvalidValueError, StoreUnavailableError, TuitrackError
+
+# Plain dialect names choose the drivers tuitrack ships extras for.
+_DRIVER_DEFAULTS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+_WRITE_OPTION = "tuitrack_write"
+
+
+def sqlalchemy_url(store_uri: str) -> str:
+    scheme, sep, rest = store_uri.partition("://")
+    if not sep:
+        raise InvalidValueError(f"tracking URI {store_uri!r} is not a database URL")
+    return f"{_DRIVER_DEFAULTS.get(scheme.lower(), scheme)}://{rest}"
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    """WAL, busy timeout, foreign keys; BEGIN IMMEDIATE for writes so concurrent writers
+    queue on the lock instead of failing with 'database is locked' on upgrade."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA case_sensitive_like = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(_WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def make_engine(store_uri: str) -> Engine:
+    """An engine for `store_uri`; creates the folder of a new SQLite file."""
+    try:
+        url = make_url(sqlalchemy_url(store_uri))
+    except ArgumentError as error:
+        raise InvalidValueError(f"tracking URI {store_uri!r} is not valid: {error}") from None
+    kwargs: dict[str, Any] = {}
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:"):
+            kwargs["poolclass"] = StaticPool
+            kwargs["connect_args"] = {"check_same_thread": False}
+        else:
+            directory = os.path.dirname(os.path.abspath(database))
+            os.makedirs(directory, exist_ok=True)
+            kwargs["connect_args"] = {
+                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                "check_same_thread": False,
+            }
+    else:
+        kwargs["pool_pre_ping"] = True
+        kwargs["pool_recycle"] = 3600
+        if url.get_backend_name() == "postgresql":
+            kwargs["connect_args"] = {"connect_timeout": 10}
+        else:
+            kwargs["connect_args"] = {"connect_timeout": 10, "charset": "utf8mb4"}
+    if os.environ.get("TUITRACK_SQL_NULLPOOL"):
+        kwargs["poolclass"] = NullPool
+    try:
+        engine = create_engine(url, **kwargs)
+    except (ArgumentError, ImportError) as error:
+        raise StoreUnavailableError(
+            f"cannot open {store_uri!r}: {error} (is the database driver installed? "
+            "pip install 'tuitrack[postgres]' or 'tuitrack[mysql]')"
+        ) from None
+    if url.get_backend_name() == "sqlite":
+        _install_sqlite_hooks(engine)
+    return engine
+
+
+def describe(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+@contextmanager
+def mapped_errors(engine: Engine) -> Iterator[None]:
+    """Turn database driver errors into StoreUnavailableError; let tuitrack errors through."""
+    try:
+        yield
+    except TuitrackError:
+        raise
+    except IntegrityError:
+        raise
+    except DBAPIError as error:
+        detail = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise StoreUnavailableError(f"database {describe(engine)} failed: {detail}") from error
+    except SQLAlchemyError as error:
+        raise StoreUnavailableError(f"database {describe(engine)} failed: {error}") from error
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One atomic write; on SQLite it takes the write lock up front."""
+    with mapped_errors(engine), engine.connect() as connection:
+        connection.execution_options(**{_WRITE_OPTION: True})
+        with connection.begin():
+            yield connection
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """A consistent snapshot for reads that take several queries."""
+    with mapped_errors(engine), engine.connect() as connection, connection.begin():
+        yield connection

@@ -1,0 +1,119 @@
+"""Rows -> entities, loading params, tags and latest metrics for many runs at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+
+from tuitrack.entities import (
+    Experiment,
+    LifecycleStage,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+)
+from tuitrack_sql import schema
+from tuitrack_sql.floats import decode
+
+# Keep IN lists well under every database's bound-parameter limit.
+_CHUNK = 500
+
+RUN_COLUMNS = (
+    schema.runs.c.run_uuid,
+    schema.runs.c.experiment_id,
+    schema.runs.c.name,
+    schema.runs.c.user_id,
+    schema.runs.c.status,
+    schema.runs.c.start_time,
+    schema.runs.c.end_time,
+    schema.runs.c.artifact_uri,
+    schema.runs.c.lifecycle_stage,
+    schema.runs.c.parent_run_id,
+    schema.runs.c.host,
+    schema.runs.c.pid,
+    schema.runs.c.heartbeat_time,
+)
+
+
+def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def run_info_from_row(row: Row[Any]) -> RunInfo:
+    return RunInfo.model_construct(
+        run_id=row.run_uuid,
+        experiment_id=str(row.experiment_id),
+        run_name=row.name,
+        user_id=row.user_id,
+        status=RunStatus(row.status),
+        start_time=row.start_time,
+        end_time=row.end_time,
+        artifact_uri=row.artifact_uri,
+        lifecycle_stage=LifecycleStage(row.lifecycle_stage),
+        parent_run_id=row.parent_run_id,
+        host=row.host,
+        pid=row.pid,
+        heartbeat_time=row.heartbeat_time,
+    )
+
+
+def _key_values(
+    connection: Connection, table: Any, value_columns: Sequence[Any], run_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    result: dict[str, dict[str, Any]] = {run_id: {} for run_id in run_ids}
+    for chunk in chunks(run_ids):
+        query = select(table.c.run_uuid, table.c.key, *value_columns).where(
+            table.c.run_uuid.in_(chunk)
+        )
+        for row in connection.execute(query):
+            value = row[2] if len(value_columns) == 1 else decode(row[2], row[3])
+            result[row[0]][row[1]] = value
+    return result
+
+
+def load_runs(connection: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
+    """Runs for `rows` of RUN_COLUMNS, in the same order, with params, tags, metrics."""
+    run_ids = [row.run_uuid for row in rows]
+    params = _key_values(connection, schema.params, [schema.params.c.value], run_ids)
+    tags = _key_values(connection, schema.tags, [schema.tags.c.value], run_ids)
+    latest = schema.latest_metrics
+    metrics = _key_values(connection, latest, [latest.c.value, latest.c.kind], run_ids)
+    return [
+        Run.model_construct(
+            info=run_info_from_row(row),
+            data=RunData.model_construct(
+                metrics=dict(sorted(metrics[row.run_uuid].items())),
+                params=dict(sorted(params[row.run_uuid].items())),
+                tags=dict(sorted(tags[row.run_uuid].items())),
+            ),
+        )
+        for row in rows
+    ]
+
+
+def load_experiments(connection: Connection, rows: Sequence[Row[Any]]) -> list[Experiment]:
+    ids = [row.experiment_id for row in rows]
+    tags: dict[int, dict[str, str]] = {experiment_id: {} for experiment_id in ids}
+    table = schema.experiment_tags
+    for chunk in chunks(ids):
+        query = select(table.c.experiment_id, table.c.key, table.c.value).where(
+            table.c.experiment_id.in_(chunk)
+        )
+        for experiment_id, key, value in connection.execute(query):
+            tags[experiment_id][key] = value
+    return [
+        Experiment(
+            experiment_id=str(row.experiment_id),
+            name=row.name,
+            artifact_location=row.artifact_location,
+            lifecycle_stage=LifecycleStage(row.lifecycle_stage),
+            tags=dict(sorted(tags[row.experiment_id].items())),
+            creation_time=row.creation_time,
+            last_update_time=row.last_update_time,
+        )
+        for row in rows
+    ]

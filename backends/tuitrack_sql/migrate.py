@@ -1,0 +1,76 @@
+"""Create or upgrade the schema with alembic, safely when several processes open a new
+database at once: the upgrade runs under a database-wide lock and re-reads the version."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, inspect, text
+
+from tuitrack_sql.engine import make_engine, mapped_errors, write_transaction
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
+HEAD_REVISION = "0001"
+_LOCK_NAME = "tuitrack_schema_upgrade"
+_PG_LOCK_KEY = 0x7475_6974  # any constant shared by every tuitrack process
+
+
+def current_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+    return None if row is None else str(row[0])
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[Connection]:
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        with write_transaction(engine) as connection:
+            yield connection
+    elif dialect == "postgresql":
+        with mapped_errors(engine), engine.connect() as connection, connection.begin():
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+            yield connection
+    else:  # MySQL/MariaDB: DDL commits implicitly, so use a named session lock instead
+        with mapped_errors(engine), engine.connect() as connection:
+            connection.execute(text("SELECT GET_LOCK(:name, 120)"), {"name": _LOCK_NAME})
+            try:
+                yield connection
+                connection.commit()
+            finally:
+                connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _LOCK_NAME})
+
+
+def _run_alembic_upgrade(connection: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS_DIR)
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Bring the database to the head revision, creating it when empty."""
+    with mapped_errors(engine), engine.connect() as connection:
+        if current_revision(connection) == HEAD_REVISION:
+            return
+    with _schema_lock(engine) as connection:
+        if current_revision(connection) != HEAD_REVISION:
+            _run_alembic_upgrade(connection)
+
+
+def upgrade(store_uri: str) -> tuple[str | None, str]:
+    """Upgrade the database at `store_uri`; return (revision before, revision after)."""
+    engine = make_engine(store_uri)
+    try:
+        with mapped_errors(engine), engine.connect() as connection:
+            before = current_revision(connection)
+        ensure_schema(engine)
+        return before, HEAD_REVISION
+    finally:
+        engine.dispose()

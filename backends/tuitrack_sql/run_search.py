@@ -1,0 +1,94 @@
+"""search_runs / search_experiments in SQL: filter, order and keyset paging in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from tuitrack.entities import Experiment, PagedList, Run, ViewType
+from tuitrack_sql import schema
+from tuitrack_sql.filters import (
+    experiment_condition,
+    parse_experiment_order,
+    parse_run_order,
+    run_condition,
+)
+from tuitrack_sql.loading import RUN_COLUMNS, load_experiments, load_runs
+from tuitrack_sql.ordering import after_condition, experiment_sort, run_sort
+from tuitrack_sql.paging import decode_token, encode_token, fingerprint
+
+
+def _stages(view_type: ViewType) -> list[str]:
+    return [stage.value for stage in view_type.stages()]
+
+
+def search_runs(
+    connection: Connection,
+    experiment_ids: Sequence[int],
+    filter_string: str | None,
+    view_type: ViewType,
+    max_results: int,
+    order_by: Sequence[str] | None,
+    page_token: str | None,
+) -> PagedList[Run]:
+    order_keys = parse_run_order(order_by)
+    query = select(*RUN_COLUMNS).where(
+        schema.runs.c.experiment_id.in_(list(experiment_ids)),
+        schema.runs.c.lifecycle_stage.in_(_stages(view_type)),
+    )
+    condition = run_condition(filter_string)
+    if condition is not None:
+        query = query.where(condition)
+    query, columns = run_sort(query, order_keys)
+    query_id = fingerprint(
+        sorted(experiment_ids), filter_string or "", view_type.value, list(order_by or [])
+    )
+    if page_token:
+        last = decode_token(page_token, query_id, len(columns))
+        query = query.where(after_condition(columns, last))
+    rows = connection.execute(query.limit(max_results + 1)).all()
+    has_more = len(rows) > max_results
+    rows = rows[:max_results]
+    token = None
+    if has_more and rows:
+        last_row = rows[-1]
+        token = encode_token(
+            [_jsonable(last_row._mapping[f"sort_{i}"]) for i in range(len(columns))], query_id
+        )
+    return PagedList(load_runs(connection, rows), token)
+
+
+def _jsonable(value: Any) -> Any:
+    return value if value is None or isinstance(value, str | int | float) else str(value)
+
+
+def search_experiments(
+    connection: Connection,
+    view_type: ViewType,
+    max_results: int,
+    filter_string: str | None,
+    order_by: Sequence[str] | None,
+    page_token: str | None,
+) -> PagedList[Experiment]:
+    table = schema.experiments
+    query = select(table).where(table.c.lifecycle_stage.in_(_stages(view_type)))
+    condition = experiment_condition(filter_string)
+    if condition is not None:
+        query = query.where(condition)
+    query, columns = experiment_sort(query, parse_experiment_order(order_by))
+    query_id = fingerprint(filter_string or "", view_type.value, list(order_by or []))
+    if page_token:
+        last = decode_token(page_token, query_id, len(columns))
+        query = query.where(after_condition(columns, last))
+    rows = connection.execute(query.limit(max_results + 1)).all()
+    has_more = len(rows) > max_results
+    rows = rows[:max_results]
+    token = None
+    if has_more and rows:
+        token = encode_token(
+            [_jsonable(rows[-1]._mapping[f"sort_{i}"]) for i in range(len(columns))], query_id
+        )
+    return PagedList(load_experiments(connection, rows), token)
+

@@ -1,0 +1,141 @@
+"""The tables of the SQL backend store (SQLAlchemy Core); alembic migrations must match."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Double,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+# MySQL's default collations compare case-insensitively; tuitrack keys are case-sensitive.
+MYSQL_TABLE_ARGS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+# In SQLite only INTEGER PRIMARY KEY aliases the rowid (and so autoincrements cheaply).
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("experiment_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(256), nullable=False),
+    Column("artifact_location", String(1000), nullable=False),
+    Column("lifecycle_stage", String(32), nullable=False),
+    Column("creation_time", BigInteger, nullable=True),
+    Column("last_update_time", BigInteger, nullable=True),
+    UniqueConstraint("name"),
+    **MYSQL_TABLE_ARGS,
+)
+
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column("experiment_id", Integer, nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", String(8000), nullable=False),
+    PrimaryKeyConstraint("experiment_id", "key"),
+    ForeignKeyConstraint(
+        ["experiment_id"], ["experiments.experiment_id"], ondelete="CASCADE"
+    ),
+    **MYSQL_TABLE_ARGS,
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_uuid", String(32), primary_key=True),
+    Column("experiment_id", Integer, ForeignKey("experiments.experiment_id"), nullable=False),
+    Column("name", String(250), nullable=True),
+    Column("user_id", String(256), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("start_time", BigInteger, nullable=True),
+    Column("end_time", BigInteger, nullable=True),
+    Column("artifact_uri", String(1000), nullable=False),
+    Column("lifecycle_stage", String(32), nullable=False),
+    Column("parent_run_id", String(32), nullable=True),
+    Column("host", String(255), nullable=True),
+    Column("pid", Integer, nullable=True),
+    Column("heartbeat_time", BigInteger, nullable=True),
+    Column("deleted_time", BigInteger, nullable=True),
+    Index(None, "experiment_id", "start_time"),
+    Index(None, "parent_run_id"),
+    Index(None, "status"),
+    **MYSQL_TABLE_ARGS,
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_uuid", String(32), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", String(6000), nullable=False),
+    PrimaryKeyConstraint("run_uuid", "key"),
+    ForeignKeyConstraint(["run_uuid"], ["runs.run_uuid"], ondelete="CASCADE"),
+    **MYSQL_TABLE_ARGS,
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_uuid", String(32), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", String(8000), nullable=False),
+    PrimaryKeyConstraint("run_uuid", "key"),
+    ForeignKeyConstraint(["run_uuid"], ["runs.run_uuid"], ondelete="CASCADE"),
+    **MYSQL_TABLE_ARGS,
+)
+
+# One row per logged point. `value` is NULL for NaN and +-DBL_MAX for +-inf; `kind` says
+# which (see floats.py), so every database stores every float exactly.
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("run_uuid", String(32), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("value", Double, nullable=True),
+    Column("kind", SmallInteger, nullable=False),
+    ForeignKeyConstraint(["run_uuid"], ["runs.run_uuid"], ondelete="CASCADE"),
+    Index(None, "run_uuid", "key", "step"),
+    **MYSQL_TABLE_ARGS,
+)
+
+# The latest point (highest step, then latest timestamp) and the range of each series,
+# maintained by log_batch so that listing runs never reads whole histories.
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_uuid", String(32), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("value", Double, nullable=True),
+    Column("kind", SmallInteger, nullable=False),
+    Column("min_value", Double, nullable=True),
+    Column("max_value", Double, nullable=True),
+    Column("count", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "key"),
+    ForeignKeyConstraint(["run_uuid"], ["runs.run_uuid"], ondelete="CASCADE"),
+    Index(None, "key", "value"),
+    **MYSQL_TABLE_ARGS,
+)

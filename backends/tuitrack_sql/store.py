@@ -1,0 +1,429 @@
+"""SqlTrackingStore: the TrackingStore contract over SQLite, PostgreSQL and MySQL/MariaDB."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, select, update
+from sqlalchemy.exc import IntegrityError
+
+from tuitrack.entities import (
+    Experiment,
+    LifecycleStage,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from tuitrack.errors import (
+    AlreadyExistsError,
+    InvalidValueError,
+    NotFoundError,
+    ReadOnlyError,
+)
+from tuitrack.store import TrackingStore, now_ms
+from tuitrack.validation import (
+    MAX_TAG_VALUE_LENGTH,
+    validate_experiment_name,
+    validate_key,
+    validate_run_name,
+    validate_tag,
+    validate_text,
+)
+from tuitrack_sql import batch_write, schema
+from tuitrack_sql.engine import make_engine, read_transaction, write_transaction
+from tuitrack_sql.floats import decode
+from tuitrack_sql.loading import RUN_COLUMNS, load_experiments, load_runs, run_info_from_row
+from tuitrack_sql.migrate import ensure_schema
+from tuitrack_sql.run_search import search_experiments, search_runs
+from tuitrack_sql.upsert import upsert
+
+MAX_RESULTS_LIMIT = 50_000
+
+
+def _experiment_key(experiment_id: str) -> int:
+    try:
+        return int(experiment_id)
+    except (TypeError, ValueError):
+        raise NotFoundError(f"no experiment with id {experiment_id!r}") from None
+
+
+def _max_results(max_results: int) -> int:
+    if isinstance(max_results, bool) or not isinstance(max_results, int):
+        raise InvalidValueError(f"max_results must be an integer, got {max_results!r}")
+    if not 1 <= max_results <= MAX_RESULTS_LIMIT:
+        raise InvalidValueError(
+            f"max_results {max_results} is outside the allowed range 1..{MAX_RESULTS_LIMIT}"
+        )
+    return max_results
+
+
+class SqlTrackingStore(TrackingStore):
+    """Runs and experiments in a SQL database; the schema is created or upgraded on open."""
+
+    def __init__(self, store_uri: str, default_artifact_root: str) -> None:
+        super().__init__(store_uri, default_artifact_root.rstrip("/"))
+        self.engine = make_engine(store_uri)
+        ensure_schema(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- experiments -------------------------------------------------------------------
+
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        validate_experiment_name(name)
+        tag_items = dict(tags or {})
+        for key, value in tag_items.items():
+            validate_key(key, "experiment tag key")
+            validate_text(value, f"value of experiment tag {key!r}", MAX_TAG_VALUE_LENGTH)
+        now = now_ms()
+        try:
+            with write_transaction(self.engine) as connection:
+                if self._experiment_row(connection, name=name) is not None:
+                    raise AlreadyExistsError(f"an experiment named {name!r} already exists")
+                result = connection.execute(
+                    schema.experiments.insert().values(
+                        name=name,
+                        artifact_location=artifact_location or "",
+                        lifecycle_stage=LifecycleStage.ACTIVE.value,
+                        creation_time=now,
+                        last_update_time=now,
+                    )
+                )
+                experiment_id = int(result.inserted_primary_key[0])
+                if not artifact_location:
+                    location = f"{self.default_artifact_root}/{experiment_id}"
+                    connection.execute(
+                        update(schema.experiments)
+                        .where(schema.experiments.c.experiment_id == experiment_id)
+                        .values(artifact_location=location)
+                    )
+                if tag_items:
+                    connection.execute(
+                        schema.experiment_tags.insert(),
+                        [
+                            {"experiment_id": experiment_id, "key": k, "value": v}
+                            for k, v in tag_items.items()
+                        ],
+                    )
+        except IntegrityError:
+            raise AlreadyExistsError(f"an experiment named {name!r} already exists") from None
+        return str(experiment_id)
+
+    def _experiment_row(
+        self, connection: Connection, experiment_id: int | None = None, name: str | None = None
+    ) -> Row[Any] | None:
+        query = select(schema.experiments)
+        if experiment_id is not None:
+            query = query.where(schema.experiments.c.experiment_id == experiment_id)
+        else:
+            query = query.where(schema.experiments.c.name == name)
+        return connection.execute(query).first()
+
+    def _require_experiment(self, connection: Connection, experiment_id: str) -> Row[Any]:
+        row = self._experiment_row(connection, _experiment_key(experiment_id))
+        if row is None:
+            raise NotFoundError(f"no experiment with id {experiment_id!r}")
+        return row
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        with read_transaction(self.engine) as connection:
+            row = self._require_experiment(connection, experiment_id)
+            return load_experiments(connection, [row])[0]
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        with read_transaction(self.engine) as connection:
+            row = self._experiment_row(connection, name=name)
+            return None if row is None else load_experiments(connection, [row])[0]
+
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        limit = _max_results(max_results)
+        with read_transaction(self.engine) as connection:
+            return search_experiments(
+                connection, ViewType(view_type), limit, filter_string, order_by, page_token
+            )
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        validate_experiment_name(new_name)
+        try:
+            with write_transaction(self.engine) as connection:
+                row = self._require_experiment(connection, experiment_id)
+                if row.name == new_name:
+                    return
+                if self._experiment_row(connection, name=new_name) is not None:
+                    raise AlreadyExistsError(f"an experiment named {new_name!r} already exists")
+                self._update_experiment(connection, row.experiment_id, name=new_name)
+        except IntegrityError:
+            raise AlreadyExistsError(f"an experiment named {new_name!r} already exists") from None
+
+    def _update_experiment(self, connection: Connection, key: int, **values: Any) -> None:
+        connection.execute(
+            update(schema.experiments)
+            .where(schema.experiments.c.experiment_id == key)
+            .values(last_update_time=now_ms(), **values)
+        )
+
+    def _set_experiment_stage(self, experiment_id: str, stage: LifecycleStage) -> None:
+        now = now_ms()
+        with write_transaction(self.engine) as connection:
+            row = self._require_experiment(connection, experiment_id)
+            self._update_experiment(connection, row.experiment_id, lifecycle_stage=stage.value)
+            connection.execute(
+                update(schema.runs)
+                .where(schema.runs.c.experiment_id == row.experiment_id)
+                .values(
+                    lifecycle_stage=stage.value,
+                    deleted_time=now if stage is LifecycleStage.DELETED else None,
+                )
+            )
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self._set_experiment_stage(experiment_id, LifecycleStage.DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._set_experiment_stage(experiment_id, LifecycleStage.ACTIVE)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        validate_key(key, "experiment tag key")
+        validate_text(value, f"value of experiment tag {key!r}", MAX_TAG_VALUE_LENGTH)
+        with write_transaction(self.engine) as connection:
+            row = self._require_experiment(connection, experiment_id)
+            upsert(
+                connection,
+                schema.experiment_tags,
+                [{"experiment_id": row.experiment_id, "key": key, "value": value}],
+                ("experiment_id", "key"),
+            )
+
+    # --- runs --------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str | None = None,
+        start_time: int | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_name: str | None = None,
+        parent_run_id: str | None = None,
+        host: str | None = None,
+        pid: int | None = None,
+    ) -> Run:
+        if run_name is not None:
+            validate_run_name(run_name)
+        tag_list = [RunTag(key=k, value=v) for k, v in (tags or {}).items()]
+        for tag in tag_list:
+            validate_tag(tag)
+        run_id = uuid.uuid4().hex
+        started = start_time if start_time is not None else now_ms()
+        with write_transaction(self.engine) as connection:
+            experiment = self._require_experiment(connection, experiment_id)
+            if experiment.lifecycle_stage != LifecycleStage.ACTIVE.value:
+                raise ReadOnlyError(
+                    f"experiment {experiment.name!r} ({experiment_id}) is deleted; "
+                    "restore it before starting runs in it"
+                )
+            if parent_run_id is not None:
+                self._require_run(connection, parent_run_id)
+            connection.execute(
+                schema.runs.insert().values(
+                    run_uuid=run_id,
+                    experiment_id=experiment.experiment_id,
+                    name=run_name,
+                    user_id=user_id,
+                    status=RunStatus.RUNNING.value,
+                    start_time=started,
+                    end_time=None,
+                    artifact_uri=f"{experiment.artifact_location.rstrip('/')}/{run_id}/artifacts",
+                    lifecycle_stage=LifecycleStage.ACTIVE.value,
+                    parent_run_id=parent_run_id,
+                    host=host,
+                    pid=pid,
+                    heartbeat_time=None,
+                )
+            )
+            batch_write.upsert_tags(connection, run_id, tag_list)
+            self._update_experiment(connection, experiment.experiment_id)
+            row = self._require_run(connection, run_id)
+            return load_runs(connection, [row])[0]
+
+    def _require_run(self, connection: Connection, run_id: str) -> Row[Any]:
+        if not isinstance(run_id, str):
+            raise NotFoundError(f"no run with id {run_id!r}")
+        row = connection.execute(
+            select(*RUN_COLUMNS).where(schema.runs.c.run_uuid == run_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        return row
+
+    def get_run(self, run_id: str) -> Run:
+        with read_transaction(self.engine) as connection:
+            return load_runs(connection, [self._require_run(connection, run_id)])[0]
+
+    def update_run_info(
+        self,
+        run_id: str,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        values: dict[str, Any] = {}
+        if status is not None:
+            try:
+                values["status"] = RunStatus(status).value
+            except ValueError:
+                allowed = ", ".join(s.value for s in RunStatus)
+                raise InvalidValueError(f"run status {status!r} is not one of {allowed}") from None
+        if end_time is not None:
+            values["end_time"] = end_time
+        if run_name is not None:
+            values["name"] = validate_run_name(run_name)
+        with write_transaction(self.engine) as connection:
+            self._require_run(connection, run_id)
+            if values:
+                connection.execute(
+                    update(schema.runs).where(schema.runs.c.run_uuid == run_id).values(**values)
+                )
+            return run_info_from_row(self._require_run(connection, run_id))
+
+    def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
+        with write_transaction(self.engine) as connection:
+            self._require_run(connection, run_id)
+            connection.execute(
+                update(schema.runs)
+                .where(schema.runs.c.run_uuid == run_id)
+                .values(
+                    lifecycle_stage=stage.value,
+                    deleted_time=now_ms() if stage is LifecycleStage.DELETED else None,
+                )
+            )
+
+    def delete_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.ACTIVE)
+
+    def record_heartbeat(self, run_id: str, heartbeat_time: int | None = None) -> None:
+        with write_transaction(self.engine) as connection:
+            result = connection.execute(
+                update(schema.runs)
+                .where(schema.runs.c.run_uuid == run_id)
+                .values(heartbeat_time=heartbeat_time if heartbeat_time is not None else now_ms())
+            )
+            if result.rowcount == 0:
+                raise NotFoundError(f"no run with id {run_id!r}")
+
+    # --- data --------------------------------------------------------------------------
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        if not (metrics or params or tags):
+            self.get_run(run_id)
+            return
+        for attempt in range(2):
+            try:
+                self._write_batch(run_id, metrics, params, tags)
+                return
+            except IntegrityError as error:
+                # A concurrent writer inserted the same param first: re-check against it.
+                if attempt == 1:
+                    raise InvalidValueError(
+                        f"batch for run {run_id} conflicts with a concurrent write: {error.orig}"
+                    ) from None
+
+    def _write_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric],
+        params: Sequence[Param],
+        tags: Sequence[RunTag],
+    ) -> None:
+        with write_transaction(self.engine) as connection:
+            row = connection.execute(
+                select(schema.runs.c.lifecycle_stage).where(schema.runs.c.run_uuid == run_id)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"no run with id {run_id!r}")
+            if row.lifecycle_stage != LifecycleStage.ACTIVE.value:
+                raise ReadOnlyError(f"run {run_id} is deleted; restore it before logging to it")
+            batch_write.insert_params(connection, run_id, params)
+            batch_write.upsert_tags(connection, run_id, tags)
+            batch_write.touch_run_name(connection, run_id, tags)
+            batch_write.insert_metrics(connection, run_id, metrics)
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        table = schema.metrics
+        query = select(table.c.step, table.c.timestamp, table.c.value, table.c.kind).where(
+            table.c.run_uuid == run_id, table.c.key == key
+        )
+        if start_step is not None:
+            query = query.where(table.c.step >= start_step)
+        if end_step is not None:
+            query = query.where(table.c.step <= end_step)
+        query = query.order_by(table.c.step, table.c.timestamp, table.c.id)
+        with read_transaction(self.engine) as connection:
+            self._require_run(connection, run_id)
+            rows = connection.execute(query).all()
+        construct = Metric.model_construct
+        return [
+            construct(key=key, value=decode(value, kind), timestamp=timestamp, step=step)
+            for step, timestamp, value, kind in rows
+        ]
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        limit = _max_results(max_results)
+        keys = []
+        for experiment_id in experiment_ids:
+            try:
+                keys.append(int(experiment_id))
+            except (TypeError, ValueError):
+                continue  # an id this store never issued matches no run
+        with read_transaction(self.engine) as connection:
+            return search_runs(
+                connection,
+                keys,
+                filter_string,
+                ViewType(run_view_type),
+                limit,
+                order_by,
+                page_token,
+            )

@@ -1,0 +1,23 @@
+"""Where tuitrack keeps its data by default, and the environment variables that move it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+TRACKING_URI_ENV = "TUITRACK_TRACKING_URI"
+ARTIFACT_URI_ENV = "TUITRACK_ARTIFACT_URI"
+
+
+def data_dir() -> Path:
+    """`$XDG_DATA_HOME/tuitrack`, falling back to `~/.local/share/tuitrack`."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "tuitrack"
+
+
+def default_tracking_uri() -> str:
+    return os.environ.get(TRACKING_URI_ENV) or f"sqlite:///{data_dir() / 'tuitrack.db'}"
+
+
+def default_artifact_uri() -> str:
+    return os.environ.get(ARTIFACT_URI_ENV) or str(data_dir() / "artifacts")

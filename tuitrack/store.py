@@ -1,0 +1,311 @@
+"""The storage contract: a TrackingStore for run metadata, an ArtifactStore for files.
+
+Backends implement these ABCs and register under the entry-point groups
+`tuitrack.tracking_stores` / `tuitrack.artifact_stores`, keyed by URI scheme. Every method
+raises only the errors defined in `tuitrack.errors` (re-exported here).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import IO
+
+from tuitrack.entities import (
+    Experiment,
+    FileInfo,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from tuitrack.errors import (
+    AlreadyExistsError,
+    InvalidValueError,
+    NotFoundError,
+    ParamConflictError,
+    ReadOnlyError,
+    StoreUnavailableError,
+    TuitrackError,
+    UnknownSchemeError,
+)
+from tuitrack.validation import normalize_artifact_path
+
+__all__ = [
+    "AlreadyExistsError",
+    "ArtifactStore",
+    "InvalidValueError",
+    "NotFoundError",
+    "ParamConflictError",
+    "ReadOnlyError",
+    "StoreUnavailableError",
+    "TrackingStore",
+    "TuitrackError",
+    "UnknownSchemeError",
+    "now_ms",
+]
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class TrackingStore(ABC):
+    """Experiments, runs, params, tags and metric series of one backend store.
+
+    Every method may raise StoreUnavailableError when the backend cannot be reached.
+    """
+
+    def __init__(self, store_uri: str, default_artifact_root: str) -> None:
+        self.store_uri = store_uri
+        self.default_artifact_root = default_artifact_root
+
+    # --- experiments -------------------------------------------------------------------
+
+    @abstractmethod
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """Create an experiment and return its id.
+
+        Raises AlreadyExistsError if the name is taken (also by a deleted experiment),
+        InvalidValueError for a bad name or tag.
+        """
+
+    @abstractmethod
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """Raises NotFoundError if no experiment has this id."""
+
+    @abstractmethod
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """Return the experiment (active or deleted) with this name, or None."""
+
+    @abstractmethod
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        """A page of experiments, newest first unless `order_by` says otherwise.
+
+        Raises InvalidValueError for a bad filter, ordering or page token.
+        """
+
+    @abstractmethod
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Raises NotFoundError, AlreadyExistsError, InvalidValueError."""
+
+    @abstractmethod
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Mark the experiment and its runs deleted. Raises NotFoundError."""
+
+    @abstractmethod
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Undo delete_experiment. Raises NotFoundError."""
+
+    @abstractmethod
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        """Set (last write wins) a tag. Raises NotFoundError, InvalidValueError."""
+
+    # --- runs --------------------------------------------------------------------------
+
+    @abstractmethod
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str | None = None,
+        start_time: int | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_name: str | None = None,
+        parent_run_id: str | None = None,
+        host: str | None = None,
+        pid: int | None = None,
+    ) -> Run:
+        """Create a RUNNING run.
+
+        Raises NotFoundError for an unknown experiment or parent run, ReadOnlyError for a
+        deleted experiment, InvalidValueError for bad tags or names.
+        """
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> Run:
+        """Raises NotFoundError if no run has this id (deleted runs are returned)."""
+
+    @abstractmethod
+    def update_run_info(
+        self,
+        run_id: str,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        """Change status, end time and/or name; return the new RunInfo.
+
+        Raises NotFoundError, InvalidValueError.
+        """
+
+    @abstractmethod
+    def delete_run(self, run_id: str) -> None:
+        """Mark the run deleted. Raises NotFoundError."""
+
+    @abstractmethod
+    def restore_run(self, run_id: str) -> None:
+        """Undo delete_run. Raises NotFoundError."""
+
+    @abstractmethod
+    def record_heartbeat(self, run_id: str, heartbeat_time: int | None = None) -> None:
+        """Record that the run's process is alive. Raises NotFoundError."""
+
+    # --- data --------------------------------------------------------------------------
+
+    @abstractmethod
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Write metrics, params and tags in one transaction: all of them or none.
+
+        Raises NotFoundError for an unknown run, ReadOnlyError for a deleted run,
+        InvalidValueError for a bad key or value, ParamConflictError when a param already
+        has a different value.
+        """
+
+    @abstractmethod
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        """Every point of a metric with start_step <= step <= end_step, by step then time.
+
+        Raises NotFoundError for an unknown run; an unknown key gives an empty list.
+        """
+
+    @abstractmethod
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        """A page of runs; by default newest first (start_time DESC, then run_id).
+
+        Raises InvalidValueError (or its subclass FilterSyntaxError) for a bad filter,
+        ordering, max_results or page token.
+        """
+
+    # --- helpers with working defaults --------------------------------------------------
+
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        self.log_batch(run_id, metrics=[metric])
+
+    def log_param(self, run_id: str, param: Param) -> None:
+        self.log_batch(run_id, params=[param])
+
+    def set_tag(self, run_id: str, tag: RunTag) -> None:
+        self.log_batch(run_id, tags=[tag])
+
+    def close(self) -> None:
+        """Release connections; the store must not be used afterwards."""
+
+
+class ArtifactStore(ABC):
+    """The files of one run, under one root URI. Paths are relative, '/'-separated.
+
+    A path that leaves the root (absolute, or with '..') raises InvalidValueError.
+    Every method may raise StoreUnavailableError when the filesystem fails.
+    """
+
+    def __init__(self, root_uri: str) -> None:
+        self.root_uri = root_uri
+
+    @abstractmethod
+    def log_artifact(self, local_file: str, artifact_path: str | None = None) -> None:
+        """Copy a local file into the directory `artifact_path` (root when None).
+
+        Raises NotFoundError if the local file does not exist.
+        """
+
+    @abstractmethod
+    def log_bytes(self, data: bytes, artifact_file: str) -> None:
+        """Write `data` as the file `artifact_file`, replacing it if present."""
+
+    @abstractmethod
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
+        """The direct children of directory `path`, sorted by path; [] if it is absent."""
+
+    @abstractmethod
+    def open_artifact(self, path: str) -> AbstractContextManager[IO[bytes]]:
+        """Open a file for binary reading. Raises NotFoundError if it is absent."""
+
+    @abstractmethod
+    def delete_artifacts(self, path: str | None = None) -> None:
+        """Delete a file or directory tree (everything when None); absent is not an error."""
+
+    def log_artifacts(self, local_dir: str, artifact_path: str | None = None) -> None:
+        """Copy a local directory tree under `artifact_path`. Raises NotFoundError."""
+        if not os.path.isdir(local_dir):
+            raise NotFoundError(f"local directory {local_dir!r} does not exist")
+        base = normalize_artifact_path(artifact_path)
+        for dirpath, _dirnames, filenames in os.walk(local_dir):
+            relative = os.path.relpath(dirpath, local_dir).replace(os.sep, "/")
+            target = "/".join(p for p in (base, "" if relative == "." else relative) if p)
+            for filename in sorted(filenames):
+                self.log_artifact(os.path.join(dirpath, filename), target or None)
+
+    def walk_files(self, path: str | None = None) -> Iterator[FileInfo]:
+        """Every file below `path`, depth first."""
+        for info in self.list_artifacts(path):
+            if info.is_dir:
+                yield from self.walk_files(info.path)
+            else:
+                yield info
+
+    def read_bytes(self, path: str) -> bytes:
+        with self.open_artifact(path) as handle:
+            return handle.read()
+
+    def download_artifacts(self, path: str, dst_path: str) -> str:
+        """Copy a file or directory to the local directory `dst_path`; return the local path.
+
+        Raises NotFoundError if `path` names nothing.
+        """
+        clean = normalize_artifact_path(path)
+        os.makedirs(dst_path, exist_ok=True)
+        children = self.list_artifacts(clean) if clean else self.list_artifacts()
+        local_root = os.path.join(dst_path, *clean.split("/")) if clean else dst_path
+        if not children and clean:
+            # A file (or nothing at all): open_artifact raises NotFoundError for nothing.
+            os.makedirs(os.path.dirname(local_root) or ".", exist_ok=True)
+            with self.open_artifact(clean) as source, open(local_root, "wb") as target:
+                shutil.copyfileobj(source, target)
+            return local_root
+        os.makedirs(local_root, exist_ok=True)
+        for info in self.walk_files(clean or None):
+            local = os.path.join(dst_path, *info.path.split("/"))
+            os.makedirs(os.path.dirname(local), exist_ok=True)
+            with self.open_artifact(info.path) as source, open(local, "wb") as target:
+                shutil.copyfileobj(source, target)
+        return local_root

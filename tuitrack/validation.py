@@ -1,0 +1,152 @@
+"""Checks on keys, values and names, shared by the SDK (before queueing) and every store."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+
+from tuitrack.entities import Metric, Param, RunTag
+from tuitrack.errors import InvalidValueError
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+MAX_EXPERIMENT_NAME_LENGTH = 256
+MAX_RUN_NAME_LENGTH = 250
+MAX_BATCH_METRICS = 1_000_000
+# Timestamps and steps are stored as signed 64-bit integers.
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+_KEY_PATTERN = re.compile(r"^[\w\-./ :]+$")
+ALLOWED_KEY_CHARS = "letters, digits and _ - . / space :"
+
+_valid_keys: set[str] = set()
+
+
+def validate_key(key: object, kind: str = "key") -> str:
+    """Return `key` if it is a valid metric, param or tag name, else raise InvalidValueError."""
+    if key in _valid_keys:
+        return key  # type: ignore[return-value]
+    if not isinstance(key, str):
+        raise InvalidValueError(f"{kind} must be a string, got {type(key).__name__} {key!r}")
+    if not key:
+        raise InvalidValueError(f"{kind} must not be empty")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidValueError(
+            f"{kind} {key[:40]!r}... is {len(key)} characters long; at most {MAX_KEY_LENGTH} allowed"
+        )
+    if not _KEY_PATTERN.match(key):
+        raise InvalidValueError(f"{kind} {key!r} may only contain {ALLOWED_KEY_CHARS}")
+    if key.startswith("/") or posixpath.normpath(key) != key or ".." in key.split("/"):
+        raise InvalidValueError(
+            f"{kind} {key!r} must be a normalized relative name "
+            "(no leading '/', no '.' or '..' parts, no '//', no trailing '/')"
+        )
+    if len(_valid_keys) < 100_000:
+        _valid_keys.add(key)
+    return key
+
+
+def validate_text(value: object, what: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise InvalidValueError(f"{what} must be a string, got {type(value).__name__} {value!r}")
+    if len(value) > limit:
+        raise InvalidValueError(
+            f"{what} {value[:40]!r}... is {len(value)} characters long; at most {limit} allowed"
+        )
+    return value
+
+
+def validate_param(param: Param) -> None:
+    validate_key(param.key, "param key")
+    validate_text(param.value, f"value of param {param.key!r}", MAX_PARAM_VALUE_LENGTH)
+
+
+def validate_tag(tag: RunTag) -> None:
+    validate_key(tag.key, "tag key")
+    validate_text(tag.value, f"value of tag {tag.key!r}", MAX_TAG_VALUE_LENGTH)
+
+
+def validate_int64(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidValueError(f"{what} must be an integer, got {value!r}")
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise InvalidValueError(f"{what} {value} is outside the 64-bit integer range")
+    return value
+
+
+def validate_metric(metric: Metric) -> None:
+    validate_key(metric.key, "metric key")
+    value = metric.value
+    if not isinstance(value, float):
+        raise InvalidValueError(f"value of metric {metric.key!r} must be a number, got {value!r}")
+    validate_int64(metric.step, f"step of metric {metric.key!r}")
+    validate_int64(metric.timestamp, f"timestamp of metric {metric.key!r}")
+
+
+def validate_metric_value(key: str, value: object) -> float:
+    """Coerce a user's metric value (int, float, numpy scalar) to float or raise."""
+    if isinstance(value, float):
+        return value
+    if isinstance(value, bool) or isinstance(value, str | bytes):
+        raise InvalidValueError(f"value of metric {key!r} must be a number, got {value!r}")
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidValueError(
+            f"value of metric {key!r} must be a number, got {value!r}"
+        ) from None
+
+
+def validate_batch(
+    metrics: Iterable[Metric], params: Iterable[Param], tags: Iterable[RunTag]
+) -> None:
+    """Validate every item of a batch, and params against each other, before any write."""
+    for metric in metrics:
+        validate_metric(metric)
+    seen: dict[str, str] = {}
+    for param in params:
+        validate_param(param)
+        previous = seen.setdefault(param.key, param.value)
+        if previous != param.value:
+            raise InvalidValueError(
+                f"param {param.key!r} appears twice in one batch with different values "
+                f"{previous!r} and {param.value!r}"
+            )
+    for tag in tags:
+        validate_tag(tag)
+
+
+def validate_experiment_name(name: object) -> str:
+    text = validate_text(name, "experiment name", MAX_EXPERIMENT_NAME_LENGTH)
+    if not text.strip():
+        raise InvalidValueError("experiment name must not be empty")
+    return text
+
+
+def validate_run_name(name: object) -> str:
+    return validate_text(name, "run name", MAX_RUN_NAME_LENGTH)
+
+
+def normalize_artifact_path(path: str | None) -> str:
+    """Return `path` as a clean relative '/'-separated path ('' for the root).
+
+    Raises InvalidValueError for absolute paths and paths that climb out of the root.
+    """
+    if path is None:
+        return ""
+    if not isinstance(path, str):
+        raise InvalidValueError(f"artifact path must be a string, got {path!r}")
+    text = path.replace("\\", "/")
+    if text.startswith("/") or re.match(r"^[A-Za-z]:", text) or "://" in text:
+        raise InvalidValueError(
+            f"artifact path {path!r} must be relative to the run's artifact root"
+        )
+    parts = [part for part in text.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise InvalidValueError(
+            f"artifact path {path!r} leaves the run's artifact root ('..' is not allowed)"
+        )
+    return "/".join(parts)
