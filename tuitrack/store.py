@@ -227,7 +227,7 @@ class TrackingStore(ABC):
     def set_tag(self, run_id: str, tag: RunTag) -> None:
         self.log_batch(run_id, tags=[tag])
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the store must not be used afterwards."""
 
 

@@ -28,14 +28,15 @@ _valid_keys: set[str] = set()
 def validate_key(key: object, kind: str = "key") -> str:
     """Return `key` if it is a valid metric, param or tag name, else raise InvalidValueError."""
     if key in _valid_keys:
-        return key  # type: ignore[return-value]
+        return key
     if not isinstance(key, str):
         raise InvalidValueError(f"{kind} must be a string, got {type(key).__name__} {key!r}")
     if not key:
         raise InvalidValueError(f"{kind} must not be empty")
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidValueError(
-            f"{kind} {key[:40]!r}... is {len(key)} characters long; at most {MAX_KEY_LENGTH} allowed"
+            f"{kind} {key[:40]!r}... is {len(key)} characters long; "
+            f"at most {MAX_KEY_LENGTH} allowed"
         )
     if not _KEY_PATTERN.match(key):
         raise InvalidValueError(f"{kind} {key!r} may only contain {ALLOWED_KEY_CHARS}")
@@ -90,7 +91,7 @@ def validate_metric_value(key: str, value: object) -> float:
     """Coerce a user's metric value (int, float, numpy scalar) to float or raise."""
     if isinstance(value, float):
         return value
-    if isinstance(value, bool) or isinstance(value, str | bytes):
+    if isinstance(value, bool | str | bytes):
         raise InvalidValueError(f"value of metric {key!r} must be a number, got {value!r}")
     try:
         return float(value)  # type: ignore[arg-type]

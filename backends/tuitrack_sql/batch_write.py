@@ -49,7 +49,9 @@ def metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[MetricRow]:
     return rows
 
 
-def _summaries(rows: list[MetricRow]) -> dict[str, tuple[MetricRow, float | None, float | None, int]]:
+def _summaries(
+    rows: list[MetricRow],
+) -> dict[str, tuple[MetricRow, float | None, float | None, int]]:
     """Per key: the latest row (ties go to the later one), min, max (NaN ignored), count."""
     groups: dict[str, list[MetricRow]] = {}
     for row in rows:
@@ -78,7 +80,8 @@ def _merge_latest(connection: Connection, run_id: str, rows: list[MetricRow]) ->
             query = query.with_for_update()
         existing.update({row.key: row for row in connection.execute(query)})
     merged = []
-    for key, (latest, low, high, count) in summaries.items():
+    for key, (new_latest, new_low, new_high, new_count) in summaries.items():
+        latest, low, high, count = new_latest, new_low, new_high, new_count
         old = existing.get(key)
         if old is not None:
             if (old.step, old.timestamp) > (latest[2], latest[3]):
@@ -116,7 +119,7 @@ def insert_metrics(connection: Connection, run_id: str, metrics: Sequence[Metric
         return
     if connection.dialect.name == "sqlite":
         # The driver's executemany is several times faster than Core for plain tuples.
-        connection.exec_driver_sql(_METRIC_INSERT, rows)  # type: ignore[arg-type]
+        connection.exec_driver_sql(_METRIC_INSERT, rows)
     else:
         names = ("run_uuid", "key", "step", "timestamp", "value", "kind")
         connection.execute(
@@ -143,7 +146,7 @@ def insert_params(connection: Connection, run_id: str, params: Sequence[Param]) 
         query = select(table.c.key, table.c.value).where(
             table.c.run_uuid == run_id, table.c.key.in_(chunk)
         )
-        existing.update({key: value for key, value in connection.execute(query)})
+        existing.update((row[0], row[1]) for row in connection.execute(query))
     for key, value in wanted.items():
         old = existing.get(key)
         if old is not None and old != value:

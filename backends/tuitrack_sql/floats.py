@@ -14,7 +14,7 @@ def encode(value: float) -> tuple[float | None, int]:
     """(stored value, kind): NaN sorts as NULL, +-inf as the extreme finite doubles."""
     if math.isfinite(value):
         return value, FINITE
-    if value != value:
+    if math.isnan(value):
         return None, NAN
     return (DBL_MAX, POS_INF) if value > 0 else (-DBL_MAX, NEG_INF)
 
@@ -34,4 +34,3 @@ def decode_bound(stored: float | None) -> float | None:
     if stored <= -DBL_MAX:
         return -math.inf
     return float(stored)
-

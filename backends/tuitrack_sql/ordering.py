@@ -45,7 +45,9 @@ class SortColumn:
     ascending: bool
 
 
-def run_sort(query: Select[Any], order_keys: Sequence[OrderKey]) -> tuple[Select[Any], list[SortColumn]]:
+def run_sort(
+    query: Select[Any], order_keys: Sequence[OrderKey]
+) -> tuple[Select[Any], list[SortColumn]]:
     """Join what the order keys need; the sort ends with start_time DESC, run_id ASC."""
     columns: list[SortColumn] = []
     for index, order_key in enumerate(order_keys):
@@ -76,7 +78,7 @@ def experiment_sort(
 
 
 def apply_sort(query: Select[Any], columns: Sequence[SortColumn]) -> Select[Any]:
-    clauses = []
+    clauses: list[ColumnElement[Any]] = []
     for column in columns:
         clauses.append(case((column.expression.is_(None), 1), else_=0))
         clauses.append(column.expression.asc() if column.ascending else column.expression.desc())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, Select, select
 
 from tuitrack.entities import Experiment, PagedList, Run, ViewType
 from tuitrack_sql import schema
@@ -34,7 +34,7 @@ def search_runs(
     page_token: str | None,
 ) -> PagedList[Run]:
     order_keys = parse_run_order(order_by)
-    query = select(*RUN_COLUMNS).where(
+    query: Select[Any] = select(*RUN_COLUMNS).where(
         schema.runs.c.experiment_id.in_(list(experiment_ids)),
         schema.runs.c.lifecycle_stage.in_(_stages(view_type)),
     )
@@ -48,7 +48,7 @@ def search_runs(
     if page_token:
         last = decode_token(page_token, query_id, len(columns))
         query = query.where(after_condition(columns, last))
-    rows = connection.execute(query.limit(max_results + 1)).all()
+    rows: Sequence[Row[Any]] = connection.execute(query.limit(max_results + 1)).all()
     has_more = len(rows) > max_results
     rows = rows[:max_results]
     token = None
@@ -91,4 +91,3 @@ def search_experiments(
             [_jsonable(rows[-1]._mapping[f"sort_{i}"]) for i in range(len(columns))], query_id
         )
     return PagedList(load_experiments(connection, rows), token)
-

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -19,7 +21,7 @@ from sqlalchemy import (
 )
 
 # MySQL's default collations compare case-insensitively; tuitrack keys are case-sensitive.
-MYSQL_TABLE_ARGS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+MYSQL_TABLE_ARGS: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 # In SQLite only INTEGER PRIMARY KEY aliases the rowid (and so autoincrements cheaply).
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -52,9 +54,7 @@ experiment_tags = Table(
     Column("key", String(250), nullable=False),
     Column("value", String(8000), nullable=False),
     PrimaryKeyConstraint("experiment_id", "key"),
-    ForeignKeyConstraint(
-        ["experiment_id"], ["experiments.experiment_id"], ondelete="CASCADE"
-    ),
+    ForeignKeyConstraint(["experiment_id"], ["experiments.experiment_id"], ondelete="CASCADE"),
     **MYSQL_TABLE_ARGS,
 )
 

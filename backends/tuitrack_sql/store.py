@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Row, select, update
 from sqlalchemy.exc import IntegrityError
@@ -102,7 +102,7 @@ class SqlTrackingStore(TrackingStore):
                         last_update_time=now,
                     )
                 )
-                experiment_id = int(result.inserted_primary_key[0])
+                experiment_id = int(result.inserted_primary_key[0])  # type: ignore[index]
                 if not artifact_location:
                     location = f"{self.default_artifact_root}/{experiment_id}"
                     connection.execute(
@@ -273,7 +273,7 @@ class SqlTrackingStore(TrackingStore):
         ).first()
         if row is None:
             raise NotFoundError(f"no run with id {run_id!r}")
-        return row
+        return cast("Row[Any]", row)
 
     def get_run(self, run_id: str) -> Run:
         with read_transaction(self.engine) as connection:

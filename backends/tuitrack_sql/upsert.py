@@ -16,10 +16,9 @@ def upsert(
     dialect = connection.dialect.name
     updated = [name for name in rows[0] if name not in keys]
     if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
         statement = insert(table)
         statement = statement.on_conflict_do_update(
             index_elements=list(keys),
