@@ -33,6 +33,10 @@ def sqlalchemy_url(store_uri: str) -> str:
     return f"{_DRIVER_DEFAULTS.get(scheme.lower(), scheme)}://{rest}"
 
 
+def _lower(text: object) -> object:
+    return text.lower() if isinstance(text, str) else text
+
+
 def _install_sqlite_hooks(engine: Engine) -> None:
     """WAL, busy timeout, foreign keys; BEGIN IMMEDIATE for writes so concurrent writers
     queue on the lock instead of failing with 'database is locked' on upgrade."""
@@ -48,6 +52,8 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA case_sensitive_like = ON")
         cursor.close()
+        # SQLite's own lower() folds ASCII only; ILIKE must fold any letter, as in Python.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:

@@ -1,56 +1,175 @@
-"""Filter strings and order_by clauses -> SQLAlchemy conditions (bound parameters only)."""
+"""Filter ASTs (tuitrack.search) -> SQLAlchemy conditions, with bound parameters only.
+
+Every condition is two-valued (never SQL NULL) so that NOT means plain negation, as the
+Python evaluator defines it: an absent key or a NULL attribute fails every comparison but
+IS NULL.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+import operator
+import typing
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import (
+    ColumnElement,
+    Double,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    exists,
+    literal_column,
+    not_,
+    or_,
+    select,
+    type_coerce,
+)
 
-from tuitrack.errors import FilterSyntaxError, InvalidValueError
+from tuitrack.search import (
+    PARAM_NUMBER_PATTERN,
+    And,
+    Comparison,
+    Node,
+    Not,
+    OrderKey,
+    parse_experiment_filter,
+    parse_experiment_order_by,
+    parse_filter,
+    parse_order_by,
+)
+from tuitrack_sql import schema
+from tuitrack_sql.floats import FINITE
 from tuitrack_sql.ordering import EXPERIMENT_ATTRIBUTES, RUN_ATTRIBUTES
 
-
-@dataclass(frozen=True)
-class _Order:
-    kind: str
-    key: str
-    ascending: bool
+_LIKE_ESCAPE = "\\"
 
 
-_ORDER = re.compile(r"^\s*(?:(attributes|attribute|attr|run)\.)?(\w+)(?:\s+(ASC|DESC))?\s*$", re.I)
+def parse_run_order(clauses: Sequence[str] | None) -> list[OrderKey]:
+    return parse_order_by(clauses)
 
 
-def _parse_attribute_order(clauses: Sequence[str] | None, allowed: dict[str, Any]) -> list[_Order]:
-    keys = []
-    for clause in clauses or []:
-        match = _ORDER.match(clause)
-        if not match or match.group(2) not in allowed:
-            raise FilterSyntaxError(
-                f"cannot order by {clause!r}; allowed: {', '.join(sorted(allowed))} "
-                "with optional ASC or DESC"
-            )
-        keys.append(_Order("attribute", match.group(2), (match.group(3) or "ASC").upper() == "ASC"))
-    return keys
+def parse_experiment_order(clauses: Sequence[str] | None) -> list[OrderKey]:
+    return parse_experiment_order_by(clauses)
 
 
-def parse_run_order(clauses: Sequence[str] | None) -> list[_Order]:
-    return _parse_attribute_order(clauses, RUN_ATTRIBUTES)
+def run_condition(filter_string: str | None, dialect: str) -> ColumnElement[bool] | None:
+    node = parse_filter(filter_string)
+    return None if node is None else _Translator(dialect, for_runs=True).node(node)
 
 
-def parse_experiment_order(clauses: Sequence[str] | None) -> list[_Order]:
-    return _parse_attribute_order(clauses, EXPERIMENT_ATTRIBUTES)
+def experiment_condition(filter_string: str | None, dialect: str) -> ColumnElement[bool] | None:
+    node = parse_experiment_filter(filter_string)
+    return None if node is None else _Translator(dialect, for_runs=False).node(node)
 
 
-def run_condition(filter_string: str | None) -> ColumnElement[bool] | None:
-    if not filter_string or not filter_string.strip():
-        return None
-    raise InvalidValueError("run filters are not supported yet")
+_ORDERINGS: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
-def experiment_condition(filter_string: str | None) -> ColumnElement[bool] | None:
-    if not filter_string or not filter_string.strip():
-        return None
-    raise InvalidValueError("experiment filters are not supported yet")
+def _compare(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
+    """`column op value` for a column known to be non-NULL where this is used."""
+    if op in _ORDERINGS:
+        return cast_bool(_ORDERINGS[op](column, value))
+    if op == "LIKE":
+        return column.like(value, escape=_LIKE_ESCAPE)
+    if op == "ILIKE":
+        return column.ilike(value, escape=_LIKE_ESCAPE)
+    if op == "IN":
+        return column.in_(list(value))
+    if op == "NOT IN":
+        return column.not_in(list(value))
+    raise AssertionError(f"operator {op!r} has no SQL form")
+
+
+def cast_bool(expression: Any) -> ColumnElement[bool]:
+    return typing.cast("ColumnElement[bool]", expression)
+
+
+class _Translator:
+    def __init__(self, dialect: str, *, for_runs: bool) -> None:
+        self.dialect = dialect
+        self.for_runs = for_runs
+
+    def node(self, node: Node) -> ColumnElement[bool]:
+        if isinstance(node, Comparison):
+            return self.comparison(node)
+        if isinstance(node, Not):
+            return not_(self.node(node.item))
+        parts = [self.node(item) for item in node.items]
+        return and_(*parts) if isinstance(node, And) else or_(*parts)
+
+    def comparison(self, node: Comparison) -> ColumnElement[bool]:
+        if node.kind == "attribute":
+            return self.attribute(node)
+        if not self.for_runs:
+            return self.keyed(node, schema.experiment_tags, schema.experiments.c.experiment_id)
+        table = {
+            "metric": schema.latest_metrics,
+            "param": schema.params,
+            "tag": schema.tags,
+        }[node.kind]
+        return self.keyed(node, table, schema.runs.c.run_uuid)
+
+    def attribute(self, node: Comparison) -> ColumnElement[bool]:
+        columns = RUN_ATTRIBUTES if self.for_runs else EXPERIMENT_ATTRIBUTES
+        column = columns[node.key]
+        if node.key == "experiment_id":
+            column = cast(column, String)
+        if node.op == "IS NULL":
+            return column.is_(None)
+        if node.op == "IS NOT NULL":
+            return column.is_not(None)
+        return and_(column.is_not(None), _compare(column, node.op, node.value))
+
+    def keyed(
+        self, node: Comparison, table: Table, owner: ColumnElement[Any]
+    ) -> ColumnElement[bool]:
+        """EXISTS a row of `table` for this key (metric, param or tag) that satisfies node."""
+        alias = table.alias()
+        owner_column = (
+            alias.c.experiment_id if table is schema.experiment_tags else alias.c.run_uuid
+        )
+        base = [owner_column == owner, alias.c.key == node.key]
+        if node.op == "IS NULL":
+            return ~exists(select(1).select_from(alias).where(*base))
+        if node.op == "IS NOT NULL":
+            return exists(select(1).select_from(alias).where(*base))
+        if table is schema.latest_metrics:
+            test = self.metric_test(alias.c.value, alias.c.kind, node)
+        elif table is schema.params and node.is_numeric:
+            test = self.numeric_param_test(alias.c.value, node)
+        else:
+            test = _compare(alias.c.value, node.op, node.value)
+        return exists(select(1).select_from(alias).where(*base, test))
+
+    @staticmethod
+    def metric_test(
+        value: ColumnElement[Any], kind: ColumnElement[Any], node: Comparison
+    ) -> ColumnElement[bool]:
+        # NaN is stored as NULL (every test false but != / NOT IN); +-inf as +-DBL_MAX.
+        if node.op in ("!=", "NOT IN"):
+            return or_(value.is_(None), _compare(value, node.op, node.value))
+        if node.op in ("=", "IN"):
+            return and_(kind == FINITE, _compare(value, node.op, node.value))
+        return _compare(value, node.op, node.value)
+
+    def numeric_param_test(
+        self, value: ColumnElement[Any], node: Comparison
+    ) -> ColumnElement[bool]:
+        """Only params whose whole text is a number take part, compared as numbers."""
+        looks_numeric = value.regexp_match(PARAM_NUMBER_PATTERN)
+        if self.dialect in ("mysql", "mariadb"):
+            # Adding a double converts the text to a number (SQLAlchemy cannot CAST AS DOUBLE).
+            number: ColumnElement[Any] = type_coerce(value, Double) + literal_column("0E0")
+        else:
+            number = case((looks_numeric, cast(value, Double)), else_=None)
+        return and_(looks_numeric, _compare(number, node.op, node.value))

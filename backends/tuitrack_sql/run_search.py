@@ -38,7 +38,7 @@ def search_runs(
         schema.runs.c.experiment_id.in_(list(experiment_ids)),
         schema.runs.c.lifecycle_stage.in_(_stages(view_type)),
     )
-    condition = run_condition(filter_string)
+    condition = run_condition(filter_string, connection.dialect.name)
     if condition is not None:
         query = query.where(condition)
     query, columns = run_sort(query, order_keys)
@@ -74,7 +74,7 @@ def search_experiments(
 ) -> PagedList[Experiment]:
     table = schema.experiments
     query = select(table).where(table.c.lifecycle_stage.in_(_stages(view_type)))
-    condition = experiment_condition(filter_string)
+    condition = experiment_condition(filter_string, connection.dialect.name)
     if condition is not None:
         query = query.where(condition)
     query, columns = experiment_sort(query, parse_experiment_order(order_by))

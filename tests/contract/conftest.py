@@ -15,7 +15,9 @@ from tuitrack.store import TrackingStore
 
 
 @pytest.fixture(scope="session", params=DATABASE_KINDS)
-def database_uri(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_uri(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     reason = skip_reason(request.param)
     if reason:
         pytest.skip(reason)
@@ -24,7 +26,9 @@ def database_uri(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture(scope="session")
-def session_store(database_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrackingStore]:
+def session_store(
+    database_uri: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TrackingStore]:
     artifacts = tmp_path_factory.mktemp("artifacts")
     store = registry.get_tracking_store(database_uri, str(artifacts))
     yield store

@@ -32,7 +32,9 @@ def _metric(key: str, value: float, step: int = 0, timestamp: int = 1000) -> Met
 
 
 def _same_float(a: float, b: float) -> bool:
-    return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
+    return (math.isnan(a) and math.isnan(b)) or (
+        a == b and math.copysign(1, a) == math.copysign(1, b)
+    )
 
 
 def test_every_entity_round_trips(store: TrackingStore, run_id: str) -> None:
@@ -154,7 +156,9 @@ def test_batch_is_atomic(store: TrackingStore, run_id: str) -> None:
     assert store.get_metric_history(run_id, "loss") == []
 
 
-def test_duplicate_param_in_one_batch_with_different_values(store: TrackingStore, run_id: str) -> None:
+def test_duplicate_param_in_one_batch_with_different_values(
+    store: TrackingStore, run_id: str
+) -> None:
     with pytest.raises(InvalidValueError, match="'p'"):
         store.log_batch(run_id, params=[Param(key="p", value="1"), Param(key="p", value="2")])
     store.log_batch(run_id, params=[Param(key="p", value="1"), Param(key="p", value="1")])
