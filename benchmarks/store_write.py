@@ -87,9 +87,8 @@ def main() -> None:
     parser.add_argument("--mlflow-points", type=int, default=20_000)
     args = parser.parse_args()
     points = make_points(args.points)
-    print(
-        f"{args.points:,} metric points in batches of {args.batch:,}, SQLite (WAL), python {sys.version.split()[0]}"
-    )
+    python = sys.version.split()[0]
+    print(f"{args.points:,} metric points, batches of {args.batch:,}, SQLite WAL, Python {python}")
     with tempfile.TemporaryDirectory() as folder:
         raw = bench_raw_sqlite(points, args.batch, folder)
         ours = bench_tuitrack(points, args.batch, folder)
@@ -105,7 +104,8 @@ def main() -> None:
         theirs = bench_mlflow(subset, args.batch, folder)
         mlflow_rate = len(subset) / theirs
         print(
-            f"mlflow log_batch        : {mlflow_rate:12,.0f} points/s  ({len(subset):,} points, {theirs:.2f} s)"
+            f"mlflow log_batch        : {mlflow_rate:12,.0f} points/s  "
+            f"({len(subset):,} points, {theirs:.2f} s)"
         )
         print(f"tuitrack / mlflow       : {our_rate / mlflow_rate:12.1f}x")
 

@@ -20,7 +20,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    exists,
     literal_column,
     not_,
     or_,
@@ -133,23 +132,26 @@ class _Translator:
     def keyed(
         self, node: Comparison, table: Table, owner: ColumnElement[Any]
     ) -> ColumnElement[bool]:
-        """EXISTS a row of `table` for this key (metric, param or tag) that satisfies node."""
-        alias = table.alias()
+        """`owner IN (rows of table with this key that satisfy node)`.
+
+        An uncorrelated IN lets every database evaluate the subquery once from the
+        (key, value, owner) index instead of probing it once per run.
+        """
         owner_column = (
-            alias.c.experiment_id if table is schema.experiment_tags else alias.c.run_uuid
+            table.c.experiment_id if table is schema.experiment_tags else table.c.run_uuid
         )
-        base = [owner_column == owner, alias.c.key == node.key]
+        with_key = select(owner_column).where(table.c.key == node.key)
         if node.op == "IS NULL":
-            return ~exists(select(1).select_from(alias).where(*base))
+            return owner.not_in(with_key)
         if node.op == "IS NOT NULL":
-            return exists(select(1).select_from(alias).where(*base))
+            return owner.in_(with_key)
         if table is schema.latest_metrics:
-            test = self.metric_test(alias.c.value, alias.c.kind, node)
+            test = self.metric_test(table.c.value, table.c.kind, node)
         elif table is schema.params and node.is_numeric:
-            test = self.numeric_param_test(alias.c.value, node)
+            test = self.numeric_param_test(table.c.value, node)
         else:
-            test = _compare(alias.c.value, node.op, node.value)
-        return exists(select(1).select_from(alias).where(*base, test))
+            test = _compare(table.c.value, node.op, node.value)
+        return owner.in_(with_key.where(test))
 
     @staticmethod
     def metric_test(

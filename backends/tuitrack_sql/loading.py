@@ -19,7 +19,7 @@ from tuitrack_sql import schema
 from tuitrack_sql.floats import decode
 
 # Keep IN lists well under every database's bound-parameter limit.
-_CHUNK = 500
+_CHUNK = 1000
 
 RUN_COLUMNS = (
     schema.runs.c.run_uuid,

@@ -46,7 +46,7 @@ class SortColumn:
 
 
 def run_sort(
-    query: Select[Any], order_keys: Sequence[OrderKey]
+    query: Select[Any], order_keys: Sequence[OrderKey], dialect: str
 ) -> tuple[Select[Any], list[SortColumn]]:
     """Join what the order keys need; the sort ends with start_time DESC, run_id ASC."""
     columns: list[SortColumn] = []
@@ -63,25 +63,39 @@ def run_sort(
         columns.append(SortColumn(expression, order_key.ascending))
     columns.append(SortColumn(schema.runs.c.start_time, False))
     columns.append(SortColumn(schema.runs.c.run_uuid, True))
-    return apply_sort(query, columns), columns
+    return apply_sort(query, columns, dialect), columns
 
 
 def experiment_sort(
-    query: Select[Any], order_keys: Sequence[OrderKey]
+    query: Select[Any], order_keys: Sequence[OrderKey], dialect: str
 ) -> tuple[Select[Any], list[SortColumn]]:
     """Newest first by default; the sort ends with experiment_id ASC."""
     columns = [SortColumn(EXPERIMENT_ATTRIBUTES[k.key], k.ascending) for k in order_keys]
     if not columns:
         columns.append(SortColumn(schema.experiments.c.creation_time, False))
     columns.append(SortColumn(schema.experiments.c.experiment_id, True))
-    return apply_sort(query, columns), columns
+    return apply_sort(query, columns, dialect), columns
 
 
-def apply_sort(query: Select[Any], columns: Sequence[SortColumn]) -> Select[Any]:
+def _nulls_last(column: SortColumn, dialect: str) -> list[ColumnElement[Any]]:
+    """ORDER BY terms putting NULLs last, in the form each database can serve from an index:
+    SQLite and MySQL already sort NULLs last when descending, PostgreSQL when ascending."""
+    expression = column.expression
+    if column.ascending:
+        if dialect == "postgresql":
+            return [expression.asc()]
+        if dialect == "sqlite":
+            return [expression.asc().nulls_last()]
+        return [case((expression.is_(None), 1), else_=0), expression.asc()]
+    if dialect == "postgresql":
+        return [expression.desc().nulls_last()]
+    return [expression.desc()]
+
+
+def apply_sort(query: Select[Any], columns: Sequence[SortColumn], dialect: str) -> Select[Any]:
     clauses: list[ColumnElement[Any]] = []
     for column in columns:
-        clauses.append(case((column.expression.is_(None), 1), else_=0))
-        clauses.append(column.expression.asc() if column.ascending else column.expression.desc())
+        clauses.extend(_nulls_last(column, dialect))
     labelled = [c.expression.label(f"sort_{i}") for i, c in enumerate(columns)]
     return query.add_columns(*labelled).order_by(*clauses)
 

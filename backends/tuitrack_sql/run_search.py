@@ -41,7 +41,7 @@ def search_runs(
     condition = run_condition(filter_string, connection.dialect.name)
     if condition is not None:
         query = query.where(condition)
-    query, columns = run_sort(query, order_keys)
+    query, columns = run_sort(query, order_keys, connection.dialect.name)
     query_id = fingerprint(
         sorted(experiment_ids), filter_string or "", view_type.value, list(order_by or [])
     )
@@ -77,7 +77,9 @@ def search_experiments(
     condition = experiment_condition(filter_string, connection.dialect.name)
     if condition is not None:
         query = query.where(condition)
-    query, columns = experiment_sort(query, parse_experiment_order(order_by))
+    query, columns = experiment_sort(
+        query, parse_experiment_order(order_by), connection.dialect.name
+    )
     query_id = fingerprint(filter_string or "", view_type.value, list(order_by or []))
     if page_token:
         last = decode_token(page_token, query_id, len(columns))

@@ -89,6 +89,7 @@ params = Table(
     Column("value", String(6000), nullable=False),
     PrimaryKeyConstraint("run_uuid", "key"),
     ForeignKeyConstraint(["run_uuid"], ["runs.run_uuid"], ondelete="CASCADE"),
+    Index(None, "key", "value", "run_uuid", mysql_length={"value": 255}),
     **MYSQL_TABLE_ARGS,
 )
 
@@ -100,6 +101,7 @@ tags = Table(
     Column("value", String(8000), nullable=False),
     PrimaryKeyConstraint("run_uuid", "key"),
     ForeignKeyConstraint(["run_uuid"], ["runs.run_uuid"], ondelete="CASCADE"),
+    Index(None, "key", "value", "run_uuid", mysql_length={"value": 255}),
     **MYSQL_TABLE_ARGS,
 )
 
@@ -136,6 +138,6 @@ latest_metrics = Table(
     Column("count", BigInteger, nullable=False),
     PrimaryKeyConstraint("run_uuid", "key"),
     ForeignKeyConstraint(["run_uuid"], ["runs.run_uuid"], ondelete="CASCADE"),
-    Index(None, "key", "value"),
+    Index(None, "key", "value", "run_uuid"),
     **MYSQL_TABLE_ARGS,
 )

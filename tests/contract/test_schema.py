@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from tuitrack_sql import migrate, schema
 
 from tuitrack.store import TrackingStore
+from tuitrack_sql import migrate, schema
 
 
 def test_migrations_agree_with_the_models(store: TrackingStore) -> None:

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
-from tuitrack_sql import schema
 
 from tests.search_cases import (
     EXPERIMENT_FILTER_CASES,
@@ -17,6 +16,7 @@ from tests.search_cases import (
 )
 from tuitrack.errors import FilterSyntaxError
 from tuitrack.store import TrackingStore
+from tuitrack_sql import schema
 
 
 @pytest.fixture(scope="module")

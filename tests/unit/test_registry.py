@@ -4,10 +4,10 @@ from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
-from tuitrack_sql.store import SqlTrackingStore
 
 from tuitrack import registry
 from tuitrack.errors import UnknownSchemeError
+from tuitrack_sql.store import SqlTrackingStore
 
 
 @pytest.mark.parametrize(
