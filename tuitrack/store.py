@@ -13,6 +13,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import IO
 
 from tuitrack.entities import (
@@ -37,12 +38,14 @@ from tuitrack.errors import (
     TuitrackError,
     UnknownSchemeError,
 )
+from tuitrack.orphans import REASON_TAG, Orphan, OrphanPolicy, find_orphan
 from tuitrack.validation import normalize_artifact_path
 
 __all__ = [
     "AlreadyExistsError",
     "ArtifactStore",
     "InvalidValueError",
+    "MarkResult",
     "NotFoundError",
     "ParamConflictError",
     "ReadOnlyError",
@@ -56,6 +59,14 @@ __all__ = [
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+@dataclass
+class MarkResult:
+    """What mark_failed did: the runs it closed, and why it refused the others."""
+
+    marked: list[Orphan] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
 
 
 class TrackingStore(ABC):
@@ -226,6 +237,113 @@ class TrackingStore(ABC):
 
     def set_tag(self, run_id: str, tag: RunTag) -> None:
         self.log_batch(run_id, tags=[tag])
+
+    # --- orphaned runs ------------------------------------------------------------------
+
+    def last_activity_times(self, run_ids: Sequence[str]) -> dict[str, int]:
+        """Each run's latest metric timestamp (ms); runs without metrics are left out.
+
+        The default knows none; stores that can answer cheaply override it.
+        """
+        return {}
+
+    def find_orphans(
+        self,
+        experiment_ids: Sequence[str],
+        policy: OrphanPolicy | None = None,
+        now: int | None = None,
+    ) -> list[Orphan]:
+        """RUNNING runs whose process is gone (see tuitrack.orphans); nothing is written."""
+        rules = policy or OrphanPolicy.from_environment()
+        moment = now if now is not None else now_ms()
+        running: list[Run] = []
+        token: str | None = None
+        while True:
+            page = self.search_runs(
+                experiment_ids, "attributes.status = 'RUNNING'", max_results=5000, page_token=token
+            )
+            running.extend(page)
+            token = page.token
+            if token is None:
+                break
+        activity = self.last_activity_times([run.info.run_id for run in running])
+        verdicts = (
+            find_orphan(run.info, run.data.tags, moment, rules, activity.get(run.info.run_id))
+            for run in running
+        )
+        return [verdict for verdict in verdicts if verdict is not None]
+
+    def mark_failed(
+        self,
+        run_ids: Sequence[str],
+        reason: str | None = None,
+        policy: OrphanPolicy | None = None,
+    ) -> MarkResult:
+        """Close orphaned runs as FAILED, their end time at the last sign of life.
+
+        Each run is re-checked now; a run that is alive again (fresh heartbeat), no longer
+        RUNNING or not orphaned is refused and left untouched. The reason (given, else the
+        detected one) is recorded as the tag `tuitrack.orphan_reason`.
+        Raises NotFoundError for an unknown run id.
+        """
+        rules = policy or OrphanPolicy.from_environment()
+        result = MarkResult()
+        for run_id in run_ids:
+            run = self.get_run(run_id)
+            activity = self.last_activity_times([run_id]).get(run_id)
+            verdict = find_orphan(run.info, run.data.tags, now_ms(), rules, activity)
+            if verdict is None:
+                state = "alive" if run.info.status is RunStatus.RUNNING else run.info.status.value
+                result.refused[run_id] = f"not orphaned ({state})"
+                continue
+            closed = self.close_orphan(
+                run_id,
+                end_time=verdict.last_sign_of_life or now_ms(),
+                reason=reason or verdict.reason,
+                seen_heartbeat=run.info.heartbeat_time,
+            )
+            if closed:
+                result.marked.append(verdict)
+            else:
+                result.refused[run_id] = "changed while being marked (alive again)"
+        return result
+
+    def close_orphan(
+        self, run_id: str, end_time: int, reason: str, seen_heartbeat: int | None
+    ) -> bool:
+        """Set FAILED + end time + reason tag unless the run changed since it was judged
+        (status no longer RUNNING, or a newer heartbeat). Returns whether it was closed.
+
+        The default checks, then writes; SQL stores do both in one conditional UPDATE.
+        """
+        info = self.get_run(run_id).info
+        if info.status is not RunStatus.RUNNING or info.heartbeat_time != seen_heartbeat:
+            return False
+        self.log_batch(run_id, tags=[RunTag(key=REASON_TAG, value=reason[:8000])])
+        self.update_run_info(run_id, status=RunStatus.FAILED, end_time=end_time)
+        return True
+
+    def count_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> int:
+        """How many runs search_runs would return in all its pages.
+
+        The default pages through search_runs; SQL stores count in the database.
+        Raises InvalidValueError (or FilterSyntaxError) for a bad filter.
+        """
+        total = 0
+        token: str | None = None
+        while True:
+            page = self.search_runs(
+                experiment_ids, filter_string, run_view_type, max_results=1000, page_token=token
+            )
+            total += len(page)
+            token = page.token
+            if not token:
+                return total
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the store must not be used afterwards."""

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tuitrack.entities import (
@@ -27,6 +27,7 @@ from tuitrack.errors import (
     NotFoundError,
     ReadOnlyError,
 )
+from tuitrack.orphans import REASON_TAG
 from tuitrack.store import TrackingStore, now_ms
 from tuitrack.validation import (
     MAX_TAG_VALUE_LENGTH,
@@ -39,7 +40,7 @@ from tuitrack.validation import (
 from tuitrack_sql import batch_write, schema
 from tuitrack_sql.engine import make_engine, read_transaction, write_transaction
 from tuitrack_sql.floats import decode
-from tuitrack_sql.loading import RUN_COLUMNS, load_experiments, load_runs, run_info_from_row
+from tuitrack_sql.loading import RUN_COLUMNS, chunks, load_experiments, load_runs, run_info_from_row
 from tuitrack_sql.migrate import ensure_schema
 from tuitrack_sql.run_search import search_experiments, search_runs
 from tuitrack_sql.upsert import upsert
@@ -400,6 +401,48 @@ class SqlTrackingStore(TrackingStore):
             construct(key=key, value=decode(value, kind), timestamp=timestamp, step=step)
             for step, timestamp, value, kind in rows
         ]
+
+    def last_activity_times(self, run_ids: Sequence[str]) -> dict[str, int]:
+        table = schema.latest_metrics
+        times: dict[str, int] = {}
+        with read_transaction(self.engine) as connection:
+            for chunk in chunks(list(run_ids)):
+                query = (
+                    select(table.c.run_uuid, func.max(table.c.timestamp))
+                    .where(table.c.run_uuid.in_(chunk))
+                    .group_by(table.c.run_uuid)
+                )
+                times.update((row[0], int(row[1])) for row in connection.execute(query))
+        return times
+
+    def close_orphan(
+        self, run_id: str, end_time: int, reason: str, seen_heartbeat: int | None
+    ) -> bool:
+        runs = schema.runs
+        unchanged_heartbeat = (
+            runs.c.heartbeat_time.is_(None)
+            if seen_heartbeat is None
+            else runs.c.heartbeat_time == seen_heartbeat
+        )
+        with write_transaction(self.engine) as connection:
+            result = connection.execute(
+                update(runs)
+                .where(
+                    runs.c.run_uuid == run_id,
+                    runs.c.status == RunStatus.RUNNING.value,
+                    unchanged_heartbeat,
+                )
+                .values(status=RunStatus.FAILED.value, end_time=end_time)
+            )
+            if result.rowcount != 1:
+                return False
+            upsert(
+                connection,
+                schema.tags,
+                [{"run_uuid": run_id, "key": REASON_TAG, "value": reason[:8000]}],
+                ("run_uuid", "key"),
+            )
+            return True
 
     def search_runs(
         self,
