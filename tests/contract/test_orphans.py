@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -22,7 +21,8 @@ CHILD = textwrap.dedent(
     from tuitrack import Metric, TrackingClient
     client = TrackingClient(sys.argv[1], sys.argv[2])
     run = client.create_run(sys.argv[3], run_name="child")
-    client.log_batch(run.info.run_id, metrics=[Metric(key="loss", value=1.0, timestamp=int(time.time() * 1000))])
+    point = Metric(key="loss", value=1.0, timestamp=int(time.time() * 1000))
+    client.log_batch(run.info.run_id, metrics=[point])
     client.record_heartbeat(run.info.run_id)
     print(run.info.run_id, flush=True)
     while True:
