@@ -214,8 +214,26 @@ class TrackingClient:
         key: str,
         start_step: int | None = None,
         end_step: int | None = None,
+        max_points: int | None = None,
     ) -> list[Metric]:
-        return self.store.get_metric_history(run_id, key, start_step, end_step)
+        """A metric's points by step; with `max_points`, at most that many points that keep
+        the curve's shape (each step bucket's first, last, min, max and first NaN)."""
+        if max_points is None:  # also serves stores written before max_points
+            return self.store.get_metric_history(run_id, key, start_step, end_step)
+        return self.store.get_metric_history(run_id, key, start_step, end_step, max_points)
+
+    def get_metric_histories(
+        self,
+        run_ids: Sequence[str] | str,
+        keys: Sequence[str] | str,
+        max_points: int | None = None,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> dict[tuple[str, str], list[Metric]]:
+        """get_metric_history of every (run_id, key) pair, keyed by that pair."""
+        ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
+        names = [keys] if isinstance(keys, str) else list(keys)
+        return self.store.get_metric_histories(ids, names, max_points, start_step, end_step)
 
     # --- artifacts ---------------------------------------------------------------------
 

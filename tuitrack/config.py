@@ -11,7 +11,9 @@ ARTIFACT_URI_ENV = "TUITRACK_ARTIFACT_URI"
 
 def data_dir() -> Path:
     """`$XDG_DATA_HOME/tuitrack`, falling back to `~/.local/share/tuitrack`."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
     return Path(base) / "tuitrack"
 
 

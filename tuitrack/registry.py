@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
 
 from tuitrack.errors import UnknownSchemeError
@@ -15,6 +16,9 @@ from tuitrack.store import ArtifactStore, TrackingStore
 
 TRACKING_GROUP = "tuitrack.tracking_stores"
 ARTIFACT_GROUP = "tuitrack.artifact_stores"
+# Functions `(uri) -> uri | None` that recognise data a more specific backend should open,
+# e.g. an MLflow database behind a plain sqlite:/// URI. Consulted only when opening.
+DETECTOR_GROUP = "tuitrack.store_detectors"
 # Registered by a backend that accepts any scheme it can handle itself (e.g. all of fsspec).
 FALLBACK_NAME = "*"
 
@@ -39,8 +43,14 @@ def normalize_tracking_uri(uri: str) -> str:
     return uri
 
 
+@lru_cache(maxsize=8)
+def _installed_entry_points(group: str) -> tuple[EntryPoint, ...]:
+    """Scanning installed distributions costs tens of milliseconds: do it once a process."""
+    return tuple(entry_points(group=group))
+
+
 def _entry_points(group: str) -> list[EntryPoint]:
-    return list(entry_points(group=group))
+    return list(_installed_entry_points(group))
 
 
 def installed_schemes(group: str) -> list[str]:
@@ -79,18 +89,36 @@ def _unknown(kind: str, uri: str, scheme: str, group: str) -> UnknownSchemeError
     )
 
 
-def tracking_store_class(uri: str) -> type[TrackingStore]:
-    scheme = uri_scheme(normalize_tracking_uri(uri))
+def resolve_tracking_uri(uri: str) -> str:
+    """`uri` normalized, then redirected by the first installed detector that claims it."""
+    normalized = normalize_tracking_uri(uri)
+    for entry_point in _entry_points(DETECTOR_GROUP):
+        try:
+            detected = entry_point.load()(normalized)
+        except Exception as error:  # a broken detector must not stop the store from opening
+            _warn_broken(entry_point, error)
+            continue
+        if isinstance(detected, str) and detected:
+            return detected
+    return normalized
+
+
+def _tracking_class(resolved: str, uri: str) -> type[TrackingStore]:
+    scheme = uri_scheme(resolved)
     cls = _load(TRACKING_GROUP, scheme)
     if cls is None or not issubclass(cls, TrackingStore):
         raise _unknown("tracking store", uri, scheme, TRACKING_GROUP)
     return cls
 
 
+def tracking_store_class(uri: str) -> type[TrackingStore]:
+    return _tracking_class(resolve_tracking_uri(uri), uri)
+
+
 def get_tracking_store(uri: str, default_artifact_root: str) -> TrackingStore:
     """Open the tracking store at `uri`. Raises UnknownSchemeError, StoreUnavailableError."""
-    normalized = normalize_tracking_uri(uri)
-    return tracking_store_class(normalized)(normalized, default_artifact_root)
+    resolved = resolve_tracking_uri(uri)
+    return _tracking_class(resolved, uri)(resolved, default_artifact_root)
 
 
 def artifact_store_class(uri: str) -> type[ArtifactStore]:

@@ -20,12 +20,14 @@ from tuitrack.entities import (
     Experiment,
     FileInfo,
     Metric,
+    MetricSummary,
     PagedList,
     Param,
     Run,
     RunInfo,
     RunStatus,
     RunTag,
+    TagSummary,
     ViewType,
 )
 from tuitrack.errors import (
@@ -205,11 +207,75 @@ class TrackingStore(ABC):
         key: str,
         start_step: int | None = None,
         end_step: int | None = None,
+        max_points: int | None = None,
     ) -> list[Metric]:
-        """Every point of a metric with start_step <= step <= end_step, by step then time.
+        """The points of a metric with start_step <= step <= end_step, by step then time.
 
-        Raises NotFoundError for an unknown run; an unknown key gives an empty list.
+        With `max_points`, at most that many points that keep the series' shape, chosen by
+        the store (never by loading every point): the step range of the points is cut into
+        max_points // 5 equal-width buckets, and each bucket keeps its first and last point,
+        its lowest and highest value (+-inf included) and its first NaN; ties go to the
+        earliest point. A range holding at most `max_points` points is returned whole.
+
+        Raises NotFoundError for an unknown run (an unknown key gives an empty list),
+        InvalidValueError for a max_points that is not None or an integer >= 5, or a step
+        bound that is not an integer.
         """
+
+    def get_metric_histories(
+        self,
+        run_ids: Sequence[str],
+        keys: Sequence[str],
+        max_points: int | None = None,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> dict[tuple[str, str], list[Metric]]:
+        """get_metric_history of every (run_id, key) pair, keyed by that pair; a series
+        that does not exist maps to an empty list. Stores override this to read the series
+        together.
+
+        Raises NotFoundError for an unknown run, InvalidValueError as get_metric_history.
+        """
+        ids = [run_ids] if isinstance(run_ids, str) else list(dict.fromkeys(run_ids))
+        names = [keys] if isinstance(keys, str) else list(dict.fromkeys(keys))
+        if not names:
+            for run_id in ids:
+                self.get_run(run_id)
+        histories = {}
+        for run_id in ids:
+            for key in names:
+                if max_points is None:  # also serves stores written before max_points
+                    history = self.get_metric_history(run_id, key, start_step, end_step)
+                else:
+                    history = self.get_metric_history(run_id, key, start_step, end_step, max_points)
+                histories[run_id, key] = history
+        return histories
+
+    def get_metric_summaries(self, run_id: str) -> list[MetricSummary]:
+        """Each metric of the run, sorted by key: its latest point, range and point count.
+
+        The default reads every history; stores that keep these figures override it.
+        Raises NotFoundError for an unknown run.
+        """
+        summaries = []
+        for key in sorted(self.get_run(run_id).data.metrics):
+            history = self.get_metric_history(run_id, key)
+            if not history:
+                continue
+            latest = history[-1]  # by step, then time: the latest point comes last
+            values = [m.value for m in history if m.value == m.value]  # NaN is not itself
+            summaries.append(
+                MetricSummary(
+                    key=key,
+                    latest=latest.value,
+                    step=latest.step,
+                    timestamp=latest.timestamp,
+                    min_value=min(values) if values else None,
+                    max_value=max(values) if values else None,
+                    count=len(history),
+                )
+            )
+        return summaries
 
     @abstractmethod
     def search_runs(
@@ -237,6 +303,18 @@ class TrackingStore(ABC):
 
     def set_tag(self, run_id: str, tag: RunTag) -> None:
         self.log_batch(run_id, tags=[tag])
+
+    def log_metric_points(self, run_id: str, points: Sequence[tuple[str, float, int, int]]) -> None:
+        """Append (key, value, timestamp ms, step) points in order, in one transaction.
+
+        The SDK's background writer calls this with points it has validated already;
+        building a Metric per point costs more than storing it, so backends may override
+        this to skip them. Raises as log_batch.
+        """
+        self.log_batch(
+            run_id,
+            metrics=[Metric(key=k, value=v, timestamp=t, step=s) for k, v, t, s in points],
+        )
 
     # --- orphaned runs ------------------------------------------------------------------
 
@@ -344,6 +422,44 @@ class TrackingStore(ABC):
             token = page.token
             if not token:
                 return total
+
+    def get_tag_summaries(
+        self,
+        experiment_ids: Sequence[str],
+        max_values: int = 20,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> list[TagSummary]:
+        """Every run tag key of these experiments' runs, sorted by key (see TagSummary).
+
+        The default pages through search_runs; SQL stores aggregate in the database.
+        Raises InvalidValueError for a max_values below 1.
+        """
+        if isinstance(max_values, bool) or not isinstance(max_values, int) or max_values < 1:
+            raise InvalidValueError(f"max_values must be an integer >= 1, got {max_values!r}")
+        counts: dict[str, dict[str, int]] = {}
+        token: str | None = None
+        while True:
+            page = self.search_runs(
+                experiment_ids, None, run_view_type, max_results=1000, page_token=token
+            )
+            for run in page:
+                for key, value in run.data.tags.items():
+                    values = counts.setdefault(key, {})
+                    values[value] = values.get(value, 0) + 1
+            token = page.token
+            if not token:
+                break
+        return [
+            TagSummary(
+                key=key,
+                runs=sum(counts[key].values()),
+                distinct_values=len(counts[key]),
+                values=sorted(counts[key].items(), key=lambda item: (-item[1], item[0]))[
+                    :max_values
+                ],
+            )
+            for key in sorted(counts)
+        ]
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the store must not be used afterwards."""

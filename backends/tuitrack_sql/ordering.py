@@ -20,6 +20,7 @@ RUN_ATTRIBUTES: dict[str, ColumnElement[Any]] = {
     "end_time": schema.runs.c.end_time,
     "artifact_uri": schema.runs.c.artifact_uri,
     "experiment_id": schema.runs.c.experiment_id,
+    "parent_run_id": schema.runs.c.parent_run_id,
 }
 EXPERIMENT_ATTRIBUTES: dict[str, ColumnElement[Any]] = {
     "experiment_id": schema.experiments.c.experiment_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, select
+from sqlalchemy import Connection, Row, Select, func, select
 
 from tuitrack.entities import Experiment, PagedList, Run, ViewType
 from tuitrack_sql import schema
@@ -58,6 +58,26 @@ def search_runs(
             [_jsonable(last_row._mapping[f"sort_{i}"]) for i in range(len(columns))], query_id
         )
     return PagedList(load_runs(connection, rows), token)
+
+
+def count_runs(
+    connection: Connection,
+    experiment_ids: Sequence[int],
+    filter_string: str | None,
+    view_type: ViewType,
+) -> int:
+    query = (
+        select(func.count())
+        .select_from(schema.runs)
+        .where(
+            schema.runs.c.experiment_id.in_(list(experiment_ids)),
+            schema.runs.c.lifecycle_stage.in_(_stages(view_type)),
+        )
+    )
+    condition = run_condition(filter_string, connection.dialect.name)
+    if condition is not None:
+        query = query.where(condition)
+    return int(connection.execute(query).scalar_one())
 
 
 def _jsonable(value: Any) -> Any:

@@ -13,12 +13,14 @@ from tuitrack.entities import (
     Experiment,
     LifecycleStage,
     Metric,
+    MetricSummary,
     PagedList,
     Param,
     Run,
     RunInfo,
     RunStatus,
     RunTag,
+    TagSummary,
     ViewType,
 )
 from tuitrack.errors import (
@@ -37,12 +39,12 @@ from tuitrack.validation import (
     validate_tag,
     validate_text,
 )
-from tuitrack_sql import batch_write, schema
+from tuitrack_sql import batch_write, history, schema
 from tuitrack_sql.engine import make_engine, read_transaction, write_transaction
-from tuitrack_sql.floats import decode
+from tuitrack_sql.keys import metric_summaries, tag_summaries
 from tuitrack_sql.loading import RUN_COLUMNS, chunks, load_experiments, load_runs, run_info_from_row
 from tuitrack_sql.migrate import ensure_schema
-from tuitrack_sql.run_search import search_experiments, search_runs
+from tuitrack_sql.run_search import count_runs, search_experiments, search_runs
 from tuitrack_sql.upsert import upsert
 
 MAX_RESULTS_LIMIT = 50_000
@@ -53,6 +55,16 @@ def _experiment_key(experiment_id: str) -> int:
         return int(experiment_id)
     except (TypeError, ValueError):
         raise NotFoundError(f"no experiment with id {experiment_id!r}") from None
+
+
+def _experiment_keys(experiment_ids: Sequence[str]) -> list[int]:
+    keys = []
+    for experiment_id in experiment_ids:
+        try:
+            keys.append(int(experiment_id))
+        except (TypeError, ValueError):
+            continue  # an id this store never issued matches no run
+    return keys
 
 
 def _max_results(max_results: int) -> int:
@@ -383,24 +395,46 @@ class SqlTrackingStore(TrackingStore):
         key: str,
         start_step: int | None = None,
         end_step: int | None = None,
+        max_points: int | None = None,
     ) -> list[Metric]:
-        table = schema.metrics
-        query = select(table.c.step, table.c.timestamp, table.c.value, table.c.kind).where(
-            table.c.run_uuid == run_id, table.c.key == key
-        )
-        if start_step is not None:
-            query = query.where(table.c.step >= start_step)
-        if end_step is not None:
-            query = query.where(table.c.step <= end_step)
-        query = query.order_by(table.c.step, table.c.timestamp, table.c.id)
+        request = history.HistoryRequest.of(start_step, end_step, max_points)
         with read_transaction(self.engine) as connection:
             self._require_run(connection, run_id)
-            rows = connection.execute(query).all()
-        construct = Metric.model_construct
-        return [
-            construct(key=key, value=decode(value, kind), timestamp=timestamp, step=step)
-            for step, timestamp, value, kind in rows
-        ]
+            return history.read_history(connection, run_id, key, request)
+
+    def get_metric_histories(
+        self,
+        run_ids: Sequence[str],
+        keys: Sequence[str],
+        max_points: int | None = None,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> dict[tuple[str, str], list[Metric]]:
+        request = history.HistoryRequest.of(start_step, end_step, max_points)
+        ids, names = history.unique_names(run_ids), history.unique_names(keys)
+        with read_transaction(self.engine) as connection:
+            history.require_runs(connection, ids)
+            return {
+                (run_id, key): history.read_history(connection, run_id, key, request)
+                for run_id in ids
+                for key in names
+            }
+
+    def get_metric_summaries(self, run_id: str) -> list[MetricSummary]:
+        with read_transaction(self.engine) as connection:
+            self._require_run(connection, run_id)
+            return metric_summaries(connection, run_id)
+
+    def get_tag_summaries(
+        self,
+        experiment_ids: Sequence[str],
+        max_values: int = 20,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> list[TagSummary]:
+        with read_transaction(self.engine) as connection:
+            return tag_summaries(
+                connection, _experiment_keys(experiment_ids), ViewType(run_view_type), max_values
+            )
 
     def last_activity_times(self, run_ids: Sequence[str]) -> dict[str, int]:
         table = schema.latest_metrics
@@ -444,6 +478,20 @@ class SqlTrackingStore(TrackingStore):
             )
             return True
 
+    def count_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> int:
+        with read_transaction(self.engine) as connection:
+            return count_runs(
+                connection,
+                _experiment_keys(experiment_ids),
+                filter_string,
+                ViewType(run_view_type),
+            )
+
     def search_runs(
         self,
         experiment_ids: Sequence[str],
@@ -454,16 +502,10 @@ class SqlTrackingStore(TrackingStore):
         page_token: str | None = None,
     ) -> PagedList[Run]:
         limit = _max_results(max_results)
-        keys = []
-        for experiment_id in experiment_ids:
-            try:
-                keys.append(int(experiment_id))
-            except (TypeError, ValueError):
-                continue  # an id this store never issued matches no run
         with read_transaction(self.engine) as connection:
             return search_runs(
                 connection,
-                keys,
+                _experiment_keys(experiment_ids),
                 filter_string,
                 ViewType(run_view_type),
                 limit,

@@ -12,6 +12,7 @@ from tests.search_cases import (
     FILTER_CASES,
     FIXTURE_EXPERIMENTS,
     ORDER_CASES,
+    PARENT_CASES,
     log_fixture_runs,
 )
 from tuitrack.errors import FilterSyntaxError
@@ -41,6 +42,15 @@ def test_filter_case(
 ) -> None:
     store, experiment_id, _ids = loaded
     assert set(_names(store, experiment_id, filter_string=filter_string)) == set(expected)
+
+
+@pytest.mark.parametrize(("parent", "children"), PARENT_CASES)
+def test_children_by_parent_run_id(
+    loaded: tuple[TrackingStore, str, dict[str, str]], parent: str, children: frozenset[str]
+) -> None:
+    store, experiment_id, ids = loaded
+    found = _names(store, experiment_id, filter_string=f"parent_run_id = '{ids[parent]}'")
+    assert set(found) == set(children)
 
 
 @pytest.mark.parametrize(("order_by", "expected"), ORDER_CASES, ids=lambda v: str(v)[:60])

@@ -85,3 +85,14 @@ def test_bad_arguments(store: TrackingStore, experiment_id: str) -> None:
     assert page.token is None or isinstance(page.token, str)
     with pytest.raises(InvalidValueError, match="no_such_column"):
         store.search_runs([experiment_id], order_by=["no_such_column"])
+
+
+def test_count_runs_counts_in_the_store(store: TrackingStore, experiment_id: str) -> None:
+    from tuitrack.entities import ViewType
+
+    ids = [store.create_run(experiment_id, run_name=f"r{i}").info.run_id for i in range(5)]
+    store.delete_run(ids[0])
+    assert store.count_runs([experiment_id]) == 4
+    assert store.count_runs([experiment_id], run_view_type=ViewType.ALL) == 5
+    assert store.count_runs([experiment_id], "run_name IN ('r1', 'r2', 'r0')") == 2
+    assert store.count_runs(["404"]) == 0

@@ -10,6 +10,7 @@ from tests.search_cases import (
     EXPERIMENT_FILTER_CASES,
     FILTER_CASES,
     ORDER_CASES,
+    PARENT_CASES,
     fixture_experiments,
     fixture_runs,
 )
@@ -41,6 +42,13 @@ def test_the_case_table_is_large_enough() -> None:
 def test_filter_cases(text: str, expected: frozenset[str]) -> None:
     node = parse_filter(text)
     assert {run.info.run_name for run in RUNS if matches(node, run)} == expected
+
+
+@pytest.mark.parametrize(("parent", "children"), PARENT_CASES)
+def test_children_by_parent_run_id(parent: str, children: frozenset[str]) -> None:
+    parent_id = next(run.info.run_id for run in RUNS if run.info.run_name == parent)
+    node = parse_filter(f"parent_run_id = '{parent_id}'")
+    assert {run.info.run_name for run in RUNS if matches(node, run)} == children
 
 
 @pytest.mark.parametrize(("order_by", "expected"), ORDER_CASES)

@@ -66,6 +66,8 @@ VALID: list[tuple[str, Node]] = [
     ("end_time IS NULL", attr("end_time", "IS NULL", None)),
     ("artifact_uri LIKE 's3://%'", attr("artifact_uri", "LIKE", "s3://%")),
     ("user_id ILIKE 'ANA'", attr("user_id", "ILIKE", "ANA")),
+    ("attributes.parent_run_id = 'abc'", attr("parent_run_id", "=", "abc")),
+    ("parent_run_id IS NULL", attr("parent_run_id", "IS NULL", None)),
     # keys: quoted, dotted, Unicode, punctuation
     ("metrics.`val loss` < 1", metric("val loss", "<", 1)),
     ('metrics."val loss" < 1', metric("val loss", "<", 1)),

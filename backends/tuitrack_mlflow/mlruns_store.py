@@ -1,0 +1,270 @@
+"""MlrunsStore: tuitrack's TrackingStore over MLflow's legacy file store (`mlruns/`).
+
+The folder has no index, so searches read the runs of the asked experiments and filter,
+sort and page them with tuitrack's Python evaluator (the same semantics as the SQL stores).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from tuitrack.entities import (
+    Experiment,
+    LifecycleStage,
+    Metric,
+    PagedList,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from tuitrack.errors import InvalidValueError, NotFoundError, ReadOnlyError, StoreUnavailableError
+from tuitrack.search import (
+    matches,
+    matches_experiment,
+    parse_experiment_filter,
+    parse_experiment_order_by,
+    parse_filter,
+    parse_order_by,
+    sort_experiments,
+    sort_runs,
+)
+from tuitrack_mlflow import mlruns_layout as layout
+from tuitrack_mlflow.history import check_request, downsample
+from tuitrack_mlflow.readonly import MlflowReadOnlyStore
+from tuitrack_sql.paging import decode_token, encode_token, fingerprint
+
+MAX_RESULTS_LIMIT = 50_000
+_PREFIXES = ("mlruns://", "file://")
+T = TypeVar("T")
+
+
+def folder_of(store_uri: str) -> Path:
+    """The local folder of `mlruns:///path`, `file:///path` or a plain path."""
+    path = store_uri
+    for prefix in _PREFIXES:
+        if path.lower().startswith(prefix):
+            path = path[len(prefix) :]
+            break
+    return Path(os.path.abspath(os.path.expanduser(path)))
+
+
+def _max_results(max_results: int) -> int:
+    if isinstance(max_results, bool) or not isinstance(max_results, int):
+        raise InvalidValueError(f"max_results must be an integer, got {max_results!r}")
+    if not 1 <= max_results <= MAX_RESULTS_LIMIT:
+        raise InvalidValueError(
+            f"max_results {max_results} is outside the allowed range 1..{MAX_RESULTS_LIMIT}"
+        )
+    return max_results
+
+
+def _page(items: list[T], max_results: int, page_token: str | None, query: str) -> PagedList[T]:
+    start = int(decode_token(page_token, query, 1)[0]) if page_token else 0
+    end = start + max_results
+    token = encode_token([end], query) if end < len(items) else None
+    return PagedList(items[start:end], token)
+
+
+class MlrunsStore(MlflowReadOnlyStore):
+    """Opens `mlruns:///path/to/mlruns` or a plain path to such a folder.
+
+    Raises StoreUnavailableError when the path is not an MLflow file store.
+    """
+
+    kind = "MLflow folder"
+
+    def __init__(self, store_uri: str, default_artifact_root: str) -> None:
+        super().__init__(store_uri, default_artifact_root)
+        self.root = folder_of(store_uri)
+        if not self.root.is_dir():
+            raise StoreUnavailableError(
+                f"no MLflow folder at {str(self.root)!r}: it does not exist"
+            )
+        if not self._experiment_dirs():
+            raise StoreUnavailableError(
+                f"{str(self.root)!r} is not an MLflow file store: it has no experiment folders "
+                "with a meta.yaml (expected mlruns/<experiment id>/meta.yaml)"
+            )
+        self._run_dirs: dict[str, Path] = {}
+
+    # --- experiments -------------------------------------------------------------------
+
+    def _experiment_dirs(self) -> dict[str, Path]:
+        """Experiment id -> folder, active ones and those in .trash."""
+        found: dict[str, Path] = {}
+        for parent in (self.root, self.root / layout.TRASH):
+            if not parent.is_dir():
+                continue
+            for child in sorted(parent.iterdir()):
+                if child.name.startswith(".") or not child.is_dir():
+                    continue
+                meta = layout.read_meta(child)
+                if meta is not None and "experiment_id" in meta and "name" in meta:
+                    found.setdefault(str(meta["experiment_id"]), child)
+        return found
+
+    def _experiments(self) -> list[Experiment]:
+        experiments = []
+        for folder in self._experiment_dirs().values():
+            meta = layout.read_meta(folder)
+            if meta is not None:
+                experiments.append(layout.read_experiment(folder, meta))
+        return experiments
+
+    def _experiment_dir(self, experiment_id: str) -> Path:
+        folder = self._experiment_dirs().get(str(experiment_id))
+        if folder is None:
+            raise NotFoundError(f"no experiment with id {experiment_id!r}")
+        return folder
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        folder = self._experiment_dir(experiment_id)
+        meta = layout.read_meta(folder)
+        if meta is None:
+            raise NotFoundError(f"no experiment with id {experiment_id!r}")
+        return layout.read_experiment(folder, meta)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        return next((e for e in self._experiments() if e.name == name), None)
+
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        limit = _max_results(max_results)
+        stages = ViewType(view_type).stages()
+        node = parse_experiment_filter(filter_string)
+        found = [
+            e
+            for e in self._experiments()
+            if e.lifecycle_stage in stages and matches_experiment(node, e)
+        ]
+        ordered = sort_experiments(found, parse_experiment_order_by(order_by))
+        query = fingerprint("mlruns", filter_string or "", str(view_type), list(order_by or []))
+        return _page(ordered, limit, page_token, query)
+
+    def write_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        layout.write_key_file(self._experiment_dir(experiment_id) / "tags", key, value)
+
+    # --- runs --------------------------------------------------------------------------
+
+    def _runs_in(self, experiment_dir: Path) -> dict[str, Path]:
+        found: dict[str, Path] = {}
+        for child in sorted(experiment_dir.iterdir()):
+            if not child.is_dir() or child.name in ("tags", "datasets", "traces", "models"):
+                continue
+            meta = layout.read_meta(child)
+            run_id = None if meta is None else layout.run_id_of(meta)
+            if run_id:
+                found[run_id] = child
+        self._run_dirs.update(found)
+        return found
+
+    def _run_dir(self, run_id: str) -> Path:
+        folder = self._run_dirs.get(run_id) if isinstance(run_id, str) else None
+        if folder is None or not (folder / "meta.yaml").is_file():
+            for experiment_dir in self._experiment_dirs().values():
+                if (experiment_dir / str(run_id) / "meta.yaml").is_file():
+                    self._runs_in(experiment_dir)
+            folder = self._run_dirs.get(run_id)
+        if folder is None:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        return folder
+
+    def _load(self, run_dir: Path) -> Run:
+        meta = layout.read_meta(run_dir)
+        if meta is None:
+            raise NotFoundError(f"no run in {run_dir}")
+        return layout.read_run(run_dir, meta)
+
+    def get_run(self, run_id: str) -> Run:
+        return self._load(self._run_dir(run_id))
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        limit = _max_results(max_results)
+        node = parse_filter(filter_string)
+        order_keys = parse_order_by(order_by)
+        stages = ViewType(run_view_type).stages()
+        folders = self._experiment_dirs()
+        found = []
+        for experiment_id in dict.fromkeys(str(i) for i in experiment_ids):
+            if experiment_id not in folders:
+                continue
+            for run_dir in self._runs_in(folders[experiment_id]).values():
+                run = self._load(run_dir)
+                if run.info.lifecycle_stage in stages and matches(node, run):
+                    found.append(run)
+        query = fingerprint(
+            "mlruns",
+            sorted(str(i) for i in experiment_ids),
+            filter_string or "",
+            str(run_view_type),
+            list(order_by or []),
+        )
+        return _page(sort_runs(found, order_keys), limit, page_token, query)
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        start_step: int | None = None,
+        end_step: int | None = None,
+        max_points: int | None = None,
+    ) -> list[Metric]:
+        check_request(start_step, end_step, max_points)
+        history = layout.metric_history(self._run_dir(run_id), key)
+        in_range = [
+            m
+            for m in history
+            if (start_step is None or m.step >= start_step)
+            and (end_step is None or m.step <= end_step)
+        ]
+        return downsample(in_range, max_points)
+
+    def last_activity_times(self, run_ids: Sequence[str]) -> dict[str, int]:
+        """Latest metric timestamp per run (MLflow has no heartbeat; see the SQL store)."""
+        found: dict[str, int] = {}
+        for run_id in run_ids:
+            latest = layout.last_metric_time(self._run_dir(run_id))
+            if latest is not None:
+                found[run_id] = latest
+        return found
+
+    # --- the writes MLflow data accepts ---------------------------------------------------
+
+    def _active_run_dir(self, run_id: str) -> Path:
+        run_dir = self._run_dir(run_id)
+        meta = layout.read_meta(run_dir) or {}
+        if meta.get("lifecycle_stage", "active") != LifecycleStage.ACTIVE.value:
+            raise ReadOnlyError(f"run {run_id} is deleted; restore it in MLflow to change it")
+        return run_dir
+
+    def write_run_tags(self, run_id: str, tags: Sequence[RunTag]) -> None:
+        run_dir = self._active_run_dir(run_id)
+        for tag in tags:
+            layout.write_key_file(run_dir / "tags", tag.key, tag.value)
+
+    def write_run_end(self, run_id: str, status: RunStatus, end_time: int) -> RunInfo:
+        run_dir = self._active_run_dir(run_id)
+        meta = layout.read_meta(run_dir) or {}
+        meta["status"] = layout.status_code(status)
+        meta["end_time"] = end_time
+        layout.write_meta(run_dir, meta)
+        return self.get_run(run_id).info

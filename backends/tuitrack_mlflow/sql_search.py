@@ -1,0 +1,131 @@
+"""search_runs / search_experiments over MLflow's schema: filter, order and keyset paging
+in the database, with the same ordering rules as tuitrack's own SQL store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, and_, case, select
+
+from tuitrack.entities import Experiment, PagedList, Run, ViewType
+from tuitrack.search import (
+    OrderKey,
+    parse_experiment_filter,
+    parse_experiment_order_by,
+    parse_filter,
+    parse_order_by,
+)
+from tuitrack_mlflow import tables
+from tuitrack_mlflow.sql_filters import EXPERIMENT_ATTRIBUTES, RUN_ATTRIBUTES, Translator
+from tuitrack_mlflow.sql_loading import RUN_COLUMNS, load_experiments, load_runs
+from tuitrack_sql.ordering import SortColumn, after_condition, apply_sort
+from tuitrack_sql.paging import decode_token, encode_token, fingerprint
+
+_KEYED = {"metric": tables.latest_metrics, "param": tables.params, "tag": tables.tags}
+
+
+def _stages(view_type: ViewType) -> list[str]:
+    return [stage.value for stage in view_type.stages()]
+
+
+def _run_sort(
+    query: Select[Any], order_keys: Sequence[OrderKey], dialect: str
+) -> tuple[Select[Any], list[SortColumn]]:
+    columns: list[SortColumn] = []
+    for index, order_key in enumerate(order_keys):
+        if order_key.kind == "attribute":
+            expression = RUN_ATTRIBUTES[order_key.key]
+        else:
+            table = _KEYED[order_key.kind].alias(f"order_{index}")
+            query = query.outerjoin(
+                table,
+                and_(table.c.run_uuid == tables.runs.c.run_uuid, table.c.key == order_key.key),
+            )
+            expression = table.c.value
+            if order_key.kind == "metric":  # NaN sorts with the missing values, last
+                expression = case((table.c.is_nan.is_(True), None), else_=table.c.value)
+        columns.append(SortColumn(expression, order_key.ascending))
+    columns.append(SortColumn(tables.runs.c.start_time, False))
+    columns.append(SortColumn(tables.runs.c.run_uuid, True))
+    return apply_sort(query, columns, dialect), columns
+
+
+def _page(
+    connection: Connection,
+    query: Select[Any],
+    columns: list[SortColumn],
+    query_id: str,
+    max_results: int,
+    page_token: str | None,
+) -> tuple[Sequence[Row[Any]], str | None]:
+    if page_token:
+        last = decode_token(page_token, query_id, len(columns))
+        query = query.where(after_condition(columns, last))
+    rows: Sequence[Row[Any]] = connection.execute(query.limit(max_results + 1)).all()
+    if len(rows) <= max_results:
+        return rows, None
+    rows = rows[:max_results]
+    values = [_jsonable(rows[-1]._mapping[f"sort_{i}"]) for i in range(len(columns))]
+    return rows, encode_token(values, query_id)
+
+
+def _jsonable(value: Any) -> Any:
+    return value if value is None or isinstance(value, str | int | float) else str(value)
+
+
+def search_runs(
+    connection: Connection,
+    experiment_ids: Sequence[int],
+    filter_string: str | None,
+    view_type: ViewType,
+    max_results: int,
+    order_by: Sequence[str] | None,
+    page_token: str | None,
+) -> PagedList[Run]:
+    order_keys = parse_order_by(order_by)
+    query: Select[Any] = select(*RUN_COLUMNS).where(
+        tables.runs.c.experiment_id.in_(list(experiment_ids)),
+        tables.runs.c.lifecycle_stage.in_(_stages(view_type)),
+    )
+    node = parse_filter(filter_string)
+    if node is not None:
+        query = query.where(Translator(connection.dialect.name, for_runs=True).node(node))
+    query, columns = _run_sort(query, order_keys, connection.dialect.name)
+    query_id = fingerprint(
+        "mlflow", sorted(experiment_ids), filter_string or "", view_type.value, list(order_by or [])
+    )
+    rows, token = _page(connection, query, columns, query_id, max_results, page_token)
+    return PagedList(load_runs(connection, rows), token)
+
+
+def search_experiments(
+    connection: Connection,
+    view_type: ViewType,
+    max_results: int,
+    filter_string: str | None,
+    order_by: Sequence[str] | None,
+    page_token: str | None,
+) -> PagedList[Experiment]:
+    table = tables.experiments
+    query = select(table).where(table.c.lifecycle_stage.in_(_stages(view_type)))
+    node = parse_experiment_filter(filter_string)
+    if node is not None:
+        query = query.where(Translator(connection.dialect.name, for_runs=False).node(node))
+    columns: list[SortColumn] = []
+    for index, key in enumerate(parse_experiment_order_by(order_by)):
+        if key.kind == "attribute":
+            columns.append(SortColumn(EXPERIMENT_ATTRIBUTES[key.key], key.ascending))
+            continue
+        tag = tables.experiment_tags.alias(f"order_{index}")
+        query = query.outerjoin(
+            tag, and_(tag.c.experiment_id == table.c.experiment_id, tag.c.key == key.key)
+        )
+        columns.append(SortColumn(tag.c.value, key.ascending))
+    if not columns:
+        columns.append(SortColumn(table.c.creation_time, False))
+    columns.append(SortColumn(table.c.experiment_id, True))
+    query = apply_sort(query, columns, connection.dialect.name)
+    query_id = fingerprint("mlflow", filter_string or "", view_type.value, list(order_by or []))
+    rows, token = _page(connection, query, columns, query_id, max_results, page_token)
+    return PagedList(load_experiments(connection, rows), token)

@@ -1,0 +1,233 @@
+"""MlflowSqlStore: tuitrack's TrackingStore over the database of an MLflow tracking server
+(SQLite, PostgreSQL, MySQL), read-only but for tags and closing dead runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import Connection, Row, func, inspect, select, update
+
+from tuitrack.entities import (
+    Experiment,
+    LifecycleStage,
+    Metric,
+    PagedList,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from tuitrack.errors import InvalidValueError, NotFoundError, ReadOnlyError
+from tuitrack_mlflow import tables
+from tuitrack_mlflow.connect import open_engine
+from tuitrack_mlflow.history import check_request, downsample
+from tuitrack_mlflow.readonly import MlflowReadOnlyStore
+from tuitrack_mlflow.schema_versions import check_revision
+from tuitrack_mlflow.sql_loading import RUN_COLUMNS, load_experiments, load_runs
+from tuitrack_mlflow.sql_search import search_experiments, search_runs
+from tuitrack_sql.engine import describe, read_transaction, write_transaction
+from tuitrack_sql.upsert import upsert
+
+MAX_RESULTS_LIMIT = 50_000
+
+
+def _max_results(max_results: int) -> int:
+    if isinstance(max_results, bool) or not isinstance(max_results, int):
+        raise InvalidValueError(f"max_results must be an integer, got {max_results!r}")
+    if not 1 <= max_results <= MAX_RESULTS_LIMIT:
+        raise InvalidValueError(
+            f"max_results {max_results} is outside the allowed range 1..{MAX_RESULTS_LIMIT}"
+        )
+    return max_results
+
+
+def _int_ids(ids: Sequence[str]) -> list[int]:
+    keys = []
+    for experiment_id in ids:
+        try:
+            keys.append(int(experiment_id))
+        except (TypeError, ValueError):
+            continue  # an id MLflow never issued matches nothing
+    return keys
+
+
+class MlflowSqlStore(MlflowReadOnlyStore):
+    """Opens `mlflow+sqlite:///mlflow.db`, `mlflow+postgresql://...`, `mlflow+mysql://...`.
+
+    Raises StoreUnavailableError when the database is missing, unreachable, or has a schema
+    revision outside `schema_versions.SUPPORTED_REVISIONS`.
+    """
+
+    kind = "MLflow database"
+
+    def __init__(self, store_uri: str, default_artifact_root: str) -> None:
+        super().__init__(store_uri, default_artifact_root)
+        self.engine = open_engine(store_uri)
+        with read_transaction(self.engine) as connection:
+            revision = None
+            if inspect(connection).has_table("alembic_version"):
+                revision = connection.execute(select(tables.alembic_version.c.version_num)).scalar()
+        check_revision(revision, describe(self.engine))
+        self.schema_revision = revision
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- experiments -------------------------------------------------------------------
+
+    def _experiment_rows(self, connection: Connection, **where: Any) -> list[Row[Any]]:
+        table = tables.experiments
+        query = select(table).where(*(table.c[k] == v for k, v in where.items()))
+        return list(connection.execute(query.order_by(table.c.experiment_id)).all())
+
+    def _experiment_key(self, connection: Connection, experiment_id: str) -> int:
+        try:
+            key = int(experiment_id)
+        except (TypeError, ValueError):
+            key = -1
+        if key < 0 or not self._experiment_rows(connection, experiment_id=key):
+            raise NotFoundError(f"no experiment with id {experiment_id!r}")
+        return key
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        with read_transaction(self.engine) as connection:
+            key = self._experiment_key(connection, experiment_id)
+            rows = self._experiment_rows(connection, experiment_id=key)
+            return load_experiments(connection, rows)[0]
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        with read_transaction(self.engine) as connection:
+            rows = self._experiment_rows(connection, name=name)
+            return load_experiments(connection, rows[:1])[0] if rows else None
+
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        limit = _max_results(max_results)
+        with read_transaction(self.engine) as connection:
+            return search_experiments(
+                connection, ViewType(view_type), limit, filter_string, order_by, page_token
+            )
+
+    def write_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        with write_transaction(self.engine) as connection:
+            experiment_key = self._experiment_key(connection, experiment_id)
+            upsert(
+                connection,
+                tables.experiment_tags,
+                [{"experiment_id": experiment_key, "key": key, "value": value}],
+                ("key", "experiment_id"),
+            )
+
+    # --- runs --------------------------------------------------------------------------
+
+    def _run_row(self, connection: Connection, run_id: str) -> Row[Any]:
+        row = None
+        if isinstance(run_id, str):
+            query = select(*RUN_COLUMNS).where(tables.runs.c.run_uuid == run_id)
+            row = connection.execute(query).first()
+        if row is None:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        return cast("Row[Any]", row)
+
+    def get_run(self, run_id: str) -> Run:
+        with read_transaction(self.engine) as connection:
+            return load_runs(connection, [self._run_row(connection, run_id)])[0]
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        limit = _max_results(max_results)
+        with read_transaction(self.engine) as connection:
+            return search_runs(
+                connection,
+                _int_ids(experiment_ids),
+                filter_string,
+                ViewType(run_view_type),
+                limit,
+                order_by,
+                page_token,
+            )
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        start_step: int | None = None,
+        end_step: int | None = None,
+        max_points: int | None = None,
+    ) -> list[Metric]:
+        check_request(start_step, end_step, max_points)
+        table = tables.metrics
+        query = select(table.c.step, table.c.timestamp, table.c.value, table.c.is_nan).where(
+            table.c.run_uuid == run_id, table.c.key == key
+        )
+        if start_step is not None:
+            query = query.where(table.c.step >= start_step)
+        if end_step is not None:
+            query = query.where(table.c.step <= end_step)
+        query = query.order_by(table.c.step, table.c.timestamp, table.c.value)
+        with read_transaction(self.engine) as connection:
+            self._run_row(connection, run_id)
+            rows = connection.execute(query).all()
+        construct = Metric.model_construct
+        points = [
+            construct(key=key, value=tables.metric_value(value, is_nan), timestamp=ts, step=step)
+            for step, ts, value, is_nan in rows
+        ]
+        return downsample(points, max_points)
+
+    def last_activity_times(self, run_ids: Sequence[str]) -> dict[str, int]:
+        """Latest metric timestamp per run: MLflow has no heartbeat, so orphaned runs are
+        judged by their last activity."""
+        table = tables.latest_metrics
+        found: dict[str, int] = {}
+        with read_transaction(self.engine) as connection:
+            for start in range(0, len(run_ids), 500):
+                chunk = list(run_ids[start : start + 500])
+                query = (
+                    select(table.c.run_uuid, func.max(table.c.timestamp))
+                    .where(table.c.run_uuid.in_(chunk))
+                    .group_by(table.c.run_uuid)
+                )
+                found.update({run_id: int(ts) for run_id, ts in connection.execute(query) if ts})
+        return found
+
+    # --- the writes MLflow data accepts ---------------------------------------------------
+
+    def _active_run(self, connection: Connection, run_id: str) -> Row[Any]:
+        row = self._run_row(connection, run_id)
+        if row.lifecycle_stage != LifecycleStage.ACTIVE.value:
+            raise ReadOnlyError(f"run {run_id} is deleted; restore it in MLflow to change it")
+        return row
+
+    def write_run_tags(self, run_id: str, tags: Sequence[RunTag]) -> None:
+        with write_transaction(self.engine) as connection:
+            self._active_run(connection, run_id)
+            rows = {
+                tag.key: {"run_uuid": run_id, "key": tag.key, "value": tag.value} for tag in tags
+            }
+            upsert(connection, tables.tags, list(rows.values()), ("key", "run_uuid"))
+
+    def write_run_end(self, run_id: str, status: RunStatus, end_time: int) -> RunInfo:
+        with write_transaction(self.engine) as connection:
+            self._active_run(connection, run_id)
+            connection.execute(
+                update(tables.runs)
+                .where(tables.runs.c.run_uuid == run_id)
+                .values(status=status.value, end_time=end_time)
+            )
+        return self.get_run(run_id).info

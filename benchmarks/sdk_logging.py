@@ -1,0 +1,287 @@
+"""Logging cost of the tuitrack SDK, and of MLflow when it is installed, on SQLite.
+
+    python benchmarks/sdk_logging.py            # the README figures
+    python benchmarks/sdk_logging.py --quick    # fewer calls, for a smoke run
+
+Every measurement runs in a fresh Python process against a fresh temporary store:
+- caller side: median time of one `log_metric` call (100,000 calls for tuitrack; fewer
+  for MLflow's synchronous mode, which takes milliseconds a call), and its floor, a
+  function that appends a (key, value, timestamp) tuple to a list;
+- end to end: time from the first call until every point is stored (flush), the points
+  per second that makes, and how long after the last call the last point was stored;
+- `python -c "import tuitrack"` against `python -c "import mlflow"` (median of 5, in turns);
+- a whole "hello" process: import, start a run, 10 params, 1,000 metric points, end
+  (median of 3, in turns, against stores created beforehand).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from typing import Any
+
+HELLO_TUITRACK = """
+import tuitrack
+tuitrack.set_experiment("hello")
+with tuitrack.start_run():
+    tuitrack.log_params({f"p{i}": i for i in range(10)})
+    for step in range(1000):
+        tuitrack.log_metric("loss", 1.0 / (step + 1), step=step)
+"""
+
+HELLO_MLFLOW = HELLO_TUITRACK.replace("tuitrack", "mlflow")
+
+
+# --- measurements made inside a child process ------------------------------------------
+
+
+def _time_calls(call: Any, calls: int) -> tuple[list[int], float, float]:
+    """Per-call durations (ns) and the wall clock of the first and last call."""
+    clock = time.perf_counter_ns
+    samples = [0] * calls
+    first = time.perf_counter()
+    for step in range(calls):
+        start = clock()
+        call(step)
+        samples[step] = clock() - start
+    return samples, first, time.perf_counter()
+
+
+def _summary(samples: list[int]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "median_us": statistics.median(ordered) / 1000,
+        "p99_us": ordered[int(len(ordered) * 0.99)] / 1000,
+        "calls": len(ordered),
+    }
+
+
+def child_floor(calls: int) -> dict[str, Any]:
+    points: list[tuple[str, float, float]] = []
+    append = points.append
+    now = time.time
+
+    def floor(step: int) -> None:
+        append(("loss", 0.5, now()))
+
+    samples, _first, _last = _time_calls(floor, calls)
+    return _summary(samples)
+
+
+def child_tuitrack(calls: int) -> dict[str, Any]:
+    import tuitrack
+
+    tuitrack.set_experiment("bench")
+    run = tuitrack.start_run()
+    log_metric = tuitrack.log_metric
+
+    def log(step: int) -> None:
+        log_metric("loss", 0.5, step=step)
+
+    samples, first, last = _time_calls(log, calls)
+    tuitrack.flush()
+    stored_at = time.perf_counter()
+    stored = len(tuitrack.TrackingClient().get_metric_history(run.info.run_id, "loss"))
+    tuitrack.end_run()
+    return {
+        **_summary(samples),
+        "persisted_s": stored_at - first,
+        "points_per_s": calls / (stored_at - first),
+        "last_point_lag_s": stored_at - last,
+        "stored": stored,
+    }
+
+
+def child_mlflow(calls: int, synchronous: bool) -> dict[str, Any]:
+    import mlflow
+
+    mlflow.set_experiment("bench")
+    run = mlflow.start_run()
+    log_metric = mlflow.log_metric
+
+    def log(step: int) -> None:
+        log_metric("loss", 0.5, step=step, synchronous=synchronous)
+
+    samples, first, last = _time_calls(log, calls)
+    if not synchronous:
+        mlflow.flush_async_logging()
+    stored_at = time.perf_counter()
+    client = mlflow.MlflowClient()
+    stored = len(client.get_metric_history(run.info.run_id, "loss"))
+    mlflow.end_run()
+    return {
+        **_summary(samples),
+        "persisted_s": stored_at - first,
+        "points_per_s": calls / (stored_at - first),
+        "last_point_lag_s": stored_at - last,
+        "stored": stored,
+    }
+
+
+# --- the parent: fresh processes and stores --------------------------------------------
+
+
+def _env(directory: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "XDG_DATA_HOME": os.path.join(directory, "xdg"),
+        "TUITRACK_TRACKING_URI": f"sqlite:///{directory}/tuitrack.db",
+        "TUITRACK_ARTIFACT_URI": os.path.join(directory, "tuitrack-artifacts"),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{directory}/mlflow.db",
+        "MLFLOW_ARTIFACT_URI": os.path.join(directory, "mlflow-artifacts"),
+        "PYTHONWARNINGS": "ignore",
+    }
+
+
+def _child(mode: str, calls: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="tuitrack-bench-") as directory:
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", mode, "--calls", str(calls)],
+            env=_env(directory),
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"{mode} failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _wall(code: str, env: dict[str, str], cwd: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def _median_walls(codes: dict[str, str], repeats: int, prepare: bool = False) -> dict[str, float]:
+    """Median wall time of each snippet, run in turns so that they share the machine's
+    load alike; with `prepare`, each runs once first to create its store."""
+    times: dict[str, list[float]] = {name: [] for name in codes}
+    with tempfile.TemporaryDirectory(prefix="tuitrack-bench-") as directory:
+        env = _env(directory)
+        if prepare:
+            for code in codes.values():
+                _wall(code, env, directory)
+        for _ in range(repeats):
+            for name, code in codes.items():
+                times[name].append(_wall(code, env, directory))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _has_mlflow() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("mlflow") is not None
+
+
+def _ratio(slow: float, fast: float) -> str:
+    return f"{slow / fast:,.1f}x" if fast else "n/a"
+
+
+def measure(
+    calls: int, mlflow_sync_calls: int, mlflow_async_calls: int, with_mlflow: bool = True
+) -> dict[str, Any]:
+    results: dict[str, Any] = {"calls": calls}
+    results["floor"] = _child("floor", calls)
+    results["tuitrack"] = _child("tuitrack", calls)
+    mlflow = with_mlflow and _has_mlflow()
+    imports = {"python": "pass", "tuitrack": "import tuitrack"}
+    hellos = {"tuitrack": HELLO_TUITRACK}
+    if mlflow:
+        results["mlflow_sync"] = _child("mlflow-sync", mlflow_sync_calls)
+        results["mlflow_async"] = _child("mlflow-async", mlflow_async_calls)
+        imports["mlflow"] = "import mlflow"
+        hellos["mlflow"] = HELLO_MLFLOW
+    for name, seconds in _median_walls(imports, 5).items():
+        results[f"import_{name}_s"] = seconds
+    for name, seconds in _median_walls(hellos, 3, prepare=True).items():
+        results[f"hello_{name}_s"] = seconds
+    return results
+
+
+def report(results: dict[str, Any]) -> str:
+    lines = []
+    floor = results["floor"]["median_us"]
+    ours = results["tuitrack"]
+    lines.append("log_metric, caller side (median per call; p99)")
+    lines.append(f"  floor (append a tuple)      {floor:9.2f} us")
+    lines.append(
+        f"  tuitrack                    {ours['median_us']:9.2f} us   p99 {ours['p99_us']:.2f} us"
+        f"   ({ours['calls']:,} calls)"
+    )
+    for name, label in (("mlflow_sync", "mlflow synchronous"), ("mlflow_async", "mlflow async")):
+        if name in results:
+            theirs = results[name]
+            lines.append(
+                f"  {label:<27} {theirs['median_us']:9.2f} us   p99 {theirs['p99_us']:.2f} us"
+                f"   ({theirs['calls']:,} calls; {_ratio(theirs['median_us'], ours['median_us'])}"
+                " tuitrack's)"
+            )
+    lines.append("")
+    lines.append("until every point is stored (first call -> flush done)")
+    for name in ("tuitrack", "mlflow_sync", "mlflow_async"):
+        if name in results:
+            r = results[name]
+            lines.append(
+                f"  {name:<27} {r['persisted_s']:8.3f} s  {r['points_per_s']:>12,.0f} points/s"
+                f"  last point stored {r['last_point_lag_s']:.3f} s after the last call"
+                f"  ({r['stored']:,}/{r['calls']:,} stored)"
+            )
+    lines.append("")
+    lines.append("process wall time (median)")
+    lines.append(f"  python -c pass              {results['import_python_s']:8.3f} s")
+    lines.append(f"  import tuitrack             {results['import_tuitrack_s']:8.3f} s")
+    if "import_mlflow_s" in results:
+        lines.append(
+            f"  import mlflow               {results['import_mlflow_s']:8.3f} s"
+            f"   ({_ratio(results['import_mlflow_s'], results['import_tuitrack_s'])} slower)"
+        )
+    lines.append(f"  hello script, tuitrack      {results['hello_tuitrack_s']:8.3f} s")
+    if "hello_mlflow_s" in results:
+        lines.append(
+            f"  hello script, mlflow        {results['hello_mlflow_s']:8.3f} s"
+            f"   ({_ratio(results['hello_mlflow_s'], results['hello_tuitrack_s'])} slower)"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=100_000)
+    parser.add_argument("--mlflow-sync-calls", type=int, default=1_000)
+    parser.add_argument("--mlflow-async-calls", type=int, default=10_000)
+    parser.add_argument("--quick", action="store_true", help="10x fewer calls")
+    parser.add_argument("--no-mlflow", action="store_true", help="measure tuitrack only")
+    parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        children = {
+            "floor": lambda: child_floor(args.calls),
+            "tuitrack": lambda: child_tuitrack(args.calls),
+            "mlflow-sync": lambda: child_mlflow(args.calls, synchronous=True),
+            "mlflow-async": lambda: child_mlflow(args.calls, synchronous=False),
+        }
+        print(json.dumps(children[args.child]()))
+        return
+    scale = 10 if args.quick else 1
+    results = measure(
+        args.calls // scale,
+        max(args.mlflow_sync_calls // scale, 100),
+        max(args.mlflow_async_calls // scale, 100),
+        with_mlflow=not args.no_mlflow,
+    )
+    print(json.dumps(results, indent=2) if args.json else textwrap.dedent(report(results)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Isolated stores for SDK tests: nothing touches ~/.local/share or the user's config."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import tuitrack
+from tests.sdk.processes import SdkSandbox
+from tuitrack import fluent, run_stack
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[SdkSandbox]:
+    """A fresh SQLite store and artifact folder for scripts run as subprocesses."""
+    box = SdkSandbox(tmp_path)
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def fluent_sandbox(sandbox: SdkSandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[SdkSandbox]:
+    """The same store for the fluent API in this process; open runs end afterwards."""
+    for name, value in sandbox.env.items():
+        if name.startswith(("TUITRACK_", "XDG_")):
+            monkeypatch.setenv(name, value)
+    tuitrack.set_tracking_uri(sandbox.tracking_uri)
+    tuitrack.set_artifact_uri(sandbox.artifact_uri)
+    tuitrack.set_experiment("sdk-tests")
+    yield sandbox
+    for handle in run_stack.all_open():
+        fluent._finish(handle, tuitrack.RunStatus.FINISHED)
+    fluent._close_sessions()
+    fluent._sessions.clear()
+    fluent._detached.clear()
+    fluent._tracking_uri = None
+    fluent._artifact_uri = None
+    fluent._experiment_id = None

@@ -1,0 +1,123 @@
+"""Process hooks that give every open run its final status, however the process ends.
+
+- an uncaught exception (sys.excepthook) -> FAILED, or KILLED for KeyboardInterrupt (Ctrl-C);
+- an uncaught exception in a thread -> FAILED for the runs that thread started;
+- SIGTERM / SIGHUP -> KILLED, then the previous handler runs (the default one still ends
+  the process, by the same signal);
+- a clean interpreter exit -> FINISHED (atexit).
+Every hook chains to what was installed before it, and never raises.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType, TracebackType
+from typing import Any
+
+from tuitrack.entities import RunStatus
+from tuitrack.notices import warn_once
+
+# end_runs(status, only_current_thread) gives open runs a final status; it must not raise.
+EndRuns = Callable[[RunStatus, bool], None]
+SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+KILLING_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+_end_runs: EndRuns | None = None
+_at_exit: Callable[[], None] | None = None
+_process_hooks_installed = False
+_previous_signal_handlers: dict[int, SignalHandler] = {}
+_previous_excepthook: Callable[[type[BaseException], BaseException, TracebackType | None], Any]
+_previous_excepthook = sys.excepthook
+_previous_thread_excepthook = threading.excepthook
+
+
+def status_for_exception(error: BaseException | None) -> RunStatus:
+    """FINISHED for no error or `sys.exit(0)`, KILLED for Ctrl-C, FAILED otherwise."""
+    if error is None:
+        return RunStatus.FINISHED
+    if isinstance(error, KeyboardInterrupt):
+        return RunStatus.KILLED
+    if isinstance(error, SystemExit) and error.code in (None, 0):
+        return RunStatus.FINISHED
+    return RunStatus.FAILED
+
+
+def install(end_runs: EndRuns, at_exit: Callable[[], None]) -> None:
+    """Install the hooks once per process; signal handlers as soon as we are in the main
+    thread (Python only allows them there)."""
+    global _end_runs, _at_exit, _process_hooks_installed, _previous_excepthook
+    global _previous_thread_excepthook
+    _end_runs = end_runs
+    _at_exit = at_exit
+    if not _process_hooks_installed:
+        _process_hooks_installed = True
+        atexit.register(_on_exit)
+        _previous_excepthook = sys.excepthook
+        sys.excepthook = _on_uncaught_exception
+        _previous_thread_excepthook = threading.excepthook
+        threading.excepthook = _on_uncaught_thread_exception
+    if threading.current_thread() is threading.main_thread():
+        for signum in KILLING_SIGNALS:
+            if signum not in _previous_signal_handlers:
+                _install_signal_handler(signum)
+
+
+def _install_signal_handler(signum: int) -> None:
+    try:
+        previous = signal.getsignal(signum)
+        if previous is signal.SIG_IGN:
+            _previous_signal_handlers[signum] = previous  # the user wants it ignored
+            return
+        signal.signal(signum, _on_killing_signal)
+        _previous_signal_handlers[signum] = previous
+    except (ValueError, OSError) as error:  # embedded interpreters may refuse
+        warn_once(f"signal:{signum}", f"cannot watch signal {signum}: {error}")
+
+
+def _end(status: RunStatus, only_current_thread: bool = False) -> None:
+    if _end_runs is None:
+        return
+    try:
+        _end_runs(status, only_current_thread)
+    except Exception as error:  # a hook must never fail the process on its way out
+        warn_once("end-runs", f"could not end the open runs: {error}")
+
+
+def _on_killing_signal(signum: int, frame: FrameType | None) -> None:
+    _end(RunStatus.KILLED)
+    previous = _previous_signal_handlers.get(signum)
+    if callable(previous):
+        previous(signum, frame)
+        return
+    # SIG_DFL (or a handler set outside Python): die of the same signal, as without us.
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _on_uncaught_exception(
+    kind: type[BaseException], error: BaseException, traceback: TracebackType | None
+) -> None:
+    _end(status_for_exception(error))
+    _previous_excepthook(kind, error, traceback)
+
+
+def _on_uncaught_thread_exception(args: threading.ExceptHookArgs) -> None:
+    _end(status_for_exception(args.exc_value), only_current_thread=True)
+    _previous_thread_excepthook(args)
+
+
+def _on_exit() -> None:
+    _end(RunStatus.FINISHED)
+    if _at_exit is not None:
+        try:
+            _at_exit()
+        except Exception as error:
+            warn_once("at-exit", f"could not close the tracking stores: {error}")

@@ -1,0 +1,306 @@
+"""The background writer: the training loop appends plain tuples, a thread writes batches.
+
+The caller side is one `deque.append` of a tuple (see `fluent.log_metric`); everything
+costly - grouping by run, the store transaction, retries - happens in the writer thread.
+Points go to `store.log_metric_points` as plain tuples: building a Metric object per point
+would cost more than storing it. Items of one run reach `store.log_batch` in the order they were
+queued, so each metric series keeps its order.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tuitrack.entities import Param, RunTag
+from tuitrack.errors import NotFoundError, ReadOnlyError, StoreUnavailableError, TuitrackError
+from tuitrack.notices import notice, notice_once, warn_once
+from tuitrack.sdk_settings import SdkSettings
+from tuitrack.store import TrackingStore
+
+# (run_id, key, value, timestamp in ns, step): what the caller queues per metric point.
+MetricItem = tuple[str, str, float, int, int]
+# (key, value, timestamp in ms, step): what TrackingStore.log_metric_points takes.
+MetricPoint = tuple[str, float, int, int]
+# (is_tag, run_id, key, value) for params (False) and tags (True).
+KeyValueItem = tuple[bool, str, str, str]
+
+PARAM = False
+TAG = True
+_POLL_SECONDS = 0.05
+_BATCH_POINTS = 20_000
+_WRITE_SOON_POINTS = 5_000
+_MAX_BACKOFF_SECONDS = 10.0
+_STRICT_ATTEMPTS = 3
+
+
+@dataclass
+class _Unit:
+    """One store transaction: metric points of one run, or its params and tags."""
+
+    run_id: str
+    points: list[MetricPoint] = field(default_factory=list)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def size(self) -> int:
+        return len(self.points) + len(self.params) + len(self.tags)
+
+    def halves(self) -> tuple[_Unit, _Unit]:
+        if self.points:
+            middle = len(self.points) // 2
+            return (
+                _Unit(self.run_id, points=self.points[:middle]),
+                _Unit(self.run_id, points=self.points[middle:]),
+            )
+        items = [(PARAM, k, v) for k, v in self.params.items()]
+        items += [(TAG, k, v) for k, v in self.tags.items()]
+        middle = len(items) // 2
+        return self._from_items(items[:middle]), self._from_items(items[middle:])
+
+    def _from_items(self, items: list[tuple[bool, str, str]]) -> _Unit:
+        unit = _Unit(self.run_id)
+        for is_tag, key, value in items:
+            (unit.tags if is_tag else unit.params)[key] = value
+        return unit
+
+    def write(self, store: TrackingStore) -> None:
+        if self.points:
+            store.log_metric_points(self.run_id, self.points)
+        else:
+            store.log_batch(self.run_id, (), _params(self), _tags(self))
+
+
+class BackgroundWriter:
+    """Queues metrics, params and tags; writes them with `store.log_metric_points` and
+    `store.log_batch`.
+
+    Store failures are retried with backoff and reported once on stderr; data waits in
+    memory (at most `max_queued_points` metric points: beyond that the oldest are
+    dropped). In strict mode the first failure is kept in `failure` and raised by the
+    next SDK call instead.
+    """
+
+    def __init__(self, store: TrackingStore, settings: SdkSettings) -> None:
+        self.store = store
+        self.settings = settings
+        self.metrics: deque[MetricItem] = deque(maxlen=settings.max_queued_points)
+        self.key_values: deque[KeyValueItem] = deque()
+        self.failure: TuitrackError | None = None
+        self._pending: deque[_Unit] = deque()
+        self._wake = threading.Event()
+        self._progress = threading.Condition(threading.RLock())
+        self._requested = 0
+        self._completed = 0
+        self._failed_attempts = 0
+        self._consecutive_failures = 0
+        self._retry_at = 0.0
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="tuitrack-writer", daemon=True)
+        self._thread.start()
+
+    # --- caller side -------------------------------------------------------------------
+
+    def put_param(self, run_id: str, key: str, value: str) -> None:
+        self.key_values.append((PARAM, run_id, key, value))
+
+    def put_tag(self, run_id: str, key: str, value: str) -> None:
+        self.key_values.append((TAG, run_id, key, value))
+
+    def raise_failure(self) -> None:
+        """Raise (once) the failure strict mode kept from the writer thread."""
+        failure, self.failure = self.failure, None
+        if failure is not None:
+            raise failure
+
+    def queued(self) -> int:
+        return len(self.metrics) + len(self.key_values) + sum(u.size() for u in self._pending)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued before this call is stored.
+
+        Returns False when the store failed an attempt meanwhile (the data stays queued
+        and is retried) or the timeout passed. Never raises, except in strict mode.
+        """
+        limit = self.settings.flush_timeout_seconds if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        with self._progress:
+            self._requested += 1
+            wanted = self._requested
+            failures_before = self._failed_attempts
+            self._wake.set()
+            while self._completed < wanted and self._failed_attempts == failures_before:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._thread.is_alive():
+                    break
+                self._progress.wait(min(remaining, 0.25))
+            done = self._completed >= wanted
+        if self.settings.strict:
+            self.raise_failure()
+        return done
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Store what is queued, retrying until `timeout`, then stop the thread.
+
+        Says on stderr how much could not be stored.
+        """
+        limit = self.settings.flush_timeout_seconds if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        done = False
+        while not done and self._thread.is_alive():
+            done = self.flush(max(deadline - time.monotonic(), 0.0))
+            if done or time.monotonic() >= deadline:
+                break
+            time.sleep(min(0.2, max(deadline - time.monotonic(), 0.0)))
+        self._closing = True
+        self._wake.set()
+        self._thread.join(timeout=1.0)
+        left = self.queued()
+        if left:
+            notice(f"warning: {left} queued metric points, params or tags could not be stored")
+        return done
+
+    # --- writer thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        last_write = time.monotonic()
+        while not self._closing:
+            self._wake.wait(_POLL_SECONDS)
+            self._wake.clear()
+            with self._progress:
+                wanted = self._requested
+            now = time.monotonic()
+            flush_asked = wanted > self._completed
+            if not flush_asked:
+                if self._pending and now < self._retry_at:
+                    continue
+                has_data = bool(self.metrics or self.key_values or self._pending)
+                due = now - last_write >= self.settings.flush_interval_seconds
+                if not (len(self.metrics) >= _WRITE_SOON_POINTS or (has_data and due)):
+                    continue
+            try:
+                stored = self._write_queued()
+            except BaseException as error:  # the thread must survive anything
+                self._record_failure(error)
+                stored = False
+            last_write = time.monotonic()
+            with self._progress:
+                if stored:
+                    self._completed = max(self._completed, wanted)
+                else:
+                    self._failed_attempts += 1
+                self._progress.notify_all()
+
+    def _write_queued(self) -> bool:
+        """Write the pending units, then what is queued now. False on a store failure."""
+        if not self._write_units(self._pending):
+            return False
+        metric_count = len(self.metrics)
+        key_value_count = len(self.key_values)
+        if metric_count >= self.settings.max_queued_points:
+            warn_once(
+                "queue-full",
+                f"{metric_count} metric points are waiting in memory, the limit "
+                "(TUITRACK_MAX_QUEUED_POINTS); the oldest are dropped until the store "
+                "accepts writes again",
+            )
+        while metric_count > 0 or key_value_count > 0:
+            take = min(metric_count, _BATCH_POINTS)
+            units = self._take(take, key_value_count)
+            metric_count -= take
+            key_value_count = 0
+            self._pending.extend(units)
+            if not self._write_units(self._pending):
+                return False
+        return True
+
+    def _take(self, metric_count: int, key_value_count: int) -> list[_Unit]:
+        """Pop queued items into units: each run's params and tags, then its points."""
+        settings: dict[str, _Unit] = {}
+        pop_key_value = self.key_values.popleft
+        for _ in range(key_value_count):
+            is_tag, run_id, name, text = pop_key_value()
+            unit = settings.get(run_id) or settings.setdefault(run_id, _Unit(run_id))
+            (unit.tags if is_tag else unit.params)[name] = text
+        series: dict[str, list[MetricPoint]] = {}
+        pop_metric = self.metrics.popleft
+        current_run = ""
+        append: Callable[[MetricPoint], None] | None = None
+        for _ in range(metric_count):
+            run_id, key, value, time_ns, step = pop_metric()
+            if run_id != current_run or append is None:
+                append = series.setdefault(run_id, []).append
+                current_run = run_id
+            append((key, value, time_ns // 1_000_000, step))
+        units = list(settings.values())
+        units += [_Unit(run_id, points=points) for run_id, points in series.items()]
+        return units
+
+    def _write_units(self, units: deque[_Unit]) -> bool:
+        while units:
+            unit = units[0]
+            try:
+                unit.write(self.store)
+            except StoreUnavailableError as error:
+                self._record_failure(error)
+                return False
+            except TuitrackError as error:
+                units.popleft()
+                self._reject(unit, error, units)
+                continue
+            except Exception as error:  # a backend bug or a driver error it did not map
+                self._record_failure(error)
+                return False
+            units.popleft()
+            self._record_success()
+        return True
+
+    def _reject(self, unit: _Unit, error: TuitrackError, units: deque[_Unit]) -> None:
+        """A batch the store refuses for good: store what it accepts, drop the rest.
+
+        A refused item is found by halving; a run that is gone or deleted refuses all.
+        """
+        if unit.size() > 1 and not isinstance(error, NotFoundError | ReadOnlyError):
+            first, second = unit.halves()
+            units.appendleft(second)
+            units.appendleft(first)
+            return
+        if self.settings.strict and self.failure is None:
+            self.failure = error
+        warn_once(
+            f"rejected:{type(error).__name__}:{unit.run_id}",
+            f"the store refused data of run {unit.run_id} and it was dropped: {error}",
+        )
+
+    def _record_failure(self, error: BaseException) -> None:
+        self._consecutive_failures += 1
+        backoff = min(0.1 * 2 ** (self._consecutive_failures - 1), _MAX_BACKOFF_SECONDS)
+        self._retry_at = time.monotonic() + backoff
+        strict = self.settings.strict and self._consecutive_failures >= _STRICT_ATTEMPTS
+        if strict and self.failure is None:
+            self.failure = (
+                error
+                if isinstance(error, TuitrackError)
+                else StoreUnavailableError(f"writing to the tracking store failed: {error!r}")
+            )
+        warn_once(
+            "store-failing",
+            f"cannot write to the tracking store ({type(error).__name__}: {error}); "
+            "retrying in the background and keeping the data in memory meanwhile",
+        )
+
+    def _record_success(self) -> None:
+        if self._consecutive_failures:
+            self._consecutive_failures = 0
+            notice_once("store-recovered", "the tracking store accepts writes again")
+
+
+def _params(unit: _Unit) -> list[Param]:
+    return [Param(key=k, value=v) for k, v in unit.params.items()]
+
+
+def _tags(unit: _Unit) -> list[RunTag]:
+    return [RunTag(key=k, value=v) for k, v in unit.tags.items()]
