@@ -1,65 +1,140 @@
-"""tuitrack: a terminal-first experiment tracker for machine learning."""
+"""tuitrack: a terminal-first experiment tracker for machine learning.
+
+Names are loaded on first use (PEP 562), so `import tuitrack` costs almost nothing and a
+training script pays for pydantic and the store only when it starts a run.
+"""
 
 from __future__ import annotations
 
-from tuitrack.client import TrackingClient
-from tuitrack.entities import (
-    Experiment,
-    FileInfo,
-    LifecycleStage,
-    Metric,
-    PagedList,
-    Param,
-    Run,
-    RunData,
-    RunInfo,
-    RunStatus,
-    RunTag,
-    ViewType,
-)
-from tuitrack.errors import (
-    AlreadyExistsError,
-    FilterSyntaxError,
-    InvalidValueError,
-    NotFoundError,
-    ParamConflictError,
-    ReadOnlyError,
-    StoreUnavailableError,
-    TuitrackError,
-    UnknownSchemeError,
-)
-from tuitrack.fluent import (
-    ActiveRun,
-    active_run,
-    create_experiment,
-    delete_run,
-    end_run,
-    flush,
-    get_artifact_uri,
-    get_experiment,
-    get_experiment_by_name,
-    get_run,
-    get_tracking_uri,
-    last_active_run,
-    log_artifact,
-    log_artifacts,
-    log_dict,
-    log_figure,
-    log_metric,
-    log_metrics,
-    log_param,
-    log_params,
-    log_text,
-    search_runs,
-    set_artifact_uri,
-    set_experiment,
-    set_tag,
-    set_tags,
-    set_tracking_uri,
-    start_run,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tuitrack.client import TrackingClient
+    from tuitrack.entities import (
+        Experiment,
+        FileInfo,
+        LifecycleStage,
+        Metric,
+        PagedList,
+        Param,
+        Run,
+        RunData,
+        RunInfo,
+        RunStatus,
+        RunTag,
+        ViewType,
+    )
+    from tuitrack.errors import (
+        AlreadyExistsError,
+        FilterSyntaxError,
+        InvalidValueError,
+        NotFoundError,
+        ParamConflictError,
+        ReadOnlyError,
+        StoreUnavailableError,
+        TuitrackError,
+        UnknownSchemeError,
+    )
+    from tuitrack.fluent import (
+        ActiveRun,
+        active_run,
+        create_experiment,
+        delete_run,
+        end_run,
+        flush,
+        get_artifact_uri,
+        get_experiment,
+        get_experiment_by_name,
+        get_run,
+        get_tracking_uri,
+        last_active_run,
+        log_artifact,
+        log_artifacts,
+        log_dict,
+        log_figure,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
+        log_text,
+        search_runs,
+        set_artifact_uri,
+        set_experiment,
+        set_tag,
+        set_tags,
+        set_tracking_uri,
+        start_run,
+    )
 
 __version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    "TrackingClient": "tuitrack.client",
+    "Experiment": "tuitrack.entities",
+    "FileInfo": "tuitrack.entities",
+    "LifecycleStage": "tuitrack.entities",
+    "Metric": "tuitrack.entities",
+    "PagedList": "tuitrack.entities",
+    "Param": "tuitrack.entities",
+    "Run": "tuitrack.entities",
+    "RunData": "tuitrack.entities",
+    "RunInfo": "tuitrack.entities",
+    "RunStatus": "tuitrack.entities",
+    "RunTag": "tuitrack.entities",
+    "ViewType": "tuitrack.entities",
+    "AlreadyExistsError": "tuitrack.errors",
+    "FilterSyntaxError": "tuitrack.errors",
+    "InvalidValueError": "tuitrack.errors",
+    "NotFoundError": "tuitrack.errors",
+    "ParamConflictError": "tuitrack.errors",
+    "ReadOnlyError": "tuitrack.errors",
+    "StoreUnavailableError": "tuitrack.errors",
+    "TuitrackError": "tuitrack.errors",
+    "UnknownSchemeError": "tuitrack.errors",
+    "ActiveRun": "tuitrack.fluent",
+    "active_run": "tuitrack.fluent",
+    "create_experiment": "tuitrack.fluent",
+    "delete_run": "tuitrack.fluent",
+    "end_run": "tuitrack.fluent",
+    "flush": "tuitrack.fluent",
+    "get_artifact_uri": "tuitrack.fluent",
+    "get_experiment": "tuitrack.fluent",
+    "get_experiment_by_name": "tuitrack.fluent",
+    "get_run": "tuitrack.fluent",
+    "get_tracking_uri": "tuitrack.fluent",
+    "last_active_run": "tuitrack.fluent",
+    "log_artifact": "tuitrack.fluent",
+    "log_artifacts": "tuitrack.fluent",
+    "log_dict": "tuitrack.fluent",
+    "log_figure": "tuitrack.fluent",
+    "log_metric": "tuitrack.fluent",
+    "log_metrics": "tuitrack.fluent",
+    "log_param": "tuitrack.fluent",
+    "log_params": "tuitrack.fluent",
+    "log_text": "tuitrack.fluent",
+    "search_runs": "tuitrack.fluent",
+    "set_artifact_uri": "tuitrack.fluent",
+    "set_experiment": "tuitrack.fluent",
+    "set_tag": "tuitrack.fluent",
+    "set_tags": "tuitrack.fluent",
+    "set_tracking_uri": "tuitrack.fluent",
+    "start_run": "tuitrack.fluent",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tuitrack' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "ActiveRun",

@@ -43,7 +43,8 @@ class ViewType(StrEnum):
 
 
 class _Entity(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Schemas are built on first use, not at import: `import tuitrack` must stay cheap.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Metric(_Entity):
@@ -112,6 +113,37 @@ class RunData(_Entity):
 class Run(_Entity):
     info: RunInfo
     data: RunData = Field(default_factory=RunData)
+
+
+class MetricSummary(_Entity):
+    """A metric series at a glance, read without loading its points.
+
+    `latest`, `step` and `timestamp` are those of the latest point (highest step, then latest
+    timestamp). `min_value` / `max_value` ignore NaN and keep +-inf; both are None when every
+    point is NaN. `count` is the number of points.
+    """
+
+    key: str
+    latest: float
+    step: int
+    timestamp: int
+    min_value: float | None
+    max_value: float | None
+    count: int
+
+
+class TagSummary(_Entity):
+    """One run tag key across the runs of some experiments.
+
+    `runs`: how many runs have it; `distinct_values`: how many different values it takes;
+    `values`: its most common values with their run counts, most common first (ties by value),
+    at most as many as asked for.
+    """
+
+    key: str
+    runs: int
+    distinct_values: int
+    values: list[tuple[str, int]] = Field(default_factory=list)
 
 
 class FileInfo(_Entity):

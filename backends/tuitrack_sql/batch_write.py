@@ -27,18 +27,20 @@ _position = itemgetter(2, 3)
 
 def metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[MetricRow]:
     """Validate and encode metrics; cheap per point because keys are checked once each."""
-    for key in {metric.key for metric in metrics}:
+    return point_rows(run_id, [(m.key, m.value, m.timestamp, m.step) for m in metrics])
+
+
+def point_rows(run_id: str, points: Sequence[tuple[str, float, int, int]]) -> list[MetricRow]:
+    """Rows for (key, value, timestamp, step) points; keys and integer ranges are checked."""
+    for key in {point[0] for point in points}:
         validate_key(key, "metric key")
-    rows: list[MetricRow] = []
-    append = rows.append
     isfinite = math.isfinite
-    for metric in metrics:
-        value = metric.value
-        if isfinite(value):
-            append((run_id, metric.key, metric.step, metric.timestamp, value, FINITE))
-        else:
-            stored, kind = encode(value)
-            append((run_id, metric.key, metric.step, metric.timestamp, stored, kind))
+    rows: list[MetricRow] = [
+        (run_id, key, step, timestamp, value, FINITE)
+        if isfinite(value)
+        else (run_id, key, step, timestamp, *encode(value))
+        for key, value, timestamp, step in points
+    ]
     if rows:
         steps = [row[2] for row in rows]
         times = [row[3] for row in rows]
@@ -113,8 +115,7 @@ def _bound(pick: Any, new: float | None, old: float | None) -> float | None:
     return float(pick(new, old))
 
 
-def insert_metrics(connection: Connection, run_id: str, metrics: Sequence[Metric]) -> None:
-    rows = metric_rows(run_id, metrics)
+def insert_rows(connection: Connection, run_id: str, rows: list[MetricRow]) -> None:
     if not rows:
         return
     if connection.dialect.name == "sqlite":

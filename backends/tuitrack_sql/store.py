@@ -358,9 +358,25 @@ class SqlTrackingStore(TrackingStore):
         if not (metrics or params or tags):
             self.get_run(run_id)
             return
+        self._write_with_retry(run_id, batch_write.metric_rows(run_id, metrics), params, tags)
+
+    def log_metric_points(self, run_id: str, points: Sequence[tuple[str, float, int, int]]) -> None:
+        rows = batch_write.point_rows(run_id, points)
+        if not rows:
+            self.get_run(run_id)
+            return
+        self._write_with_retry(run_id, rows, (), ())
+
+    def _write_with_retry(
+        self,
+        run_id: str,
+        rows: list[batch_write.MetricRow],
+        params: Sequence[Param],
+        tags: Sequence[RunTag],
+    ) -> None:
         for attempt in range(2):
             try:
-                self._write_batch(run_id, metrics, params, tags)
+                self._write_batch(run_id, rows, params, tags)
                 return
             except IntegrityError as error:
                 # A concurrent writer inserted the same param first: re-check against it.
@@ -372,7 +388,7 @@ class SqlTrackingStore(TrackingStore):
     def _write_batch(
         self,
         run_id: str,
-        metrics: Sequence[Metric],
+        rows: list[batch_write.MetricRow],
         params: Sequence[Param],
         tags: Sequence[RunTag],
     ) -> None:
@@ -387,7 +403,7 @@ class SqlTrackingStore(TrackingStore):
             batch_write.insert_params(connection, run_id, params)
             batch_write.upsert_tags(connection, run_id, tags)
             batch_write.touch_run_name(connection, run_id, tags)
-            batch_write.insert_metrics(connection, run_id, metrics)
+            batch_write.insert_rows(connection, run_id, rows)
 
     def get_metric_history(
         self,
