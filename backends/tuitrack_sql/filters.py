@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Double,
+    Select,
     String,
     Table,
     and_,
@@ -57,6 +58,30 @@ def parse_experiment_order(clauses: Sequence[str] | None) -> list[OrderKey]:
 def run_condition(filter_string: str | None, dialect: str) -> ColumnElement[bool] | None:
     node = parse_filter(filter_string)
     return None if node is None else _Translator(dialect, for_runs=True).node(node)
+
+
+_RUN_KEYED_TABLES = {"metric": schema.latest_metrics, "param": schema.params, "tag": schema.tags}
+
+
+def apply_run_filter(query: Select[Any], filter_string: str | None, dialect: str) -> Select[Any]:
+    """Add a run filter to `query`: each top-level AND-ed test of a metric, param or tag
+    becomes an inner join (one row per run and key, so no duplicates), which lets the
+    database start from the most selective index; the rest becomes a WHERE condition."""
+    node = parse_filter(filter_string)
+    if node is None:
+        return query
+    translator = _Translator(dialect, for_runs=True)
+    conjuncts = list(node.items) if isinstance(node, And) else [node]
+    rest: list[ColumnElement[bool]] = []
+    for index, item in enumerate(conjuncts):
+        if isinstance(item, Comparison) and item.kind != "attribute" and item.op != "IS NULL":
+            alias = _RUN_KEYED_TABLES[item.kind].alias(f"filter_{index}")
+            test = translator.value_test(item, alias)
+            on = [alias.c.run_uuid == schema.runs.c.run_uuid, alias.c.key == item.key]
+            query = query.join(alias, and_(*on, *([] if test is None else [test])))
+        else:
+            rest.append(translator.node(item))
+    return query.where(*rest) if rest else query
 
 
 def experiment_condition(filter_string: str | None, dialect: str) -> ColumnElement[bool] | None:
@@ -143,15 +168,18 @@ class _Translator:
         with_key = select(owner_column).where(table.c.key == node.key)
         if node.op == "IS NULL":
             return owner.not_in(with_key)
+        test = self.value_test(node, table)
+        return owner.in_(with_key if test is None else with_key.where(test))
+
+    def value_test(self, node: Comparison, table: Any) -> ColumnElement[bool] | None:
+        """The test on a keyed row's value; None when having the key is enough."""
         if node.op == "IS NOT NULL":
-            return owner.in_(with_key)
-        if table is schema.latest_metrics:
-            test = self.metric_test(table.c.value, table.c.kind, node)
-        elif table is schema.params and node.is_numeric:
-            test = self.numeric_param_test(table.c.value, node)
-        else:
-            test = _compare(table.c.value, node.op, node.value)
-        return owner.in_(with_key.where(test))
+            return None
+        if node.kind == "metric":
+            return self.metric_test(table.c.value, table.c.kind, node)
+        if node.kind == "param" and node.is_numeric:
+            return self.numeric_param_test(table.c.value, node)
+        return _compare(table.c.value, node.op, node.value)
 
     @staticmethod
     def metric_test(

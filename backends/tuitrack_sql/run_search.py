@@ -10,10 +10,10 @@ from sqlalchemy import Connection, Row, Select, func, select
 from tuitrack.entities import Experiment, PagedList, Run, ViewType
 from tuitrack_sql import schema
 from tuitrack_sql.filters import (
+    apply_run_filter,
     experiment_condition,
     parse_experiment_order,
     parse_run_order,
-    run_condition,
 )
 from tuitrack_sql.loading import RUN_COLUMNS, load_experiments, load_runs
 from tuitrack_sql.ordering import after_condition, experiment_sort, run_sort
@@ -38,9 +38,7 @@ def search_runs(
         schema.runs.c.experiment_id.in_(list(experiment_ids)),
         schema.runs.c.lifecycle_stage.in_(_stages(view_type)),
     )
-    condition = run_condition(filter_string, connection.dialect.name)
-    if condition is not None:
-        query = query.where(condition)
+    query = apply_run_filter(query, filter_string, connection.dialect.name)
     query, columns = run_sort(query, order_keys, connection.dialect.name)
     query_id = fingerprint(
         sorted(experiment_ids), filter_string or "", view_type.value, list(order_by or [])
@@ -74,9 +72,7 @@ def count_runs(
             schema.runs.c.lifecycle_stage.in_(_stages(view_type)),
         )
     )
-    condition = run_condition(filter_string, connection.dialect.name)
-    if condition is not None:
-        query = query.where(condition)
+    query = apply_run_filter(query, filter_string, connection.dialect.name)
     return int(connection.execute(query).scalar_one())
 
 
