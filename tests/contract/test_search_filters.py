@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.search_cases import (
@@ -15,7 +17,9 @@ from tests.search_cases import (
     PARENT_CASES,
     log_fixture_runs,
 )
+from tuitrack.entities import Run
 from tuitrack.errors import FilterSyntaxError
+from tuitrack.search import like
 from tuitrack.store import TrackingStore
 from tuitrack_sql import schema
 
@@ -123,3 +127,40 @@ def test_experiment_filters(session_store: TrackingStore) -> None:
         found = {e.name for e in session_store.search_experiments(filter_string=filter_string)}
         assert found == set(expected), filter_string
     _empty(session_store)
+
+
+_HOSTILE = st.lists(
+    st.sampled_from([*"';\"`-/*()=%_\\ \n\tDROPTABLEruns;OR1", "--", "/*", "*/"]), max_size=20
+).map("".join)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=_HOSTILE)
+def test_hostile_literals_match_only_exact_values_and_change_nothing(
+    loaded: tuple[TrackingStore, str, dict[str, str]], text: str
+) -> None:
+    store, experiment_id, _ids = loaded
+    engine = store.engine  # type: ignore[attr-defined]
+
+    def counts() -> list[int]:
+        with engine.connect() as connection:
+            return [
+                connection.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in schema.metadata.sorted_tables
+            ]
+
+    def search(filter_string: str) -> list[Run]:
+        try:
+            return list(store.search_runs([experiment_id], filter_string))
+        except FilterSyntaxError:
+            return []
+
+    before = counts()
+    quoted = "'" + text.replace("'", "''") + "'"
+    assert all(run.data.tags.get("env") == text for run in search(f"tags.env = {quoted}"))
+    assert search(f"params.`{text}` = 'x'") == []
+    for run in search(f"run_name LIKE {quoted}"):
+        assert like(run.info.run_name or "", text)
+    assert counts() == before
