@@ -39,6 +39,8 @@ class FixtureRun:
     params: Mapping[str, str] = field(default_factory=dict)
     metrics: Mapping[str, tuple[tuple[int, float], ...]] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
+    parent: str | None = None
+    """The name of an earlier fixture run this one is nested under."""
 
     @property
     def latest_metrics(self) -> dict[str, float]:
@@ -109,6 +111,7 @@ FIXTURE_RUNS: tuple[FixtureRun, ...] = (
         start_time=6000,
         end_time=None,
         user="dïana",
+        parent="delta",
     ),
     FixtureRun(
         name="ラン-7",
@@ -129,6 +132,7 @@ FIXTURE_RUNS: tuple[FixtureRun, ...] = (
         params={"lr": "-2", "optimizer": "ADAM", "note": "50% off_sale"},
         metrics={"acc": ((0, 1.0),), "loss": ((0, 0.05),), "Acc": ((0, 0.2),)},
         tags={"env": "PROD"},
+        parent="alpha",
     ),
 )
 
@@ -231,6 +235,8 @@ FILTER_CASES: list[tuple[str, frozenset[str]]] = [
     ("user_id IN ('ben', 'dïana')", _names(B, E, Z)),
     ("user_id NOT IN ('ana')", _names(B, D, E, Z, T)),
     ("run_id IS NOT NULL", ALL_RUNS),
+    ("parent_run_id IS NOT NULL", _names(Z, T)),
+    ("attributes.parent_run_id IS NULL AND status = 'RUNNING'", _names(D)),
     ("experiment_id IS NOT NULL AND artifact_uri LIKE '%'", ALL_RUNS),
     # boolean structure
     ("(params.optimizer = 'adam' OR params.optimizer = 'sgd') AND metrics.acc > 0.8", _names(A, B)),
@@ -242,6 +248,14 @@ FILTER_CASES: list[tuple[str, frozenset[str]]] = [
     ("METRICS.acc > 0.9 AnD Params.optimizer = 'adam'", _names(A)),
     ("metrics.acc > 0.9 AND (tags.env = 'staging' OR tags.env = 'PROD')", _names(D, T)),
     ("((((status = 'KILLED'))))", _names(E)),
+]
+
+# (parent run name, the names of its children): filters on `parent_run_id = '<its id>'`,
+# since run ids are made by each store.
+PARENT_CASES: list[tuple[str, frozenset[str]]] = [
+    (D, _names(Z)),
+    (A, _names(T)),
+    (B, _names()),
 ]
 
 # (order_by, every fixture run's name in the expected order)
@@ -261,7 +275,9 @@ ORDER_CASES: list[tuple[list[str], list[str]]] = [
 def fixture_runs(experiment_id: str = "0") -> list[Run]:
     """The fixture runs as entities, with ids 'run-<index>', for the Python evaluator."""
     runs = []
+    index_of = {fixture.name: index for index, fixture in enumerate(FIXTURE_RUNS)}
     for index, fixture in enumerate(FIXTURE_RUNS):
+        parent = f"run-{index_of[fixture.parent]}" if fixture.parent else None
         info = RunInfo(
             run_id=f"run-{index}",
             experiment_id=experiment_id,
@@ -271,6 +287,7 @@ def fixture_runs(experiment_id: str = "0") -> list[Run]:
             start_time=fixture.start_time,
             end_time=fixture.end_time,
             artifact_uri=f"file:///artifacts/{index}",
+            parent_run_id=parent,
         )
         data = RunData(
             metrics=fixture.latest_metrics, params=dict(fixture.params), tags=dict(fixture.tags)
@@ -288,6 +305,7 @@ def log_fixture_runs(store: TrackingStore, experiment_id: str) -> dict[str, str]
             user_id=fixture.user,
             start_time=fixture.start_time,
             run_name=fixture.name,
+            parent_run_id=ids[fixture.parent] if fixture.parent else None,
         )
         run_id = run.info.run_id
         metrics = [

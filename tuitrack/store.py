@@ -212,10 +212,14 @@ class TrackingStore(ABC):
         """The points of a metric with start_step <= step <= end_step, by step then time.
 
         With `max_points`, at most that many points that keep the series' shape, chosen by
-        the store (never by loading every point): the step range of the points is cut into
-        max_points // 5 equal-width buckets, and each bucket keeps its first and last point,
-        its lowest and highest value (+-inf included) and its first NaN; ties go to the
-        earliest point. A range holding at most `max_points` points is returned whole.
+        the store (never by loading every point): the steps from the range's first point to
+        its last are cut into at most B = max_points // 5 buckets, and each bucket keeps its
+        first and last point, its lowest and highest value (+-inf included) and its first
+        NaN; ties go to the earliest point. Buckets follow blocks of 256 steps (block =
+        step // 256): if the points span at least B blocks, the k-th of those blocks
+        (counted from 0) goes to bucket k * B // blocks; otherwise the buckets are
+        ceil(span / B) steps wide from the first point's step. A range holding at most
+        `max_points` points is returned whole.
 
         Raises NotFoundError for an unknown run (an unknown key gives an empty list),
         InvalidValueError for a max_points that is not None or an integer >= 5, or a step

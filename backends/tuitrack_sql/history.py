@@ -1,21 +1,25 @@
 """Metric histories read from the database: whole, by step range, or downsampled.
 
-Downsampling cuts the requested step range into `max_points // 5` equal-width step buckets
-and keeps, per bucket, its first and last point, the point with its lowest and highest value
+Downsampling cuts the requested step range into at most `max_points // 5` step buckets and
+keeps, per bucket, its first and last point, the point with its lowest and highest value
 (+-inf being the extremes they are) and its first NaN. Ties go to the earliest point in
-history order (step, timestamp, id), so every database returns the same points.
+history order (step, timestamp, logging order), so every database returns the same points.
+Long ranges are cut at block edges (256 steps, see schema.metric_blocks), short ones into
+equal-width buckets: the rule is bucket_starts().
 
-All of it happens in SQL over the (run_uuid, key, step) index, in one pass over the rows:
-each bucket is split into a few sub-ranges ("cells") whose min, max and NaN count are
-aggregated; then short indexed lookups fetch the chosen points, each searching only the
-cell known to hold it. (Window functions over the whole range were measured first: SQLite
-sorts every row to partition them, which made a 1M-point history take seconds.)
+The block summaries, maintained by log_batch, hold each block's first, last, lowest,
+highest and first NaN point: a block whose points all lie in one bucket is read as its
+summary row. Only blocks that a bucket edge or the range's ends cut through are read from
+metrics, in cells (the part of a block in one bucket) whose min, max and NaN count are
+aggregated over the (run_uuid, key, step) index; then short indexed lookups fetch the
+chosen points of those cells. (Window functions were measured first: SQLite sorts every
+row to partition them; one pass of aggregates over every row still took ~0.5 s per 1M.)
 """
 
 from __future__ import annotations
 
 import gc
-import math
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,16 +35,12 @@ from tuitrack.entities import Metric
 from tuitrack.errors import InvalidValueError, NotFoundError, StoreUnavailableError
 from tuitrack.validation import INT64_MAX, INT64_MIN
 from tuitrack_sql.engine import describe
-from tuitrack_sql.floats import DBL_MAX, FINITE, NEG_INF, POS_INF, decode
+from tuitrack_sql.floats import FINITE, NAN, NEG_INF, POS_INF, decode
 from tuitrack_sql.loading import chunks
+from tuitrack_sql.schema import BLOCK_POINTS, BLOCK_SHIFT
 
 POINTS_PER_BUCKET = 5  # first, last, min, max, first NaN
 MIN_MAX_POINTS = POINTS_PER_BUCKET
-# Cells per bucket grow with the rows per bucket: more cells cost more statements, fewer
-# make the lookups of the extremes scan more rows. sqrt(rows / ROWS_PER_CELL_SCALE) balances
-# the two on SQLite.
-MAX_CELLS_PER_BUCKET = 16
-ROWS_PER_CELL_SCALE = 48
 # Terms per UNION ALL statement on database servers (one round trip each).
 SERVER_BATCH = 100
 
@@ -49,35 +49,40 @@ Row = tuple[Any, ...]
 # --- SQL (qmark placeholders, servers get %s; {key} is the quoted key column) --------------
 
 _RANGE = "FROM metrics WHERE run_uuid = ? AND {key} = ? AND step BETWEEN ? AND ?"
+_SERIES = "FROM metrics WHERE run_uuid = ? AND {key} = ?"
 _POINT = "SELECT id, step, timestamp, value, kind"
-# The range's first and last step and its size up to a cap, via the index only; the series'
-# step span and size estimate how many rows each bucket will hold.
+# The range's first and last step and its size up to a cap, via the index only.
 BOUNDS_SQL = (
     f"SELECT (SELECT MIN(step) {_RANGE}), (SELECT MAX(step) {_RANGE}), "
-    f"(SELECT COUNT(*) FROM (SELECT 1 AS one {_RANGE} LIMIT ?) capped), "
-    "(SELECT MIN(step) FROM metrics WHERE run_uuid = ? AND {key} = ?), "
-    "(SELECT MAX(step) FROM metrics WHERE run_uuid = ? AND {key} = ?), "
-    "(SELECT {count} FROM latest_metrics WHERE run_uuid = ? AND {key} = ?)"
+    f"(SELECT COUNT(*) FROM (SELECT 1 AS one {_RANGE} LIMIT ?) capped)"
 )
+# What choosing needs of each block; then BLOCK_POINTS_SQL fetches the chosen points.
+BLOCKS_SQL = (
+    "SELECT block, first_step, last_step, nans, min_value, min_kind, max_value, max_kind "
+    "FROM metric_blocks WHERE run_uuid = ? AND {key} = ? AND block BETWEEN ? AND ? "
+    "ORDER BY block"
+)
+# Each point as (step, timestamp, value, kind, seq); a NaN point's value is NULL.
+_POINT_COLUMNS = {
+    name: f"nan_step, nan_timestamp, NULL, {NAN}, nan_seq"
+    if name == "nan"
+    else f"{name}_step, {name}_timestamp, {name}_value, {name}_kind, {name}_seq"
+    for name in BLOCK_POINTS
+}
+_POINT_OFFSETS = {name: 1 + 5 * index for index, name in enumerate(BLOCK_POINTS)}
+BLOCK_POINTS_SQL = (
+    f"SELECT block, {', '.join(_POINT_COLUMNS.values())} FROM metric_blocks "
+    "WHERE run_uuid = ? AND {key} = ? AND block IN ({marks})"
+)
+# Kinds tell +-inf (stored as +-DBL_MAX) from finite +-DBL_MAX: see _Cell.
 CELL_SQL = (
-    "SELECT MIN(value) AS low, MAX(value) AS high, COUNT(*) AS n, COUNT(value) AS n_values "
-    + _RANGE
+    "SELECT MIN(value), MAX(value), COUNT(*), COUNT(value), MIN(step), MAX(step), "
+    f"MIN(kind), MAX(kind), MAX(CASE WHEN kind = {POS_INF} THEN 1 ELSE 0 END) " + _RANGE
 )
 FULL_SQL = f"SELECT step, timestamp, value, kind {_RANGE} ORDER BY step, id"
-FIRST_SQL = (
-    f"{_POINT} FROM metrics WHERE run_uuid = ? AND {{key}} = ? "
-    f"AND step = (SELECT MIN(step) {_RANGE}) ORDER BY timestamp, id LIMIT 1"
-)
-LAST_SQL = (
-    f"{_POINT} FROM metrics WHERE run_uuid = ? AND {{key}} = ? "
-    f"AND step = (SELECT MAX(step) {_RANGE}) ORDER BY timestamp DESC, id DESC LIMIT 1"
-)
-MATCH_SQL = f"{_POINT} {_RANGE} AND value = ? ORDER BY step, timestamp, id LIMIT 1"
-# +-inf are stored as +-DBL_MAX: at that value an infinity beats a finite DBL_MAX.
-EXTREME_SQL = (
-    f"{_POINT} {_RANGE} AND value = ? "
-    "ORDER BY CASE WHEN kind = ? THEN 0 ELSE 1 END, step, timestamp, id LIMIT 1"
-)
+FIRST_SQL = f"{_POINT} {_SERIES} AND step = ? ORDER BY timestamp, id LIMIT 1"
+LAST_SQL = f"{_POINT} {_SERIES} AND step = ? ORDER BY timestamp DESC, id DESC LIMIT 1"
+MATCH_SQL = f"{_POINT} {_RANGE} AND value = ? AND kind = ? ORDER BY step, timestamp, id LIMIT 1"
 NAN_SQL = f"{_POINT} {_RANGE} AND value IS NULL ORDER BY step, timestamp, id LIMIT 1"
 
 
@@ -277,113 +282,230 @@ def _read_whole(statements: _Statements, run_id: str, key: str, lo: int, hi: int
         return build_metrics(key, rows)
 
 
-@dataclass(frozen=True)
-class _Cell:
-    bucket: int
-    first_step: int
-    last_step: int
-
-
-class _Summary(NamedTuple):
-    """CELL_SQL's row: lowest and highest stored value (None if all are NaN), how many
-    points and how many of them are not NaN."""
-
-    low: float | None
-    high: float | None
-    points: int
-    numbers: int
-
-
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def _cells_per_bucket(rows_per_bucket: float) -> int:
-    balanced = round(math.sqrt(rows_per_bucket / ROWS_PER_CELL_SCALE))
-    return max(1, min(MAX_CELLS_PER_BUCKET, balanced))
+def bucket_starts(lo: int, hi: int, max_points: int) -> list[int]:
+    """The first step of each bucket of a downsampled range whose points span lo..hi.
+
+    With `max_points // 5` buckets wanted and the range touching at least that many blocks
+    of 256 steps, the blocks are shared out evenly: block k of the range (counted from 0)
+    goes to bucket k * buckets // blocks. Otherwise the range is cut into buckets of
+    ceil((hi - lo + 1) / buckets) steps from lo.
+    """
+    buckets = max_points // POINTS_PER_BUCKET
+    first_block = lo >> BLOCK_SHIFT
+    blocks = (hi >> BLOCK_SHIFT) - first_block + 1
+    if blocks >= buckets:
+        starts = [
+            (first_block + _ceil_div(i * blocks, buckets)) << BLOCK_SHIFT for i in range(buckets)
+        ]
+        starts[0] = lo
+        return starts
+    return list(range(lo, hi + 1, _ceil_div(hi - lo + 1, buckets)))
 
 
-def _cells(lo: int, hi: int, bucket_width: int, per_bucket: int) -> list[_Cell]:
-    cell_width = _ceil_div(bucket_width, per_bucket)
-    cells = []
-    for bucket in range(_ceil_div(hi - lo + 1, bucket_width)):
-        first = lo + bucket * bucket_width
-        last = min(hi, first + bucket_width - 1)
-        step = first
-        while step <= last:
-            end = min(last, step + cell_width - 1)
-            cells.append(_Cell(bucket, step, end))
-            step = end + 1
-    return cells
+class _Chosen(NamedTuple):
+    """A point picked for the result. `order` breaks ties of step and timestamp in logging
+    order, and `identity` tells points apart: a summary's seq in its block, or a row id."""
+
+    step: int
+    timestamp: int
+    value: float | None
+    kind: int
+    order: int
+    identity: tuple[int, int]
 
 
-def _preferred_kind(stored: float, is_low: bool) -> int:
-    """Which of the points stored as +-DBL_MAX is the extreme: the infinity when it lies
-    outward (the min's -inf, the max's +inf), else the finite DBL_MAX."""
-    if is_low:
-        return NEG_INF if stored < 0 else FINITE
-    return POS_INF if stored > 0 else FINITE
+class _Lookup(NamedTuple):
+    """A chosen point of a cell, to be found by a short indexed query."""
+
+    sql: str
+    params: tuple[Any, ...]
+
+
+class _FromBlock(NamedTuple):
+    """A chosen point of a block read as its summary: `role` is one of BLOCK_POINTS."""
+
+    block: int
+    role: str
+
+
+# A BLOCKS_SQL row: a block whose points all lie in one bucket.
+_BLOCK, _FIRST_STEP, _LAST_STEP, _NANS, _LOW, _LOW_KIND, _HIGH, _HIGH_KIND = range(8)
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """The points of one block within one bucket, from CELL_SQL's aggregates."""
+
+    first_step: int  # bounds searched (the row's MIN(step), MAX(step) once read)
+    last_step: int
+    low: float | None  # lowest and highest stored value: None if all are NaN
+    high: float | None
+    low_kind: int
+    high_kind: int
+    nans: int
+
+
+_Part = Row | _Cell
+
+
+def _cell(row: Row | None) -> _Cell | None:
+    if row is None or not row[2]:
+        return None
+    low, high, points, numbers, first_step, last_step, least_kind, most_kind, has_pos_inf = row
+    # +-inf are stored as +-DBL_MAX: the lowest point is -inf if any, else a finite one if
+    # any, else +inf; the highest likewise.
+    finite = least_kind == FINITE
+    return _Cell(
+        first_step=first_step,
+        last_step=last_step,
+        low=low if numbers else None,
+        high=high if numbers else None,
+        low_kind=NEG_INF if most_kind == NEG_INF else FINITE if finite else POS_INF,
+        high_kind=POS_INF if has_pos_inf else FINITE if finite else NEG_INF,
+        nans=points - numbers,
+    )
+
+
+class _Series:
+    """The downsampling of one series' range lo..hi (its first and last step)."""
+
+    def __init__(self, statements: _Statements, run_id: str, key: str, lo: int, hi: int) -> None:
+        self.statements = statements
+        self.run_id, self.key = run_id, key
+        self.lo, self.hi = lo, hi
+
+    def parts(self, starts: list[int]) -> list[list[_Part]]:
+        """Per bucket, its blocks (BLOCKS_SQL rows) and cells, in step order."""
+        lo, hi, count = self.lo, self.hi, len(starts)
+        rows = self.statements.rows(
+            BLOCKS_SQL, (self.run_id, self.key, lo >> BLOCK_SHIFT, hi >> BLOCK_SHIFT)
+        )
+        per_bucket: list[list[_Part | int]] = [[] for _ in starts]  # int: index in cells
+        cells: list[tuple[int, int]] = []
+        for row in rows:
+            first_step, last_step = row[_FIRST_STEP], row[_LAST_STEP]
+            first, last = max(first_step, lo), min(last_step, hi)
+            if first > last:
+                continue  # the block's points lie outside the range
+            bucket = bisect_right(starts, first) - 1
+            ends_inside = bucket + 1 == count or last < starts[bucket + 1]
+            if first == first_step and last == last_step and ends_inside:
+                per_bucket[bucket].append(row)
+                continue
+            while bucket < count and starts[bucket] <= last:
+                end = starts[bucket + 1] - 1 if bucket + 1 < count else hi
+                per_bucket[bucket].append(len(cells))
+                cells.append((max(first, starts[bucket]), min(last, end)))
+                bucket += 1
+        found = self.statements.first_rows(
+            CELL_SQL, [(self.run_id, self.key, a, z) for a, z in cells]
+        )
+        read = [_cell(row) for row in found]
+        return [
+            [
+                part
+                for part in (read[item] if isinstance(item, int) else item for item in parts)
+                if part is not None
+            ]
+            for parts in per_bucket
+        ]
+
+    def choose(self, parts: list[_Part]) -> list[_Lookup | _FromBlock]:
+        """A bucket's first, last, lowest, highest and first NaN point, or where it is."""
+        series = (self.run_id, self.key)
+        head, tail = parts[0], parts[-1]
+        picks: list[_Lookup | _FromBlock | None] = [
+            _Lookup(FIRST_SQL, (*series, head.first_step))
+            if isinstance(head, _Cell)
+            else _FromBlock(head[_BLOCK], "first"),
+            _Lookup(LAST_SQL, (*series, tail.last_step))
+            if isinstance(tail, _Cell)
+            else _FromBlock(tail[_BLOCK], "last"),
+            self._extreme(parts, is_low=True),
+            self._extreme(parts, is_low=False),
+        ]
+        for part in parts:
+            if isinstance(part, _Cell):
+                if part.nans:
+                    picks.append(_Lookup(NAN_SQL, (*series, part.first_step, part.last_step)))
+                    break
+            elif part[_NANS]:
+                picks.append(_FromBlock(part[_BLOCK], "nan"))
+                break
+        return [pick for pick in picks if pick is not None]
+
+    def _extreme(self, parts: list[_Part], is_low: bool) -> _Lookup | _FromBlock | None:
+        best_value, best = 0.0, None
+        for part in parts:
+            if isinstance(part, _Cell):
+                stored, kind = (part.low, part.low_kind) if is_low else (part.high, part.high_kind)
+            elif is_low:
+                stored, kind = part[_LOW], part[_LOW_KIND]
+            else:
+                stored, kind = part[_HIGH], part[_HIGH_KIND]
+            if stored is None:
+                continue  # only NaNs there
+            value = stored if kind == FINITE else decode(stored, kind)
+            # Strictly better only: on ties the earlier part keeps it.
+            if best is None or (value < best_value if is_low else value > best_value):
+                best_value, best = value, part
+        if best is None:
+            return None
+        if not isinstance(best, _Cell):
+            return _FromBlock(best[_BLOCK], "min" if is_low else "max")
+        stored, kind = (best.low, best.low_kind) if is_low else (best.high, best.high_kind)
+        params = (self.run_id, self.key, best.first_step, best.last_step, stored, kind)
+        return _Lookup(MATCH_SQL, params)
+
+    def block_points(self, wanted: set[_FromBlock]) -> list[_Chosen]:
+        """The chosen points of blocks read as summaries."""
+        roles: dict[int, list[str]] = {}
+        for pick in wanted:
+            roles.setdefault(pick.block, []).append(pick.role)
+        points = []
+        for chunk in chunks(sorted(roles)):
+            sql = BLOCK_POINTS_SQL.replace("{marks}", ", ".join("?" * len(chunk)))
+            for row in self.statements.rows(sql, (self.run_id, self.key, *chunk)):
+                block = row[0]
+                for role in roles[block]:
+                    start = _POINT_OFFSETS[role]
+                    step, timestamp, value, kind, seq = row[start : start + 5]
+                    if step is not None:
+                        points.append(_Chosen(step, timestamp, value, kind, seq, (block, seq)))
+        return points
 
 
 def _read_downsampled(
-    statements: _Statements,
-    run_id: str,
-    key: str,
-    lo: int,
-    hi: int,
-    max_points: int,
-    rows_estimate: float,
+    statements: _Statements, run_id: str, key: str, lo: int, hi: int, max_points: int
 ) -> list[Metric]:
-    buckets = max_points // POINTS_PER_BUCKET
-    width = _ceil_div(hi - lo + 1, buckets)
-    cells = _cells(lo, hi, width, _cells_per_bucket(rows_estimate / buckets))
-    summaries = statements.first_rows(
-        CELL_SQL, [(run_id, key, cell.first_step, cell.last_step) for cell in cells]
-    )
-
-    # Per bucket: its step range, its extremes and the first cell holding each, its first
-    # cell with a NaN. Cells come in step order, so "first cell" means earliest points.
-    lookups: dict[str, list[tuple[Any, ...]]] = {
-        FIRST_SQL: [],
-        LAST_SQL: [],
-        MATCH_SQL: [],
-        EXTREME_SQL: [],
-        NAN_SQL: [],
-    }
-    buckets_held: dict[int, list[tuple[_Cell, _Summary]]] = {}
-    for cell, row in zip(cells, summaries, strict=True):
-        if row is not None and row[2]:
-            buckets_held.setdefault(cell.bucket, []).append((cell, _Summary(*row)))
-    for held in buckets_held.values():
-        first_step, last_step = held[0][0].first_step, held[-1][0].last_step
-        lookups[FIRST_SQL].append((run_id, key, run_id, key, first_step, last_step))
-        lookups[LAST_SQL].append((run_id, key, run_id, key, first_step, last_step))
-        lows = [summary.low for _, summary in held if summary.low is not None]
-        highs = [summary.high for _, summary in held if summary.high is not None]
-        for extreme, is_low in ((min(lows, default=None), True), (max(highs, default=None), False)):
-            if extreme is None:
-                continue  # only NaNs here
-            if abs(extreme) >= DBL_MAX:
-                kind = _preferred_kind(extreme, is_low)
-                lookups[EXTREME_SQL].append((run_id, key, first_step, last_step, extreme, kind))
-                continue
-            cell = next(
-                cell
-                for cell, summary in held
-                if (summary.low if is_low else summary.high) == extreme
-            )
-            lookups[MATCH_SQL].append((run_id, key, cell.first_step, cell.last_step, extreme))
-        nan_cell = next((cell for cell, summary in held if summary.points > summary.numbers), None)
-        if nan_cell is not None:
-            lookups[NAN_SQL].append((run_id, key, nan_cell.first_step, nan_cell.last_step))
-
-    chosen: dict[int, Row] = {}
+    series = _Series(statements, run_id, key, lo, hi)
+    chosen: dict[tuple[int, int], _Chosen] = {}
+    from_blocks: set[_FromBlock] = set()
+    lookups: dict[str, list[tuple[Any, ...]]] = {}
+    for parts in series.parts(bucket_starts(lo, hi, max_points)):
+        if not parts:
+            continue
+        for pick in series.choose(parts):
+            if isinstance(pick, _Lookup):
+                lookups.setdefault(pick.sql, []).append(pick.params)
+            else:
+                from_blocks.add(pick)
+    for point in series.block_points(from_blocks):
+        chosen[point.identity] = point
     for sql, param_rows in lookups.items():
         for row in statements.first_rows(sql, param_rows):
             if row is not None:
-                chosen[row[0]] = row
-    ordered = sorted(chosen.values(), key=itemgetter(1, 2, 0))
-    return build_metrics(key, [row[1:] for row in ordered])
+                row_id, step, timestamp, value, kind = row
+                chosen[-1, row_id] = _Chosen(step, timestamp, value, kind, row_id, (-1, row_id))
+    ordered = sorted(chosen.values(), key=_history_order)
+    return build_metrics(key, [point[:4] for point in ordered])
+
+
+_history_order = itemgetter(0, 1, 4)
 
 
 def read_history(
@@ -398,20 +520,13 @@ def read_history(
         if request.max_points is None:
             return _read_whole(statements, run_id, key, start, end)
         cap = request.max_points + 1
-        series = (run_id, key)
-        lo, hi, capped, first_step, last_step, total = statements.rows(
-            BOUNDS_SQL,
-            (*series, start, end, *series, start, end, *series, start, end, cap) + series * 3,
-        )[0]
+        lo, hi, capped = statements.rows(BOUNDS_SQL, (run_id, key, start, end) * 3 + (cap,))[0]
         if lo is None:
             return []
         if capped <= request.max_points:
             return _read_whole(statements, run_id, key, lo, hi)
-        # Rows in the range, assuming the series' points spread evenly over its steps.
-        density = (total or capped) / (last_step - first_step + 1)
-        return _read_downsampled(
-            statements, run_id, key, lo, hi, request.max_points, density * (hi - lo + 1)
-        )
+        with _gc_paused():
+            return _read_downsampled(statements, run_id, key, lo, hi, request.max_points)
     finally:
         statements.close()
 

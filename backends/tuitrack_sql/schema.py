@@ -141,3 +141,50 @@ latest_metrics = Table(
     Index(None, "key", "value", "run_uuid"),
     **MYSQL_TABLE_ARGS,
 )
+
+# Steps per block of metric_blocks: a block holds the steps [block * 256, block * 256 + 255].
+BLOCK_SHIFT = 8
+BLOCK_STEPS = 1 << BLOCK_SHIFT
+# The summary points of a block, each stored as <name>_step, _timestamp, _value, _kind, _seq.
+BLOCK_POINTS = ("first", "last", "min", "max", "nan")
+
+
+def _block_point(name: str, nullable: bool) -> list[Column[Any]]:
+    columns = [
+        Column(f"{name}_step", BigInteger, nullable=nullable),
+        Column(f"{name}_timestamp", BigInteger, nullable=nullable),
+    ]
+    if name != "nan":  # a NaN point's value is NULL and its kind NAN
+        columns.append(Column(f"{name}_value", Double, nullable=True))
+        columns.append(Column(f"{name}_kind", SmallInteger, nullable=nullable))
+    columns.append(Column(f"{name}_seq", BigInteger, nullable=nullable))
+    return columns
+
+
+# A summary of each block of 256 steps of each series, maintained by log_batch, so that a
+# downsampled history reads one row per block instead of every point. Per block: how many
+# points and NaNs, and whole copies of its first and last point (by step, timestamp, then
+# logging order), its lowest and highest point (+-inf included; ties go to the earliest) and
+# its first NaN (NULL when it has none). `seq` orders a block's points as logging did (the
+# order of their ids): equal seqs are the same point. `next_seq` is the seq of the next point.
+metric_blocks = Table(
+    "metric_blocks",
+    metadata,
+    Column("run_uuid", String(32), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("block", BigInteger, nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("nans", BigInteger, nullable=False),
+    Column("next_seq", BigInteger, nullable=False),
+    *_block_point("first", nullable=False),
+    *_block_point("last", nullable=False),
+    *_block_point("min", nullable=True),
+    *_block_point("max", nullable=True),
+    *_block_point("nan", nullable=True),
+    PrimaryKeyConstraint("run_uuid", "key", "block"),
+    ForeignKeyConstraint(["run_uuid"], ["runs.run_uuid"], ondelete="CASCADE"),
+    # Clustered by (run, key, block) as InnoDB does anyway: one B-tree to write, and a
+    # series' blocks read from neighbouring pages.
+    sqlite_with_rowid=False,
+    **MYSQL_TABLE_ARGS,
+)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from tuitrack.entities import Metric
 
 POINTS_PER_BUCKET = 5
+BLOCK_STEPS = 256
 
 
 def reference_downsample(history: Sequence[Metric], max_points: int) -> list[Metric]:
@@ -17,10 +18,18 @@ def reference_downsample(history: Sequence[Metric], max_points: int) -> list[Met
         return list(history)
     buckets = max_points // POINTS_PER_BUCKET
     first_step, last_step = history[0].step, history[-1].step
+    first_block = first_step // BLOCK_STEPS
+    blocks = last_step // BLOCK_STEPS - first_block + 1
     width = -(-(last_step - first_step + 1) // buckets)
+
+    def bucket(step: int) -> int:
+        if blocks >= buckets:  # long ranges: whole blocks, shared out evenly
+            return (step // BLOCK_STEPS - first_block) * buckets // blocks
+        return (step - first_step) // width
+
     members: dict[int, list[int]] = {}
     for index, point in enumerate(history):
-        members.setdefault((point.step - first_step) // width, []).append(index)
+        members.setdefault(bucket(point.step), []).append(index)
     keep: set[int] = set()
     for indices in members.values():
         keep.update((indices[0], indices[-1]))

@@ -170,6 +170,38 @@ def test_a_lone_spike_in_a_flat_series_stays_visible(
     assert (sampled[0].step, sampled[-1].step) == (0, 19_999)
 
 
+def test_long_series_in_buckets_of_whole_blocks(store: TrackingStore, experiment_id: str) -> None:
+    steps = range(0, 30_000, 2)
+    points = [_metric("loss", 1.0 / (1 + step % 1_000), step, step) for step in steps]
+    for index in (5, 2_222, 10_001):
+        points[index] = _metric("loss", math.nan, steps[index], 0)
+    points[3_888] = _metric("loss", math.inf, steps[3_888], 0)
+    points[6_000] = _metric("loss", -5.0, 12_000, 0)
+    run_id = store.create_run(experiment_id).info.run_id
+    for start in range(0, len(points), 3_500):  # batches end inside blocks
+        store.log_batch(run_id, metrics=points[start : start + 3_500])
+    store.log_batch(run_id, metrics=[_metric("loss", -5.0, 11_999, 0)])  # an earlier tie
+    for window in ((None, None), (1_000, 25_000), (300, 301 + 256 * 40)):
+        whole = store.get_metric_history(run_id, "loss", *window)
+        for max_points in (50, 500, 1_000):
+            sampled = store.get_metric_history(run_id, "loss", *window, max_points=max_points)
+            assert as_points(sampled) == as_points(reference_downsample(whole, max_points))
+            assert len(sampled) <= max_points
+
+
+def test_many_points_on_one_step(store: TrackingStore, experiment_id: str) -> None:
+    """Points logged without a step all sit on step 0: one bucket of one block."""
+    points = [_metric("m", float((i * 37) % 101), 0, 1_000 + i % 50) for i in range(2_000)]
+    points[900] = _metric("m", math.nan, 0, 1_010)
+    run_id = _run(store, experiment_id, points[:1_200])
+    store.log_batch(run_id, metrics=points[1_200:])
+    whole = store.get_metric_history(run_id, "m")
+    for max_points in (5, 37):
+        sampled = store.get_metric_history(run_id, "m", max_points=max_points)
+        assert as_points(sampled) == as_points(reference_downsample(whole, max_points))
+        assert len(sampled) == 4  # first, last, highest, NaN: the first is also the lowest
+
+
 def test_infinities_beat_finite_extremes(store: TrackingStore, experiment_id: str) -> None:
     values = [DBL_MAX, math.inf, -DBL_MAX, -math.inf, DBL_MAX, -DBL_MAX] * 4
     points = [_metric("m", value, step) for step, value in enumerate(values)]

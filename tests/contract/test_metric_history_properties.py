@@ -25,11 +25,19 @@ values = st.one_of(
     ),
 )
 narrow_steps = st.integers(-20, 400)
+# Many blocks of 256 steps: buckets of whole blocks, cut blocks at the range's ends.
+medium_steps = st.integers(-3_000, 40_000)
 wide_steps = st.integers(-INT64, INT64 - 1)
-points = st.tuples(st.one_of(narrow_steps, narrow_steps, wide_steps), values, st.integers(0, 9))
+points = st.tuples(
+    st.one_of(narrow_steps, narrow_steps, medium_steps, wide_steps), values, st.integers(0, 9)
+)
 series = st.lists(points, min_size=1, max_size=300)
 budgets = st.integers(5, 80)
-windows = st.one_of(st.none(), st.tuples(narrow_steps, narrow_steps).map(sorted))
+windows = st.one_of(
+    st.none(),
+    st.tuples(narrow_steps, narrow_steps).map(sorted),
+    st.tuples(medium_steps, medium_steps).map(sorted),
+)
 
 
 def _check(

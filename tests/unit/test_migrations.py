@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import multiprocessing
+import sys
 from pathlib import Path
 
+import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
+from tests.databases import DATABASE_KINDS, fresh_database, skip_reason
 from tuitrack_sql import migrate
 from tuitrack_sql.engine import make_engine
 
@@ -82,3 +86,90 @@ def test_an_old_database_is_upgraded_on_open_and_keeps_its_runs(tmp_path: Path) 
         indexes = {index["name"] for index in inspect(connection).get_indexes("tags")}
         assert "ix_tags_key_value_run_uuid" in indexes
     engine.dispose()
+
+
+def _points_logged_before_0003() -> list[tuple[int, float, int]]:
+    """(step, value, timestamp): several blocks, negative and extreme steps, NaN, +-inf,
+    +-DBL_MAX, -0.0, repeated steps and identical points, logged out of order."""
+    points = [(step, 10.0 / (1 + step % 97), step) for step in range(1_000)]
+    points[7] = (7, math.nan, 7)
+    points[300] = (300, math.inf, 300)
+    points[301] = (301, -math.inf, 301)
+    points[302] = (302, sys.float_info.max, 302)
+    points[303] = (303, -sys.float_info.max, 303)
+    points[600] = (600, -0.0, 600)
+    points += [(5, -3.0, 1), (5, -3.0, 1), (2, -3.0, 9), (999, 1.0, 999), (999, 0.5, 999)]
+    points += [(-1, 1.0, 0), (-256, 2.0, 0), (-257, math.nan, 0)]
+    points += [(-(2**63), 3.0, 0), (2**63 - 1, math.nan, 0), (2**63 - 1, 4.0, 0)]
+    points += [(400, math.nan, 0), (400, math.nan, 0), (512, math.inf, 0), (513, math.inf, 0)]
+    return points[::-1]
+
+
+@pytest.mark.parametrize("kind", DATABASE_KINDS)
+def test_0003_backfills_the_block_summaries(kind: str, tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import insert
+
+    from tests.contract.block_reference import check_blocks, id_itself
+    from tests.contract.history_reference import as_points, reference_downsample
+    from tuitrack.client import TrackingClient
+    from tuitrack.entities import Metric
+    from tuitrack_sql import schema
+    from tuitrack_sql.floats import encode
+
+    reason = skip_reason(kind)
+    if reason:
+        pytest.skip(reason)
+    run_ids = ["a" * 32, "b" * 32]
+    with fresh_database(kind, tmp_path) as uri:
+        engine = make_engine(uri)
+        with engine.connect() as connection:
+            config = Config()
+            config.set_main_option("script_location", migrate.MIGRATIONS_DIR)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0002")
+            connection.commit()
+            connection.execute(
+                insert(schema.experiments).values(
+                    name="legacy", artifact_location="/tmp/a", lifecycle_stage="active"
+                )
+            )
+            experiment_id = connection.execute(select(schema.experiments.c.experiment_id))
+            experiment = experiment_id.scalar_one()
+            for run_id in run_ids:
+                connection.execute(
+                    insert(schema.runs).values(
+                        run_uuid=run_id,
+                        experiment_id=experiment,
+                        status="FINISHED",
+                        artifact_uri="/tmp/a",
+                        lifecycle_stage="active",
+                    )
+                )
+            rows = [
+                {"run_uuid": run_id, "key": key, "step": step, "timestamp": timestamp}
+                | dict(zip(("value", "kind"), encode(value), strict=True))
+                for run_id in run_ids
+                for key in ("loss", "acc")
+                for step, value, timestamp in _points_logged_before_0003()
+            ]
+            connection.execute(insert(schema.metrics), rows)
+            connection.commit()
+        migrate.ensure_schema(engine)
+        assert check_blocks(engine, id_itself) == 2 * 2 * 8  # blocks 0..3, -1, -2 and the extremes
+
+        # Later batches merge into the backfilled blocks.
+        with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+            client.log_batch(
+                run_ids[0],
+                metrics=[
+                    Metric(key="loss", value=v, step=s, timestamp=t)
+                    for s, v, t in [(5, -3.0, 1), (1, -9.0, 0), (999, 0.5, 999), (3, math.nan, 0)]
+                ],
+            )
+            whole = client.get_metric_history(run_ids[0], "loss")
+            for max_points in (5, 20, 100):
+                sampled = client.get_metric_history(run_ids[0], "loss", max_points=max_points)
+                assert as_points(sampled) == as_points(reference_downsample(whole, max_points))
+        check_blocks(engine, None)
+        engine.dispose()

@@ -59,8 +59,9 @@ class Comparison:
 
     - `kind`: which family the field belongs to. For "attribute", `key` is a canonical
       attribute name (runs: run_id, run_name, status, user_id, start_time, end_time,
-      artifact_uri, experiment_id; experiments: name, experiment_id, creation_time,
-      last_update_time). For the others, `key` is the metric / param / tag name, verbatim.
+      artifact_uri, experiment_id, parent_run_id; experiments: name, experiment_id,
+      creation_time, last_update_time). For the others, `key` is the metric / param / tag
+      name, verbatim.
     - `value` by `op`:
         `= != < <= > >=`   -> str | int | float
         `LIKE ILIKE`       -> str (a pattern)

@@ -119,6 +119,7 @@ RUN_SCHEMA = Schema(
         "end_time": "number",
         "artifact_uri": "string",
         "experiment_id": "string",
+        "parent_run_id": "string",
     },
     aliases={"run_uuid": "run_id", "run name": "run_name", "created": "start_time"},
 )

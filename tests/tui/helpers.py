@@ -1,0 +1,45 @@
+"""Driving the app in tests: wait until every store worker is done and the UI has caught up."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from tuitrack.tui.widgets.runs_table import RunsTable
+
+
+async def settle(pilot: Pilot[None], rounds: int = 4) -> None:
+    """Workers post messages that start more workers: wait a few rounds of that."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def wait_until(
+    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 5.0
+) -> None:
+    """Poll (for live refresh) until `condition` holds; fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached before the timeout")
+        await pilot.pause(0.05)
+
+
+def rendered_text(widget: Static) -> str:
+    """The plain text a Static shows, whatever rich renderable it holds."""
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
+
+
+def column_values(table: DataTable[object] | RunsTable, column_key: str) -> list[str]:
+    if isinstance(table, RunsTable):
+        return [str(table.get_cell(run_id, column_key)) for run_id in table.row_keys()]
+    return [str(table.get_cell(row_key, column_key)) for row_key in table.rows]

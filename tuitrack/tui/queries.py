@@ -1,0 +1,323 @@
+"""What the screens ask the store, as plain blocking functions run in thread workers.
+
+Nothing here imports Textual; each function does a bounded amount of store work.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from tuitrack.client import TrackingClient
+from tuitrack.entities import (
+    Experiment,
+    LifecycleStage,
+    MetricSummary,
+    PagedList,
+    Run,
+    RunStatus,
+    TagSummary,
+    ViewType,
+)
+from tuitrack.errors import InvalidValueError
+from tuitrack.orphans import Orphan, OrphanPolicy
+from tuitrack.tui.status import judge_runs
+
+RUNS_PAGE_SIZE = 100
+"""The first page: small, so the first rows show at once."""
+MORE_PAGE_SIZE = 1000
+"""Later pages, read while the user scrolls (or all of them at once for `G`)."""
+COUNT_PAGE_SIZE = 1000
+TREND_POINTS = 100
+"""Points of a metric read for its sparkline: the store downsamples the whole series."""
+TAG_VALUES_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class ExperimentSummary:
+    experiment: Experiment
+    run_count: int
+    running_count: int
+    last_activity: int | None
+
+
+def _all_experiments(client: TrackingClient, view_type: ViewType) -> list[Experiment]:
+    experiments: list[Experiment] = []
+    token: str | None = None
+    while True:
+        page = client.search_experiments(view_type=view_type, page_token=token)
+        experiments.extend(page)
+        token = page.token
+        if not token:
+            return experiments
+
+
+def summarize_experiment(
+    client: TrackingClient, experiment: Experiment, now: int, policy: OrphanPolicy | None = None
+) -> ExperimentSummary:
+    """Counted in the store; only the RUNNING runs (few) and the newest run are read."""
+    ids = [experiment.experiment_id]
+    view = (
+        ViewType.ALL
+        if experiment.lifecycle_stage == LifecycleStage.DELETED
+        else ViewType.ACTIVE_ONLY
+    )
+    total = client.store.count_runs(ids, run_view_type=view)
+    running = client.search_runs(
+        ids, "attributes.status = 'RUNNING'", view, max_results=COUNT_PAGE_SIZE
+    )
+    newest = client.search_runs(ids, run_view_type=view, max_results=1)
+    ended = client.search_runs(
+        ids, run_view_type=view, max_results=1, order_by=["attributes.end_time DESC"]
+    )
+    moments = [
+        t
+        for run in (*running, *newest, *ended)
+        for t in (run.info.start_time, run.info.end_time, run.info.heartbeat_time)
+        if t
+    ]
+    orphans = judge_page(client, running, now, policy or OrphanPolicy.from_environment())
+    live = len(running) - len(orphans)
+    return ExperimentSummary(experiment, total, live, max(moments, default=None))
+
+
+def load_experiment_summaries(
+    client: TrackingClient,
+    now: int,
+    show_deleted: bool = False,
+    policy: OrphanPolicy | None = None,
+) -> list[ExperimentSummary]:
+    view = ViewType.ALL if show_deleted else ViewType.ACTIVE_ONLY
+    summaries = [
+        summarize_experiment(client, e, now, policy) for e in _all_experiments(client, view)
+    ]
+    return sorted(summaries, key=lambda s: (-(s.last_activity or 0), s.experiment.name))
+
+
+@dataclass(frozen=True)
+class RunsQuery:
+    experiment_ids: tuple[str, ...]
+    filter_string: str = ""
+    order_by: tuple[str, ...] = ()
+    page_size: int = RUNS_PAGE_SIZE
+
+
+def load_runs_page(
+    client: TrackingClient,
+    query: RunsQuery,
+    page_token: str | None = None,
+    page_size: int | None = None,
+) -> PagedList[Run]:
+    """One page of runs (`page_size` overrides the query's). Raises InvalidValueError /
+    FilterSyntaxError for a bad filter."""
+    return client.search_runs(
+        list(query.experiment_ids),
+        filter_string=query.filter_string or None,
+        max_results=page_size or query.page_size,
+        order_by=list(query.order_by) or None,
+        page_token=page_token,
+    )
+
+
+@dataclass(frozen=True)
+class RunsPage:
+    """A page of runs and the orphans among them."""
+
+    runs: PagedList[Run]
+    orphans: dict[str, Orphan]
+
+
+def load_judged_page(
+    client: TrackingClient,
+    query: RunsQuery,
+    now: int,
+    policy: OrphanPolicy,
+    page_token: str | None = None,
+    page_size: int | None = None,
+) -> RunsPage:
+    runs = load_runs_page(client, query, page_token, page_size)
+    return RunsPage(runs, judge_page(client, runs, now, policy))
+
+
+def judge_page(
+    client: TrackingClient, runs: Sequence[Run], now: int, policy: OrphanPolicy
+) -> dict[str, Orphan]:
+    """The orphans among these runs, by id: only their RUNNING runs' activity is read."""
+    running = [run.info.run_id for run in runs if run.info.status is RunStatus.RUNNING]
+    if not running:
+        return {}
+    return judge_runs(runs, now, policy, client.store.last_activity_times(running))
+
+
+def count_runs(client: TrackingClient, query: RunsQuery) -> int:
+    """How many runs the query matches in all (the store counts)."""
+    return client.store.count_runs(
+        list(query.experiment_ids), filter_string=query.filter_string or None
+    )
+
+
+@dataclass(frozen=True)
+class OrphanedRun:
+    run: Run
+    orphan: Orphan
+
+
+def load_orphans(
+    client: TrackingClient, experiment_ids: Sequence[str], now: int, policy: OrphanPolicy
+) -> list[OrphanedRun]:
+    """Every orphaned run of these experiments with its reason, newest first."""
+    verdicts = {o.run_id: o for o in client.store.find_orphans(list(experiment_ids), policy, now)}
+    found: list[OrphanedRun] = []
+    ids = sorted(verdicts)
+    for start in range(0, len(ids), COUNT_PAGE_SIZE):
+        chunk = ids[start : start + COUNT_PAGE_SIZE]
+        quoted = ", ".join(f"'{run_id}'" for run_id in chunk)
+        page = client.search_runs(
+            list(experiment_ids),
+            filter_string=f"attributes.run_id IN ({quoted})",
+            max_results=COUNT_PAGE_SIZE,
+        )
+        found.extend(OrphanedRun(run, verdicts[run.info.run_id]) for run in page)
+    return sorted(found, key=lambda o: (-(o.run.info.start_time or 0), o.run.info.run_id))
+
+
+def load_tag_summaries(client: TrackingClient, experiment_ids: Sequence[str]) -> list[TagSummary]:
+    return client.store.get_tag_summaries(list(experiment_ids), max_values=TAG_VALUES_SHOWN)
+
+
+def newest_run_id(client: TrackingClient, query: RunsQuery) -> str | None:
+    """The id of the most recently started run matching the query: a cheap 'anything new?'."""
+    page = client.search_runs(
+        list(query.experiment_ids), filter_string=query.filter_string or None, max_results=1
+    )
+    return page[0].info.run_id if page else None
+
+
+def refresh_runs(client: TrackingClient, run_ids: Iterable[str]) -> list[Run]:
+    """Re-read just these runs (the RUNNING ones on screen)."""
+    return [client.get_run(run_id) for run_id in run_ids]
+
+
+def order_clause(kind: str, key: str, ascending: bool) -> str:
+    """`metrics.loss DESC`, with backquotes around keys that are not plain identifiers."""
+    plain = key.replace("_", "").isalnum()
+    quoted = key if plain else f"`{key}`"
+    return f"{kind}.{quoted} {'ASC' if ascending else 'DESC'}"
+
+
+@dataclass(frozen=True)
+class ColumnChoice:
+    params: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+
+
+def available_keys(runs: Sequence[Run]) -> ColumnChoice:
+    params = sorted({k for run in runs for k in run.data.params})
+    metrics = sorted({k for run in runs for k in run.data.metrics})
+    return ColumnChoice(tuple(params), tuple(metrics))
+
+
+def default_columns(runs: Sequence[Run], max_params: int = 3, max_metrics: int = 3) -> ColumnChoice:
+    """The most common metrics and the params whose values vary most across `runs`."""
+    metric_counts = Counter(k for run in runs for k in run.data.metrics)
+    metrics = sorted(metric_counts, key=lambda k: (-metric_counts[k], k))[:max_metrics]
+    values: dict[str, set[str]] = defaultdict(set)
+    for run in runs:
+        for key, value in run.data.params.items():
+            values[key].add(value)
+    varying = [k for k in values if len(values[k]) > 1] or list(values)
+
+    def rank(key: str) -> tuple[bool, int, str]:
+        # A value per run (a seed, an id) tells least, so it comes after shared values.
+        unique = len(values[key]) == sum(key in run.data.params for run in runs)
+        return (unique and len(runs) > 1, -len(values[key]), key)
+
+    params = sorted(varying, key=rank)[:max_params]
+    return ColumnChoice(tuple(params), tuple(sorted(metrics)))
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    run: Run
+    parent: Run | None
+    children: tuple[Run, ...]
+    metrics: tuple[MetricSummary, ...]
+    experiment_name: str
+    trends: dict[str, list[float]] = field(default_factory=dict)
+    """Each metric's whole series, downsampled by the store, for its sparkline."""
+    orphan: Orphan | None = None
+
+
+def find_children(client: TrackingClient, run: Run, limit: int = 500) -> list[Run]:
+    """Runs whose parent is `run`, found by filter when the store supports it."""
+    experiment = [run.info.experiment_id]
+    try:
+        page = client.search_runs(
+            experiment,
+            filter_string=f"attributes.parent_run_id = '{run.info.run_id}'",
+            max_results=limit,
+        )
+        return list(page)
+    except (InvalidValueError, KeyError):
+        # A store whose filters predate `parent_run_id` (KeyError: a backend bug, seen in
+        # the MLflow backend while it catches up); scan instead of failing the screen.
+        pass
+    children: list[Run] = []
+    token: str | None = None
+    scanned = 0
+    while scanned < 5 * COUNT_PAGE_SIZE:
+        page = client.search_runs(experiment, max_results=COUNT_PAGE_SIZE, page_token=token)
+        scanned += len(page)
+        children.extend(r for r in page if r.info.parent_run_id == run.info.run_id)
+        token = page.token
+        if not token:
+            break
+    return children[:limit]
+
+
+def _trends(client: TrackingClient, run_id: str, keys: Sequence[str]) -> dict[str, list[float]]:
+    if not keys:
+        return {}
+    histories = client.get_metric_histories([run_id], list(keys), max_points=TREND_POINTS)
+    return {key: [m.value for m in histories[run_id, key]] for key in keys}
+
+
+def load_run_detail(
+    client: TrackingClient, run_id: str, now: int, policy: OrphanPolicy
+) -> RunDetail:
+    """The run, its family, and its metrics summed up by the store (no whole histories)."""
+    run = client.get_run(run_id)
+    parent = client.get_run(run.info.parent_run_id) if run.info.parent_run_id else None
+    summaries = tuple(client.store.get_metric_summaries(run_id))
+    return RunDetail(
+        run=run,
+        parent=parent,
+        children=tuple(find_children(client, run)),
+        metrics=summaries,
+        experiment_name=client.get_experiment(run.info.experiment_id).name,
+        trends=_trends(client, run_id, [m.key for m in summaries]),
+        orphan=judge_page(client, [run], now, policy).get(run_id),
+    )
+
+
+def extend_run_detail(
+    client: TrackingClient, detail: RunDetail, now: int, policy: OrphanPolicy
+) -> RunDetail:
+    """Live: re-read the run and its summaries; re-read a trend only if its series grew."""
+    run_id = detail.run.info.run_id
+    run = client.get_run(run_id)
+    summaries = tuple(client.store.get_metric_summaries(run_id))
+    before = {m.key: (m.count, m.step) for m in detail.metrics}
+    grown = [m.key for m in summaries if before.get(m.key) != (m.count, m.step)]
+    trends = {key: detail.trends[key] for key in detail.trends if key not in grown}
+    trends.update(_trends(client, run_id, grown))
+    return RunDetail(
+        run=run,
+        parent=detail.parent,
+        children=detail.children,
+        metrics=summaries,
+        experiment_name=detail.experiment_name,
+        trends=trends,
+        orphan=judge_page(client, [run], now, policy).get(run_id),
+    )

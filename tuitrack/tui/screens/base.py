@@ -1,0 +1,72 @@
+"""What every tuitrack screen has: a title line, an error line, help, back, worker errors."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from tuitrack.tui.messages import StoreFailed, describe_error
+from tuitrack.tui.session import Session
+
+
+class TitleLine(Static):
+    """One line at the top: where you are, and what the screen is showing."""
+
+
+class ErrorLine(Static):
+    """The last store error, kept visible until the next successful load."""
+
+
+class BaseScreen(Screen[None]):
+    BINDINGS = [
+        Binding("q,escape", "back", "Back", id="screen.back"),
+        Binding("question_mark", "help", "Help", id="screen.help"),
+        # Textual's own screen keys, given ids so they can be remapped too.
+        Binding("tab", "app.focus_next", "Focus next", show=False, id="screen.focus_next"),
+        Binding(
+            "shift+tab",
+            "app.focus_previous",
+            "Focus previous",
+            show=False,
+            id="screen.focus_previous",
+        ),
+        Binding("ctrl+c", "screen.copy_text", "Copy selected text", show=False, id="screen.copy"),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_help(self) -> None:
+        from tuitrack.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self))
+
+    # --- errors from thread workers: the one place they are shown --------------------------
+
+    def show_error(self, message: str) -> None:
+        line = self.query_one(ErrorLine)
+        line.update(message)
+        line.display = bool(message)
+
+    def clear_error(self) -> None:
+        if self.query_one(ErrorLine).display:
+            self.show_error("")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.handle_worker_error(event.worker, event.worker.error)
+
+    def on_store_failed(self, message: StoreFailed) -> None:
+        self.handle_worker_error(None, message.error)
+
+    def handle_worker_error(
+        self, worker: Worker[object] | None, error: BaseException | None
+    ) -> None:
+        """Screens override this to route some errors (e.g. a bad filter) elsewhere."""
+        self.show_error(describe_error(error))

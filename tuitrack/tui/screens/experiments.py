@@ -1,0 +1,275 @@
+"""The first screen: every experiment with its run counts and last activity."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Static
+from textual.worker import Worker
+
+from tuitrack.tui.formatting import format_ago, truncate
+from tuitrack.tui.queries import (
+    ExperimentSummary,
+    RunsPage,
+    RunsQuery,
+    load_experiment_summaries,
+    load_judged_page,
+)
+from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
+from tuitrack.tui.session import Session
+from tuitrack.tui.widgets.filter_bar import FilterBar
+from tuitrack.tui.widgets.footer import KeysFooter
+from tuitrack.tui.widgets.key_table import KeyTable
+
+# Each experiment costs a few queries, so the live refresh here is slower than on runs.
+LIVE_SLOWDOWN = 5
+EMPTY_STORE = (
+    "No experiments yet. Log a run from Python (`with tuitrack.start_run(): ...`), "
+    "or try `tuitrack demo` for a store full of examples."
+)
+
+
+class ExperimentsLoaded(Message):
+    def __init__(self, summaries: list[ExperimentSummary]) -> None:
+        super().__init__()
+        self.summaries = summaries
+
+
+class RunsPrefetched(Message):
+    def __init__(self, query: RunsQuery, page: RunsPage) -> None:
+        super().__init__()
+        self.query = query
+        self.page = page
+
+
+class ExperimentsScreen(BaseScreen):
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="experiments.quit"),
+        Binding("escape", "back", "Clear filter", show=False, id="experiments.clear_filter"),
+        Binding("enter", "open", "Open runs", id="experiments.open"),
+        Binding("space", "mark", "Mark", id="experiments.mark"),
+        Binding("slash", "filter", "Filter", id="experiments.filter"),
+        Binding("d", "toggle_deleted", "Deleted", id="experiments.toggle_deleted"),
+        Binding("r", "reload", "Reload", id="experiments.reload"),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.summaries: list[ExperimentSummary] = []
+        self.show_deleted = False
+        self.name_filter = ""
+        self.marked: set[str] = set()
+        self._prefetching = False
+        self._prefetch_wanted: RunsQuery | None = None
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield TitleLine(id="title")
+        yield FilterBar("filter experiments by name", id="filter-bar")
+        yield KeyTable(id="experiments")
+        yield Static(EMPTY_STORE, id="experiments-empty", classes="empty-note")
+        yield ErrorLine(id="error-line")
+        yield KeysFooter()
+
+    @property
+    def table(self) -> KeyTable:
+        return self.query_one("#experiments", KeyTable)
+
+    def on_mount(self) -> None:
+        self.query_one(ErrorLine).display = False
+        self._update_title(loading=True)
+        self.table.focus()
+        self.load()
+        if self.session.refresh_seconds > 0:
+            self._timer = self.set_interval(
+                self.session.refresh_seconds * LIVE_SLOWDOWN, self._tick
+            )
+
+    def on_screen_resume(self) -> None:
+        if self.summaries:
+            self.load()
+
+    def _tick(self) -> None:
+        running = any(s.running_count for s in self.summaries)
+        if running and not self.session.live_paused and self.app.screen is self:
+            self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="experiments")
+    def load(self) -> None:
+        session = self.session
+        summaries = load_experiment_summaries(
+            session.client, session.clock(), self.show_deleted, session.orphan_policy
+        )
+        self.post_message(ExperimentsLoaded(summaries))
+
+    @on(DataTable.RowHighlighted, "#experiments")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self._prefetch_wanted = RunsQuery((event.row_key.value,))
+            if not self._prefetching:
+                self._prefetch_next()
+
+    def _prefetch_next(self) -> None:
+        """One read ahead at a time, always of the experiment highlighted last."""
+        query, self._prefetch_wanted = self._prefetch_wanted, None
+        self._prefetching = query is not None
+        if query is not None:
+            self.prefetch(query)
+
+    @work(thread=True, exit_on_error=False, group="prefetch")
+    def prefetch(self, query: RunsQuery) -> None:
+        """Read the highlighted experiment's first runs, so Enter shows them at once."""
+        session = self.session
+        page = load_judged_page(session.client, query, session.clock(), session.orphan_policy)
+        self.post_message(RunsPrefetched(query, page))
+
+    def on_runs_prefetched(self, message: RunsPrefetched) -> None:
+        self.session.prefetched = {message.query: (self.session.clock(), message.page)}
+        self._prefetch_next()
+
+    def handle_worker_error(
+        self, worker: Worker[object] | None, error: BaseException | None
+    ) -> None:
+        if worker is not None and worker.group == "prefetch":
+            self._prefetch_next()  # the runs screen reads again and reports what fails
+            return
+        super().handle_worker_error(worker, error)
+
+    def on_experiments_loaded(self, message: ExperimentsLoaded) -> None:
+        self.summaries = message.summaries
+        self.clear_error()
+        self._render_table()
+        self._update_title()
+
+    def _visible(self) -> list[ExperimentSummary]:
+        needle = self.name_filter.lower()
+        return [s for s in self.summaries if needle in s.experiment.name.lower()]
+
+    def _render_table(self) -> None:
+        table = self.table
+        keep = table.current_row_key()
+        table.clear(columns=True)
+        table.add_column(" ", key="mark")
+        table.add_column("Experiment", key="name")
+        table.add_column("Runs", key="runs")
+        table.add_column("Running", key="running")
+        table.add_column("Last activity", key="last")
+        table.add_column("ID", key="id")
+        now = self.session.clock()
+        for summary in self._visible():
+            experiment = summary.experiment
+            name = Text(truncate(experiment.name, 40))
+            if experiment.lifecycle_stage == "deleted":
+                name.append(" (deleted)", style="dim italic")
+            running = Text(str(summary.running_count), justify="right")
+            if summary.running_count:
+                running.stylize("bold green")
+            table.add_row(
+                Text("▌" if experiment.experiment_id in self.marked else " ", style="bold yellow"),
+                name,
+                Text(str(summary.run_count), justify="right"),
+                running,
+                Text(format_ago(summary.last_activity, now)),
+                Text(experiment.experiment_id),
+                key=experiment.experiment_id,
+            )
+        if keep is not None and keep in {s.experiment.experiment_id for s in self._visible()}:
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        empty = self.query_one("#experiments-empty", Static)
+        empty.display = not self.summaries
+        table.display = bool(self.summaries)
+
+    def _update_title(self, loading: bool = False) -> None:
+        uri = self.session.client.tracking_uri
+        shown = len(self._visible())
+        parts = [f"[b]tuitrack[/b]  {escape(uri)}"]
+        if loading:
+            parts.append("loading…")
+        else:
+            parts.append(f"{shown} experiment{'s' if shown != 1 else ''}")
+        if self.name_filter:
+            parts.append(escape(f"name ~ {self.name_filter!r}"))
+        if self.show_deleted:
+            parts.append("incl. deleted")
+        if self.marked:
+            parts.append(f"{len(self.marked)} marked")
+        self.query_one(TitleLine).update("  ·  ".join(parts))
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_quit(self) -> None:
+        self.app.exit()
+
+    def action_back(self) -> None:
+        if self.name_filter:
+            self.name_filter = ""
+            bar = self.query_one(FilterBar)
+            bar.input.value = ""
+            bar.action_close()
+            self._render_table()
+            self._update_title()
+
+    def action_open(self) -> None:
+        from tuitrack.tui.screens.runs import RunsScreen
+
+        ids = [
+            s.experiment.experiment_id
+            for s in self.summaries
+            if s.experiment.experiment_id in self.marked
+        ]
+        if not ids:
+            current = self.table.current_row_key()
+            if current is None:
+                return
+            ids = [current]
+        names = {s.experiment.experiment_id: s.experiment.name for s in self.summaries}
+        self.app.push_screen(RunsScreen(self.session, tuple(ids), names))
+
+    @on(DataTable.RowSelected, "#experiments")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_mark(self) -> None:
+        current = self.table.current_row_key()
+        if current is None:
+            return
+        self.marked ^= {current}
+        self._render_table()
+        self._update_title()
+        self.table.action_cursor_down()
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open()
+
+    def action_toggle_deleted(self) -> None:
+        self.show_deleted = not self.show_deleted
+        self._update_title(loading=True)
+        self.load()
+
+    def action_reload(self) -> None:
+        self._update_title(loading=True)
+        self.load()
+
+    @on(FilterBar.Applied)
+    def _filter_applied(self, event: FilterBar.Applied) -> None:
+        self.name_filter = event.text
+        self._render_table()
+        self._update_title()
+        self.table.focus()
+
+    @on(Input.Changed, "#filter-input")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        # Names are filtered locally, so narrowing as you type costs nothing.
+        self.name_filter = event.value.strip()
+        self._render_table()
+        self._update_title()
+
+    @on(FilterBar.Closed)
+    def _filter_closed(self) -> None:
+        self.table.focus()

@@ -1,0 +1,666 @@
+"""The runs of one or more experiments: filter, sort, mark, fold sweeps, open a run."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.worker import Worker, get_current_worker
+
+from tuitrack.entities import PagedList, Run, RunStatus
+from tuitrack.errors import InvalidValueError
+from tuitrack.orphans import Orphan
+from tuitrack.store import MarkResult
+from tuitrack.tui import heap
+from tuitrack.tui.formatting import CRUMB
+from tuitrack.tui.messages import describe_error
+from tuitrack.tui.queries import (
+    MORE_PAGE_SIZE,
+    ColumnChoice,
+    OrphanedRun,
+    RunsQuery,
+    available_keys,
+    count_runs,
+    default_columns,
+    judge_page,
+    load_judged_page,
+    load_orphans,
+    newest_run_id,
+    refresh_runs,
+)
+from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
+from tuitrack.tui.session import Session
+from tuitrack.tui.widgets.filter_bar import FilterBar
+from tuitrack.tui.widgets.footer import KeysFooter
+from tuitrack.tui.widgets.runs_table import RunColumn, RunsTable
+
+FILTER_HINT = "metrics.`val/loss` < 0.5 and params.lr = '0.01'   (Enter applies, Esc closes)"
+# Status quick toggles: key -> status.
+STATUS_KEYS = {
+    "1": RunStatus.RUNNING,
+    "2": RunStatus.FINISHED,
+    "3": RunStatus.FAILED,
+    "4": RunStatus.KILLED,
+}
+ORPHANED_KEY = "5"
+# A first page read ahead on the experiments screen is used if at most this old.
+PREFETCH_MAX_AGE_MS = 5_000
+
+
+class RunsLoaded(Message):
+    def __init__(
+        self,
+        query: RunsQuery,
+        page: PagedList[Run],
+        orphans: dict[str, Orphan],
+        append: bool,
+        last: bool = False,
+        after: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.query = query
+        self.page = page
+        self.orphans = orphans
+        self.append = append
+        self.last = last
+        """The final page of a `G` (load everything): move to the last row."""
+        self.after = after
+        """The page token this page was read with (appended pages only)."""
+
+
+class RunsCounted(Message):
+    def __init__(self, query: RunsQuery, total: int) -> None:
+        super().__init__()
+        self.query = query
+        self.total = total
+
+
+class OrphansFound(Message):
+    """Every orphaned run of the experiments shown (not only the loaded ones)."""
+
+    def __init__(self, orphans: list[Orphan]) -> None:
+        super().__init__()
+        self.orphans = orphans
+
+
+class OrphansListed(Message):
+    def __init__(self, orphaned: list[OrphanedRun], selected: set[str]) -> None:
+        super().__init__()
+        self.orphaned = orphaned
+        self.selected = selected
+
+
+class OrphansMarked(Message):
+    def __init__(self, result: MarkResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class LiveUpdate(Message):
+    def __init__(
+        self,
+        query: RunsQuery,
+        updated: list[Run],
+        orphans: dict[str, Orphan],
+        newer_run: bool,
+    ) -> None:
+        super().__init__()
+        self.query = query
+        self.updated = updated
+        self.orphans = orphans
+        self.newer_run = newer_run
+
+
+def compose_filter(
+    user_filter: str, statuses: frozenset[RunStatus], run_ids: tuple[str, ...] | None = None
+) -> str:
+    """The user's filter AND the status toggles (AND these run ids), as one filter string."""
+    parts = []
+    if user_filter:
+        parts.append(f"({user_filter})" if statuses or run_ids else user_filter)
+    if statuses:
+        quoted = ", ".join(f"'{s.value}'" for s in sorted(statuses))
+        parts.append(f"attributes.status IN ({quoted})")
+    if run_ids:
+        quoted_ids = ", ".join(f"'{run_id}'" for run_id in run_ids)
+        parts.append(f"attributes.run_id IN ({quoted_ids})")
+    return " AND ".join(parts)
+
+
+class RunsScreen(BaseScreen):
+    BINDINGS = [
+        Binding("enter", "open_run", "Open", id="runs.open"),
+        Binding("slash", "filter", "Filter", id="runs.filter"),
+        Binding("s", "sort", "Sort", id="runs.sort"),
+        Binding("S", "reverse_sort", "Reverse", show=False, id="runs.reverse_sort"),
+        Binding("space", "mark", "Mark", id="runs.mark"),
+        Binding("M", "clear_marks", "Clear marks", show=False, id="runs.clear_marks"),
+        Binding("c", "columns", "Columns", id="runs.columns"),
+        Binding("v", "chart", "Chart", id="runs.chart"),
+        Binding("C", "compare", "Compare", id="runs.compare"),
+        Binding("t", "tags", "Tags", show=False, id="runs.tag_filter"),
+        Binding("z", "fold", "Fold", show=False, id="runs.fold"),
+        Binding("Z", "fold_all", "Fold all", show=False, id="runs.fold_all"),
+        Binding("p", "pause", "Pause live", show=False, id="runs.pause"),
+        Binding("r", "reload", "Reload", show=False, id="runs.reload"),
+        Binding("1", "status('1')", "Running only", show=False, id="runs.status_running"),
+        Binding("2", "status('2')", "Finished only", show=False, id="runs.status_finished"),
+        Binding("3", "status('3')", "Failed only", show=False, id="runs.status_failed"),
+        Binding("4", "status('4')", "Killed only", show=False, id="runs.status_killed"),
+        Binding("5", "status('5')", "Orphaned only", show=False, id="runs.status_orphaned"),
+        Binding("0", "status('0')", "All statuses", show=False, id="runs.status_all"),
+        Binding("F", "mark_failed", "Mark orphans failed", show=False, id="runs.mark_failed"),
+    ]
+
+    def __init__(
+        self,
+        session: Session,
+        experiment_ids: tuple[str, ...],
+        experiment_names: dict[str, str],
+    ) -> None:
+        super().__init__(session)
+        self.experiment_names = experiment_names
+        self.user_filter = ""
+        self.statuses: frozenset[RunStatus] = frozenset()
+        self.orphans_only = False
+        self.runs_query = RunsQuery(experiment_ids)
+        self.next_token: str | None = None
+        self.total: int | None = None
+        self.orphans: dict[str, Orphan] = {}
+        """Every orphaned run of the experiments shown, by id (refreshed while live)."""
+        self.columns: ColumnChoice | None = None
+        self.is_loading = True
+        self._title = ""
+
+    def compose(self) -> ComposeResult:
+        yield TitleLine(id="title")
+        yield FilterBar(FILTER_HINT, id="filter-bar")
+        table = RunsTable(self.session.clock, id="runs")
+        table.experiment_names = self.experiment_names
+        yield table
+        yield ErrorLine(id="error-line")
+        yield KeysFooter()
+
+    @property
+    def _many_experiments(self) -> bool:
+        return len(self.runs_query.experiment_ids) > 1
+
+    @property
+    def table(self) -> RunsTable:
+        return self.query_one(RunsTable)
+
+    def on_unmount(self) -> None:
+        heap.thaw()
+
+    def on_mount(self) -> None:
+        self.query_one(ErrorLine).display = False
+        self.table.empty_message = "loading…"
+        self.table.focus()
+        self._update_title()
+        ahead = self.session.take_prefetched(self.runs_query, PREFETCH_MAX_AGE_MS)
+        if ahead is None:
+            self.load(self.runs_query)
+        else:  # read while the experiments screen was up: rows in the first frame
+            self.on_runs_loaded(RunsLoaded(self.runs_query, ahead.runs, ahead.orphans, False))
+        self.find_orphans()
+        if self.session.refresh_seconds > 0:
+            self.set_interval(self.session.refresh_seconds, self._live_tick)
+
+    # --- loading -------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
+    def load(self, query: RunsQuery) -> None:
+        session = self.session
+        page = load_judged_page(session.client, query, session.clock(), session.orphan_policy)
+        if not get_current_worker().is_cancelled:
+            self.post_message(RunsLoaded(query, page.runs, page.orphans, append=False))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="count")
+    def count(self, query: RunsQuery) -> None:
+        total = count_runs(self.session.client, query)
+        if not get_current_worker().is_cancelled:
+            self.post_message(RunsCounted(query, total))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="more")
+    def load_more(self, query: RunsQuery, token: str, everything: bool = False) -> None:
+        """The next page; with `everything`, every page left, each shown as it arrives."""
+        session = self.session
+        worker = get_current_worker()
+        next_token: str | None = token
+        while next_token and not worker.is_cancelled:
+            after = next_token
+            page = load_judged_page(
+                session.client,
+                query,
+                session.clock(),
+                session.orphan_policy,
+                next_token,
+                MORE_PAGE_SIZE,
+            )
+            next_token = page.runs.token
+            last = everything and not next_token
+            if not worker.is_cancelled:
+                self.post_message(
+                    RunsLoaded(query, page.runs, page.orphans, True, last, after=after)
+                )
+            if not everything:
+                break
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="orphans")
+    def find_orphans(self) -> None:
+        session = self.session
+        ids = list(self.runs_query.experiment_ids)
+        found = session.client.store.find_orphans(ids, session.orphan_policy, session.clock())
+        if not get_current_worker().is_cancelled:
+            self.post_message(OrphansFound(found))
+
+    def _reload(self, query: RunsQuery) -> None:
+        self.is_loading = True
+        self._update_title()
+        self.workers.cancel_group(self, "more")
+        self.workers.cancel_group(self, "count")
+        self.load(query)
+
+    def on_runs_loaded(self, message: RunsLoaded) -> None:
+        if message.append and (
+            message.query != self.runs_query or message.after != self.next_token
+        ):
+            return  # a page of a replaced query, or one already added
+        if not message.append and message.query != self.runs_query:
+            self.total = None
+        self.runs_query = message.query
+        self.next_token = message.page.token
+        self.is_loading = False
+        self.clear_error()
+        self.query_one(FilterBar).clear_error()
+        table = self.table
+        table.empty_message = self._empty_message()
+        if message.append:
+            table.append_runs(message.page, message.orphans)
+            if message.last:
+                table.move_cursor(table.row_count - 1)
+        else:
+            if message.page.token:
+                self.count(message.query)
+            else:
+                self.total = len(message.page)
+            if self.columns is None:
+                self.columns = default_columns(message.page)
+            table.set_data_columns(self.columns, show_experiment=self._many_experiments)
+            table.show_runs(message.page, message.orphans)
+        self._update_title()
+        heap.freeze_survivors()
+
+    def on_runs_counted(self, message: RunsCounted) -> None:
+        if message.query == self.runs_query:
+            self.total = message.total
+            self._update_title()
+
+    def on_orphans_found(self, message: OrphansFound) -> None:
+        before = set(self.orphans)
+        self.orphans = {orphan.run_id: orphan for orphan in message.orphans}
+        if self.orphans_only and set(self.orphans) != before:
+            self._apply_filter()
+        self._update_title()
+
+    def _empty_message(self) -> str:
+        if self.orphans_only and not self.orphans:
+            return "No orphaned runs here: every RUNNING run shows signs of life."
+        if self.user_filter or self.statuses or self.orphans_only:
+            return "No runs match this filter.  0 shows every status, / edits the filter."
+        return "No runs in this experiment yet."
+
+    def handle_worker_error(
+        self, worker: Worker[object] | None, error: BaseException | None
+    ) -> None:
+        self.is_loading = False
+        self._update_title()
+        if worker is not None and worker.group == "runs" and isinstance(error, InvalidValueError):
+            # A filter or sort the store refused: say so under the bar, keep the old rows.
+            self.query_one(FilterBar).show_error(describe_error(error))
+            return
+        super().handle_worker_error(worker, error)
+
+    @on(RunsTable.NeedMore, "#runs")
+    def _load_more(self, event: RunsTable.NeedMore) -> None:
+        if not self.next_token or self._busy("runs"):
+            return
+        if event.everything:
+            # `G`: read every page left (a running page load is replaced by this one).
+            self.load_more(self.runs_query, self.next_token, everything=True)
+        elif not self._busy("more"):
+            self.load_more(self.runs_query, self.next_token)
+
+    def _busy(self, group: str) -> bool:
+        return any(w.group == group and w.is_running for w in self.workers if w.node is self)
+
+    # --- live refresh --------------------------------------------------------------------
+
+    def _live_tick(self) -> None:
+        if self.session.live_paused or self.app.screen is not self or self._busy("runs"):
+            return
+        if self._busy("live"):
+            return
+        known = {run.info.run_id for run in self.table.runs}
+        self.live_refresh(self.runs_query, self.table.running_run_ids(), known)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="live")
+    def live_refresh(self, query: RunsQuery, running: list[str], known: set[str]) -> None:
+        """Re-read only the RUNNING runs on screen, and ask whether a newer run exists."""
+        session = self.session
+        client = session.client
+        now = session.clock()
+        updated = refresh_runs(client, running)
+        orphans = judge_page(client, updated, now, session.orphan_policy)
+        newest = newest_run_id(client, replace(query, order_by=()))
+        every_orphan = client.store.find_orphans(
+            list(query.experiment_ids), session.orphan_policy, now
+        )
+        if not get_current_worker().is_cancelled:
+            self.post_message(OrphansFound(every_orphan))
+            self.post_message(
+                LiveUpdate(query, updated, orphans, newest is not None and newest not in known)
+            )
+
+    def on_live_update(self, message: LiveUpdate) -> None:
+        if message.query != self.runs_query:
+            return
+        if message.newer_run:
+            self.load(self.runs_query)
+            return
+        if message.updated:
+            self.table.update_runs(message.updated, message.orphans)
+            self._update_title()
+
+    # --- title ---------------------------------------------------------------------------
+
+    def _count_text(self) -> str:
+        loaded = len(self.table.runs)
+        total = self.total
+        if total is None:
+            shown = f"{loaded:,}{'+' if self.next_token else ''}"
+            return f"{shown} run{'s' if loaded != 1 or self.next_token else ''}"
+        if loaded < total:
+            return f"{loaded:,} of {total:,} runs"
+        return f"{total:,} run{'s' if total != 1 else ''}"
+
+    def _update_title(self) -> None:
+        names = [self.experiment_names.get(i, i) for i in self.runs_query.experiment_ids]
+        where = names[0] if len(names) == 1 else f"{len(names)} experiments"
+        table = self.table
+        parts = [f"[b]tuitrack[/b] {CRUMB} {escape(where)}"]
+        parts.append("loading…" if self.is_loading else self._count_text())
+        if self.orphans:
+            parts.append(f"[b magenta]{len(self.orphans)} orphaned[/]")
+        if table.sort_key:
+            label = next(
+                (c.label for c in table.columns_shown if c.key == table.sort_key), table.sort_key
+            )
+            parts.append(f"sort {escape(label)} {'▲' if table.sort_ascending else '▼'}")
+        shown = [s.value.lower() for s in sorted(self.statuses)]
+        if self.orphans_only:
+            shown.append("orphaned")
+        if shown:
+            parts.append("status " + ",".join(shown))
+        if self.user_filter:
+            parts.append("filtered")
+        if table.marked:
+            parts.append(f"[b]{len(table.marked)} marked[/b]")
+        if self.session.refresh_seconds > 0:
+            parts.append(
+                "[reverse] paused [/reverse]"
+                if self.session.live_paused
+                else f"live {self.session.refresh_seconds:g}s"
+            )
+        title = "  ·  ".join(parts)
+        if title != self._title:  # an unchanged title need not be laid out again
+            self._title = title
+            self.query_one(TitleLine).update(title)
+
+    # --- actions -------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        bar = self.query_one(FilterBar)
+        if bar.has_class("-open"):
+            bar.action_close()  # first Esc hides the bar; the filter stays applied
+            return
+        self.dismiss()
+
+    def action_open_run(self) -> None:
+        from tuitrack.tui.screens.run import RunScreen
+
+        run = self.table.run_at_cursor()
+        if run is not None:
+            self.app.push_screen(RunScreen(self.session, run.info.run_id))
+
+    @on(RunsTable.RunSelected, "#runs")
+    def _row_selected(self, event: RunsTable.RunSelected) -> None:
+        event.stop()
+        self.action_open_run()
+
+    def action_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.open()
+
+    @on(FilterBar.Applied)
+    def _filter_applied(self, event: FilterBar.Applied) -> None:
+        # The bar stays in sight showing the filter; a refused filter takes focus back.
+        self.user_filter = event.text
+        self._apply_filter()
+        if not event.text:
+            self.query_one(FilterBar).action_close()
+        self.table.focus()
+
+    def _apply_filter(self) -> None:
+        ids: tuple[str, ...] | None = None
+        if self.orphans_only:
+            ids = tuple(sorted(self.orphans))
+            if not ids:  # nothing to ask the store
+                self.workers.cancel_group(self, "runs")
+                self.runs_query = replace(self.runs_query, filter_string="")
+                self.next_token, self.total, self.is_loading = None, 0, False
+                self.table.empty_message = self._empty_message()
+                self.table.show_runs([])
+                self._update_title()
+                return
+        self._reload(
+            replace(
+                self.runs_query,
+                filter_string=compose_filter(self.user_filter, self.statuses, ids),
+            )
+        )
+
+    @on(FilterBar.Closed)
+    def _filter_closed(self) -> None:
+        self.table.focus()
+
+    def action_status(self, key: str) -> None:
+        if key == ORPHANED_KEY:
+            self.orphans_only = not self.orphans_only
+        elif key in STATUS_KEYS:
+            self.statuses ^= {STATUS_KEYS[key]}
+        else:
+            self.statuses, self.orphans_only = frozenset(), False
+        self._apply_filter()
+
+    def action_tags(self) -> None:
+        from tuitrack.tui.screens.tag_picker import TagPickerScreen
+
+        ids = self.runs_query.experiment_ids
+        self.app.push_screen(TagPickerScreen(self.session, ids), self._tag_chosen)
+
+    def _tag_chosen(self, condition: str | None) -> None:
+        if not condition:
+            return
+        bar = self.query_one(FilterBar)
+        joined = f"{self.user_filter} AND {condition}" if self.user_filter else condition
+        bar.input.value = joined
+        bar.add_class("-open")
+        self.user_filter = joined
+        self._apply_filter()
+        self.table.focus()
+
+    def action_sort(self) -> None:
+        from tuitrack.tui.screens.sort import SortScreen
+
+        sortable = [c for c in self.table.columns_shown if c.sortable]
+        self.app.push_screen(SortScreen(sortable, self.table.sort_key), self._sort_by)
+
+    def _sort_by(self, column: RunColumn | None) -> None:
+        if column is None:
+            return
+        table = self.table
+        if table.sort_key == column.key:
+            table.sort_ascending = not table.sort_ascending
+        else:
+            table.sort_key = column.key
+            # Names and users read best A-Z; times and numbers biggest first.
+            table.sort_ascending = column.key in ("name", "user", "experiment")
+        self._reload(replace(self.runs_query, order_by=(column.order_by(table.sort_ascending),)))
+
+    def action_reverse_sort(self) -> None:
+        table = self.table
+        column = next((c for c in table.columns_shown if c.key == table.sort_key), None)
+        if column is None:
+            column = next(c for c in table.columns_shown if c.key == "start")
+            table.sort_key, table.sort_ascending = "start", False
+        table.sort_ascending = not table.sort_ascending
+        self._reload(replace(self.runs_query, order_by=(column.order_by(table.sort_ascending),)))
+
+    @on(RunsTable.HeaderClicked, "#runs")
+    def _header_clicked(self, event: RunsTable.HeaderClicked) -> None:
+        event.stop()
+        column = next((c for c in self.table.columns_shown if c.key == event.column_key), None)
+        if column is not None and column.sortable:
+            self._sort_by(column)
+
+    def action_mark(self) -> None:
+        self.table.toggle_mark()
+        self._update_title()
+
+    def action_clear_marks(self) -> None:
+        self.table.clear_marks()
+        self._update_title()
+
+    def action_fold(self) -> None:
+        self.table.toggle_fold()
+
+    def action_fold_all(self) -> None:
+        self.table.set_all_folded(bool(self.table.expanded))
+
+    def action_pause(self) -> None:
+        self.session.live_paused = not self.session.live_paused
+        self._update_title()
+
+    def action_reload(self) -> None:
+        self._reload(self.runs_query)
+        self.find_orphans()
+
+    def _marked_in_table_order(self) -> list[str]:
+        return [r.info.run_id for r in self.table.runs if r.info.run_id in self.table.marked]
+
+    def action_chart(self) -> None:
+        """Overlay the marked runs (or the run under the cursor) on a chart of the metric
+        the table is sorted by, else of the first metric column shown."""
+        from tuitrack.tui.screens.chart import ChartScreen
+
+        run_ids = self._marked_in_table_order()
+        if not run_ids and (run := self.table.run_at_cursor()) is not None:
+            run_ids = [run.info.run_id]
+        sort_key = self.table.sort_key or ""
+        if sort_key.startswith("metric:"):
+            keys: tuple[str, ...] = (sort_key.removeprefix("metric:"),)
+        else:
+            keys = self.columns.metrics[:1] if self.columns else ()
+        if run_ids:
+            runs = [run for run in self.table.runs if run.info.run_id in run_ids]
+            self.app.push_screen(ChartScreen(self.session, run_ids, keys, runs))
+
+    def action_compare(self) -> None:
+        from tuitrack.tui.history_queries import MAX_COMPARE_RUNS
+        from tuitrack.tui.screens.compare import CompareScreen
+
+        run_ids = self._marked_in_table_order()
+        if not 2 <= len(run_ids) <= MAX_COMPARE_RUNS:
+            self.notify(
+                f"Mark 2 to {MAX_COMPARE_RUNS} runs with space to compare them "
+                f"({len(run_ids)} marked).",
+                timeout=4,
+            )
+            return
+        self.app.push_screen(CompareScreen(self.session, run_ids))
+
+    def action_columns(self) -> None:
+        from tuitrack.tui.screens.columns import ColumnsScreen
+
+        available = available_keys(self.table.runs)
+        current = self.columns or ColumnChoice()
+        self.app.push_screen(ColumnsScreen(available, current), self._columns_chosen)
+
+    def _columns_chosen(self, choice: ColumnChoice | None) -> None:
+        if choice is None:
+            return
+        self.columns = choice
+        table = self.table
+        table.set_data_columns(choice, show_experiment=self._many_experiments)
+        table.show_runs(table.runs)
+
+    # --- orphaned runs -------------------------------------------------------------------
+
+    def action_mark_failed(self) -> None:
+        """Confirm, then mark FAILED the marked orphans, the one under the cursor, or all."""
+        table = self.table
+        chosen = table.marked & set(self.orphans)
+        current = table.current_row_key()
+        if not chosen and current in self.orphans:
+            chosen = {current}
+        self.list_orphans(chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="orphans")
+    def list_orphans(self, chosen: set[str]) -> None:
+        session = self.session
+        orphaned = load_orphans(
+            session.client,
+            self.runs_query.experiment_ids,
+            session.clock(),
+            session.orphan_policy,
+        )
+        self.post_message(OrphansFound([o.orphan for o in orphaned]))
+        self.post_message(OrphansListed(orphaned, chosen))
+
+    def on_orphans_listed(self, message: OrphansListed) -> None:
+        from tuitrack.tui.screens.mark_failed import MarkFailedScreen
+
+        if not message.orphaned:
+            self.notify("No orphaned runs here: every RUNNING run shows signs of life.")
+            return
+        listed = {o.run.info.run_id for o in message.orphaned}
+        selected = (message.selected & listed) or listed
+        screen = MarkFailedScreen(message.orphaned, selected, self.session.clock())
+        self.app.push_screen(screen, self._marking_confirmed)
+
+    def _marking_confirmed(self, run_ids: list[str] | None) -> None:
+        if run_ids:
+            self.mark_failed(run_ids)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="marking")
+    def mark_failed(self, run_ids: list[str]) -> None:
+        store = self.session.client.store
+        self.post_message(
+            OrphansMarked(store.mark_failed(run_ids, policy=self.session.orphan_policy))
+        )
+
+    def on_orphans_marked(self, message: OrphansMarked) -> None:
+        result = message.result
+        count = len(result.marked)
+        text = f"Marked {count} run{'s' if count != 1 else ''} FAILED."
+        if result.refused:
+            reasons = "; ".join(f"{i[:8]}: {why}" for i, why in sorted(result.refused.items()))
+            text += f" Left {len(result.refused)} alone ({reasons})."
+        self.notify(text, severity="warning" if result.refused else "information", timeout=6)
+        self.table.marked -= {orphan.run_id for orphan in result.marked}
+        self.action_reload()

@@ -1,0 +1,36 @@
+"""What every screen shares: the client, the clock, and the live-refresh settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tuitrack.client import TrackingClient
+from tuitrack.orphans import OrphanPolicy
+from tuitrack.store import now_ms
+from tuitrack.tui.queries import RunsPage, RunsQuery
+
+Clock = Callable[[], int]
+"""Milliseconds since the epoch; injectable so durations and 'ago' are testable."""
+
+DEFAULT_REFRESH_SECONDS = 2.0
+
+
+@dataclass
+class Session:
+    client: TrackingClient
+    clock: Clock = now_ms
+    refresh_seconds: float = DEFAULT_REFRESH_SECONDS
+    """Live refresh period; 0 turns live refresh off."""
+    live_paused: bool = False
+    orphan_policy: OrphanPolicy = field(default_factory=OrphanPolicy.from_environment)
+    """When a RUNNING run counts as orphaned (heartbeat and silence thresholds)."""
+    prefetched: dict[RunsQuery, tuple[int, RunsPage]] = field(default_factory=dict)
+    """First pages read ahead (query -> (clock time, page)) for the runs screen to take."""
+
+    def take_prefetched(self, query: RunsQuery, max_age_ms: int) -> RunsPage | None:
+        """The page read ahead for `query` if it is at most `max_age_ms` old; forgets it."""
+        entry = self.prefetched.pop(query, None)
+        if entry is None or self.clock() - entry[0] > max_age_ms:
+            return None
+        return entry[1]
