@@ -381,7 +381,7 @@ def _locked_blocks(
     sqlite = connection.dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
     columns = ", ".join(map(connection.dialect.identifier_preparer.quote, _BLOCK_COLUMNS))
-    key = connection.dialect.identifier_preparer.quote("key")
+    key_column = connection.dialect.identifier_preparer.quote("key")
     keys = sorted({key for key, _ in blocks})
     numbers = sorted({block for _, block in blocks})
     found: dict[tuple[str, int], BlockSummary] = {}
@@ -391,7 +391,7 @@ def _locked_blocks(
         for block_chunk in chunks(numbers):
             sql = (
                 f"SELECT {columns} FROM metric_blocks WHERE run_uuid = {mark} "
-                f"AND {key} IN ({', '.join([mark] * len(key_chunk))}) "
+                f"AND {key_column} IN ({', '.join([mark] * len(key_chunk))}) "
                 f"AND block IN ({', '.join([mark] * len(block_chunk))})"
                 + ("" if sqlite else " FOR UPDATE")
             )

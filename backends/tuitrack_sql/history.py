@@ -306,16 +306,23 @@ def bucket_starts(lo: int, hi: int, max_points: int) -> list[int]:
     return list(range(lo, hi + 1, _ceil_div(hi - lo + 1, buckets)))
 
 
+_FROM_BLOCK, _FROM_ROW = 0, 1
+
+
 class _Chosen(NamedTuple):
     """A point picked for the result. `order` breaks ties of step and timestamp in logging
-    order, and `identity` tells points apart: a summary's seq in its block, or a row id."""
+    order (points of one step come all from summaries or all from rows), and `identity`
+    tells points apart: (_FROM_BLOCK, block, seq) or (_FROM_ROW, row id, 0)."""
 
     step: int
     timestamp: int
     value: float | None
     kind: int
     order: int
-    identity: tuple[int, int]
+    identity: tuple[int, int, int]
+
+
+_history_order = itemgetter(0, 1, 4)
 
 
 class _Lookup(NamedTuple):
@@ -475,7 +482,8 @@ class _Series:
                     start = _POINT_OFFSETS[role]
                     step, timestamp, value, kind, seq = row[start : start + 5]
                     if step is not None:
-                        points.append(_Chosen(step, timestamp, value, kind, seq, (block, seq)))
+                        identity = (_FROM_BLOCK, block, seq)
+                        points.append(_Chosen(step, timestamp, value, kind, seq, identity))
         return points
 
 
@@ -483,7 +491,7 @@ def _read_downsampled(
     statements: _Statements, run_id: str, key: str, lo: int, hi: int, max_points: int
 ) -> list[Metric]:
     series = _Series(statements, run_id, key, lo, hi)
-    chosen: dict[tuple[int, int], _Chosen] = {}
+    chosen: dict[tuple[int, int, int], _Chosen] = {}
     from_blocks: set[_FromBlock] = set()
     lookups: dict[str, list[tuple[Any, ...]]] = {}
     for parts in series.parts(bucket_starts(lo, hi, max_points)):
@@ -500,12 +508,10 @@ def _read_downsampled(
         for row in statements.first_rows(sql, param_rows):
             if row is not None:
                 row_id, step, timestamp, value, kind = row
-                chosen[-1, row_id] = _Chosen(step, timestamp, value, kind, row_id, (-1, row_id))
+                identity = (_FROM_ROW, row_id, 0)
+                chosen[identity] = _Chosen(step, timestamp, value, kind, row_id, identity)
     ordered = sorted(chosen.values(), key=_history_order)
     return build_metrics(key, [point[:4] for point in ordered])
-
-
-_history_order = itemgetter(0, 1, 4)
 
 
 def read_history(

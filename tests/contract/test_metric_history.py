@@ -189,6 +189,18 @@ def test_long_series_in_buckets_of_whole_blocks(store: TrackingStore, experiment
             assert len(sampled) <= max_points
 
 
+def test_points_of_summaries_and_of_rows_stay_apart(
+    store: TrackingStore, experiment_id: str
+) -> None:
+    """Block -1 is read from its summary, block 0 (cut by the range) from its rows: its
+    highest point has seq 1 in its block, and block 0's first row id 1 on SQLite. Both kept."""
+    run_id = _run(store, experiment_id, [_metric("m", float(i), i) for i in range(100)])
+    store.log_batch(run_id, metrics=[_metric("m", float(i == 1), i - 256) for i in range(256)])
+    whole = store.get_metric_history(run_id, "m", start_step=-256, end_step=50)
+    sampled = store.get_metric_history(run_id, "m", start_step=-256, end_step=50, max_points=10)
+    assert as_points(sampled) == as_points(reference_downsample(whole, 10))
+
+
 def test_many_points_on_one_step(store: TrackingStore, experiment_id: str) -> None:
     """Points logged without a step all sit on step 0: one bucket of one block."""
     points = [_metric("m", float((i * 37) % 101), 0, 1_000 + i % 50) for i in range(2_000)]
