@@ -257,7 +257,8 @@ def main() -> None:
         "load_average_1m_before": round(load_before[0], 2),
         "load_average_1m_after": round(os.getloadavg()[0], 2),
     }
-    report = {"runs": args.runs, "steps": args.steps, "passes": len(passes), **machine}
+    store = {"store": args.uri} if args.uri else {"runs": args.runs, "steps": args.steps}
+    report = {**store, "passes": len(passes), **machine}
     print(json.dumps({**report, **summarize(passes)}, indent=2))
 
 

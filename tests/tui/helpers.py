@@ -18,6 +18,11 @@ async def settle(pilot: Pilot[None], rounds: int = 4) -> None:
     for _ in range(rounds):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+    # A worker the last round started (a read-ahead of the highlighted experiment's runs,
+    # say) would still be using the interpreter while a snapshot is taken.
+    while any(worker.is_running for worker in pilot.app.workers):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
 
 
 async def wait_until(

@@ -78,6 +78,10 @@ def scenarios(store: DemoStore) -> dict[str, Steps]:
         "run_metrics": open_run(store, "cifar10-resnet-sweep", "trial-0-01", "m"),
         "run_artifacts": open_run(store, "mnist-cnn", "cnn-001", "a", "j", "j"),
         "help": then(open_experiment(store, "mnist-cnn"), "question_mark"),
+        "mark_failed_confirm": then(open_experiment(store, "gpt-pretrain"), "F"),
+        "tag_picker": then(open_experiment(store, "mnist-cnn"), "t"),
+        "tag_values": then(open_experiment(store, "mnist-cnn"), "t", "down", "enter"),
+        "runs_empty": then(open_experiment(store, "mnist-cnn"), "1"),
     }
 
 
@@ -91,6 +95,10 @@ SCENARIOS = (
     "run_metrics",
     "run_artifacts",
     "help",
+    "mark_failed_confirm",
+    "tag_picker",
+    "tag_values",
+    "runs_empty",
 )
 
 

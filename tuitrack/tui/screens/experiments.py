@@ -66,6 +66,7 @@ class ExperimentsScreen(BaseScreen):
         self.marked: set[str] = set()
         self._prefetching = False
         self._prefetch_wanted: RunsQuery | None = None
+        self._prefetched_query: RunsQuery | None = None
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -110,9 +111,16 @@ class ExperimentsScreen(BaseScreen):
     @on(DataTable.RowHighlighted, "#experiments")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value is not None:
-            self._prefetch_wanted = RunsQuery((event.row_key.value,))
-            if not self._prefetching:
-                self._prefetch_next()
+            self._read_ahead(event.row_key.value)
+
+    def _read_ahead(self, experiment_id: str) -> None:
+        query = RunsQuery((experiment_id,))
+        if query == self._prefetched_query:
+            return  # already read (or being read) since the last load
+        self._prefetched_query = query
+        self._prefetch_wanted = query
+        if not self._prefetching:
+            self._prefetch_next()
 
     def _prefetch_next(self) -> None:
         """One read ahead at a time, always of the experiment highlighted last."""
@@ -144,6 +152,12 @@ class ExperimentsScreen(BaseScreen):
         self.summaries = message.summaries
         self.clear_error()
         self._render_table()
+        # Fresh figures: read the current experiment's runs ahead again, now rather than
+        # when the table next highlights its row.
+        self._prefetched_query = None
+        current = self.table.current_row_key()
+        if current is not None:
+            self._read_ahead(current)
         self._update_title()
 
     def _visible(self) -> list[ExperimentSummary]:
@@ -154,35 +168,39 @@ class ExperimentsScreen(BaseScreen):
         table = self.table
         keep = table.current_row_key()
         table.clear(columns=True)
-        table.add_column(" ", key="mark")
-        table.add_column("Experiment", key="name")
-        table.add_column("Runs", key="runs")
-        table.add_column("Running", key="running")
-        table.add_column("Last activity", key="last")
-        table.add_column("ID", key="id")
         now = self.session.clock()
-        for summary in self._visible():
-            experiment = summary.experiment
-            name = Text(truncate(experiment.name, 40))
-            if experiment.lifecycle_stage == "deleted":
-                name.append(" (deleted)", style="dim italic")
-            running = Text(str(summary.running_count), justify="right")
-            if summary.running_count:
-                running.stylize("bold green")
-            table.add_row(
-                Text("▌" if experiment.experiment_id in self.marked else " ", style="bold yellow"),
-                name,
-                Text(str(summary.run_count), justify="right"),
-                running,
-                Text(format_ago(summary.last_activity, now)),
-                Text(experiment.experiment_id),
-                key=experiment.experiment_id,
-            )
+        rows = [self._cells(summary, now) for summary in self._visible()]
+        # Widths measured here, not left to the table: it measures new rows only when idle,
+        # and a frame drawn before that keeps the header's widths.
+        labels = (" ", "Experiment", "Runs", "Running", "Last activity", "ID")
+        keys = ("mark", "name", "runs", "running", "last", "id")
+        for index, (label, key) in enumerate(zip(labels, keys, strict=True)):
+            width = max([len(label), *(row[index].cell_len for row in rows)])
+            table.add_column(label, key=key, width=width)
+        for summary, cells in zip(self._visible(), rows, strict=True):
+            table.add_row(*cells, key=summary.experiment.experiment_id)
         if keep is not None and keep in {s.experiment.experiment_id for s in self._visible()}:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
         empty = self.query_one("#experiments-empty", Static)
         empty.display = not self.summaries
         table.display = bool(self.summaries)
+
+    def _cells(self, summary: ExperimentSummary, now: int) -> list[Text]:
+        experiment = summary.experiment
+        name = Text(truncate(experiment.name, 40))
+        if experiment.lifecycle_stage == "deleted":
+            name.append(" (deleted)", style="dim italic")
+        running = Text(str(summary.running_count), justify="right")
+        if summary.running_count:
+            running.stylize("bold green")
+        return [
+            Text("▌" if experiment.experiment_id in self.marked else " ", style="bold yellow"),
+            name,
+            Text(str(summary.run_count), justify="right"),
+            running,
+            Text(format_ago(summary.last_activity, now)),
+            Text(experiment.experiment_id),
+        ]
 
     def _update_title(self, loading: bool = False) -> None:
         uri = self.session.client.tracking_uri

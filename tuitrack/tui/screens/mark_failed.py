@@ -21,11 +21,14 @@ HINT = (
 )
 
 
-def _label(orphaned: OrphanedRun) -> Text:
-    info = orphaned.run.info
-    text = Text(truncate(info.run_name or info.run_id[:8], 28), style="bold")
-    text.append(f"  {orphaned.orphan.reason}", style="magenta")
+def _label(orphaned: OrphanedRun, name_width: int) -> Text:
+    text = Text(_name(orphaned).ljust(name_width + 2), style="bold")
+    text.append(orphaned.orphan.reason, style="italic")
     return text
+
+
+def _name(orphaned: OrphanedRun) -> str:
+    return truncate(orphaned.run.info.run_name or orphaned.run.info.run_id[:8], 28)
 
 
 def _details(orphaned: OrphanedRun, now: int) -> Text:
@@ -63,8 +66,9 @@ class MarkFailedScreen(ModalScreen[list[str] | None]):
         self.now = now
 
     def compose(self) -> ComposeResult:
+        width = max(len(_name(o)) for o in self.orphaned)
         options: list[Selection[str]] = [
-            Selection(_label(o), o.run.info.run_id, o.run.info.run_id in self.selected)
+            Selection(_label(o, width), o.run.info.run_id, o.run.info.run_id in self.selected)
             for o in self.orphaned
         ]
         count = len(self.orphaned)
