@@ -7,14 +7,16 @@
 MLflow creates the database (its schema, its experiment); the runs are then bulk-inserted
 into MLflow's own tables with sqlite3, as MLflow lays them out (runs, params, tags, metrics,
 latest_metrics), because creating 10,000 runs through MLflow's client takes many minutes.
-Each query is run once to warm up, then `--repeat` times; the median is reported. Both
-sides return full Run objects (params, tags, latest metrics).
+Each query is run once to warm up, then `--repeat` times, tuitrack and MLflow in turns;
+the medians are reported, with the load average. Both sides return full Run objects
+(params, tags, latest metrics).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import random
 import sqlite3
 import statistics
@@ -107,14 +109,23 @@ def build(path: Path, runs: int) -> str:
     return experiment_id
 
 
-def median_seconds(call: Callable[[], int], repeat: int) -> tuple[float, int]:
-    found = call()  # warm-up
-    times = []
+def seconds(call: Callable[[], int]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def median_seconds(
+    ours: Callable[[], int], theirs: Callable[[], int], repeat: int
+) -> tuple[float, float, int, int]:
+    """Medians of both sides, timed in turns so that a change of the machine's load falls
+    on both alike; each side's result count from its warm-up call."""
+    our_count, their_count = ours(), theirs()
+    our_times, their_times = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), found
+        our_times.append(seconds(ours))
+        their_times.append(seconds(theirs))
+    return statistics.median(our_times), statistics.median(their_times), our_count, their_count
 
 
 def main() -> None:
@@ -152,14 +163,14 @@ def main() -> None:
         def theirs_call(f: str = filter_string, o: list[str] = order_by, n: int = limit) -> int:
             return len(client.search_runs([experiment_id], f, MlflowViewType.ACTIVE_ONLY, n, o))
 
-        ours, our_count = median_seconds(ours_call, args.repeat)
-        theirs, their_count = median_seconds(theirs_call, args.repeat)
+        ours, theirs, our_count, their_count = median_seconds(ours_call, theirs_call, args.repeat)
         assert our_count == their_count, (label, our_count, their_count)
         print(
             f"{label:28} {ours * 1000:>8.1f}ms {theirs * 1000:>12.1f}ms "
             f"{theirs / ours:>8.1f}x   ({our_count} runs)"
         )
     store.close()
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

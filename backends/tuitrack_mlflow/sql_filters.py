@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Double,
     String,
     Table,
+    TypeDecorator,
     and_,
     case,
     func,
@@ -27,9 +29,11 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.engine import Dialect
 
 from tuitrack.search import PARAM_NUMBER_PATTERN, And, Comparison, Node, Not
 from tuitrack_mlflow import tables
+from tuitrack_mlflow.readonly import PARENT_TAG
 from tuitrack_mlflow.tables import DBL_MAX
 
 RUN_ATTRIBUTES: dict[str, ColumnElement[Any]] = {
@@ -60,6 +64,36 @@ _ORDERINGS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+class _BinaryText(TypeDecorator[str]):
+    """MySQL's BINARY(text): compared and sorted byte by byte, read back as text."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _range_last(node: Node) -> bool:
+    """AND terms with equalities first: without statistics (MLflow's databases have none)
+    SQLite drives the search from the first IN subquery, and an equality is usually the
+    narrower one (the benchmark's filtered search: ~10% less time in SQLite)."""
+    return not (isinstance(node, Comparison) and node.op in ("=", "IN"))
+
+
+def sort_expression(expression: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """A sort key as ordered: MLflow's MySQL columns use case-insensitive collations, so
+    text is sorted as bytes there (for UTF-8, code point order, as tuitrack sorts)."""
+    if dialect in ("mysql", "mariadb") and isinstance(expression.type, String):
+        return type_coerce(func.binary(expression), _BinaryText)
+    return expression
+
+
+def as_parent_tag(node: Comparison) -> Comparison:
+    """`parent_run_id ...` as MLflow stores it: the run's tag `mlflow.parentRunId`."""
+    return replace(node, kind="tag", key=PARENT_TAG)
+
+
 def _bool(expression: Any) -> ColumnElement[bool]:
     return cast("ColumnElement[bool]", expression)
 
@@ -77,8 +111,9 @@ class Translator:
             return self.comparison(node)
         if isinstance(node, Not):
             return not_(self.node(node.item))
-        parts = [self.node(item) for item in node.items]
-        return and_(*parts) if isinstance(node, And) else or_(*parts)
+        if isinstance(node, And):
+            return and_(*(self.node(item) for item in sorted(node.items, key=_range_last)))
+        return or_(*(self.node(item) for item in node.items))
 
     def comparison(self, node: Comparison) -> ColumnElement[bool]:
         if node.kind == "attribute":
@@ -107,6 +142,8 @@ class Translator:
         raise AssertionError(f"operator {op!r} has no SQL form")
 
     def attribute(self, node: Comparison) -> ColumnElement[bool]:
+        if self.for_runs and node.key == "parent_run_id":
+            return self.keyed(as_parent_tag(node), tables.tags)
         columns = RUN_ATTRIBUTES if self.for_runs else EXPERIMENT_ATTRIBUTES
         column = columns[node.key]
         if node.key == "experiment_id":

@@ -17,7 +17,13 @@ from tuitrack.search import (
     parse_order_by,
 )
 from tuitrack_mlflow import tables
-from tuitrack_mlflow.sql_filters import EXPERIMENT_ATTRIBUTES, RUN_ATTRIBUTES, Translator
+from tuitrack_mlflow.readonly import PARENT_TAG
+from tuitrack_mlflow.sql_filters import (
+    EXPERIMENT_ATTRIBUTES,
+    RUN_ATTRIBUTES,
+    Translator,
+    sort_expression,
+)
 from tuitrack_mlflow.sql_loading import RUN_COLUMNS, load_experiments, load_runs
 from tuitrack_sql.ordering import SortColumn, after_condition, apply_sort
 from tuitrack_sql.paging import decode_token, encode_token, fingerprint
@@ -34,18 +40,20 @@ def _run_sort(
 ) -> tuple[Select[Any], list[SortColumn]]:
     columns: list[SortColumn] = []
     for index, order_key in enumerate(order_keys):
-        if order_key.kind == "attribute":
-            expression = RUN_ATTRIBUTES[order_key.key]
+        kind, key = order_key.kind, order_key.key
+        if kind == "attribute" and key == "parent_run_id":
+            kind, key = "tag", PARENT_TAG  # MLflow keeps the parent in a tag
+        if kind == "attribute":
+            expression = RUN_ATTRIBUTES[key]
         else:
-            table = _KEYED[order_key.kind].alias(f"order_{index}")
+            table = _KEYED[kind].alias(f"order_{index}")
             query = query.outerjoin(
-                table,
-                and_(table.c.run_uuid == tables.runs.c.run_uuid, table.c.key == order_key.key),
+                table, and_(table.c.run_uuid == tables.runs.c.run_uuid, table.c.key == key)
             )
             expression = table.c.value
-            if order_key.kind == "metric":  # NaN sorts with the missing values, last
+            if kind == "metric":  # NaN sorts with the missing values, last
                 expression = case((table.c.is_nan.is_(True), None), else_=table.c.value)
-        columns.append(SortColumn(expression, order_key.ascending))
+        columns.append(SortColumn(sort_expression(expression, dialect), order_key.ascending))
     columns.append(SortColumn(tables.runs.c.start_time, False))
     columns.append(SortColumn(tables.runs.c.run_uuid, True))
     return apply_sort(query, columns, dialect), columns
@@ -107,25 +115,26 @@ def search_experiments(
     order_by: Sequence[str] | None,
     page_token: str | None,
 ) -> PagedList[Experiment]:
-    table = tables.experiments
+    table, dialect = tables.experiments, connection.dialect.name
     query = select(table).where(table.c.lifecycle_stage.in_(_stages(view_type)))
     node = parse_experiment_filter(filter_string)
     if node is not None:
-        query = query.where(Translator(connection.dialect.name, for_runs=False).node(node))
+        query = query.where(Translator(dialect, for_runs=False).node(node))
     columns: list[SortColumn] = []
     for index, key in enumerate(parse_experiment_order_by(order_by)):
         if key.kind == "attribute":
-            columns.append(SortColumn(EXPERIMENT_ATTRIBUTES[key.key], key.ascending))
-            continue
-        tag = tables.experiment_tags.alias(f"order_{index}")
-        query = query.outerjoin(
-            tag, and_(tag.c.experiment_id == table.c.experiment_id, tag.c.key == key.key)
-        )
-        columns.append(SortColumn(tag.c.value, key.ascending))
+            expression = EXPERIMENT_ATTRIBUTES[key.key]
+        else:
+            tag = tables.experiment_tags.alias(f"order_{index}")
+            query = query.outerjoin(
+                tag, and_(tag.c.experiment_id == table.c.experiment_id, tag.c.key == key.key)
+            )
+            expression = tag.c.value
+        columns.append(SortColumn(sort_expression(expression, dialect), key.ascending))
     if not columns:
         columns.append(SortColumn(table.c.creation_time, False))
     columns.append(SortColumn(table.c.experiment_id, True))
-    query = apply_sort(query, columns, connection.dialect.name)
+    query = apply_sort(query, columns, dialect)
     query_id = fingerprint("mlflow", filter_string or "", view_type.value, list(order_by or []))
     rows, token = _page(connection, query, columns, query_id, max_results, page_token)
     return PagedList(load_experiments(connection, rows), token)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.mlflow.fixtures import NAMES, MlflowFixture, copy_fixture
+from tests.mlflow.servers import SERVER_NAMES, server_fixture, server_skip_reason
 from tuitrack import registry
 from tuitrack.store import TrackingStore
 
@@ -18,19 +20,30 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TUITRACK_ARTIFACT_URI", raising=False)
 
 
-@pytest.fixture(scope="session", params=NAMES)
+@pytest.fixture(scope="session", params=[*NAMES, *SERVER_NAMES])
 def mlflow_data(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> MlflowFixture:
-    """A shared, read-only copy: tests using it must not write."""
-    return copy_fixture(request.param, tmp_path_factory.mktemp(request.param))
+) -> Iterator[MlflowFixture]:
+    """A shared, read-only copy: tests using it must not write. The server ones are the
+    mlflow3_sqlite fixture in MLflow's PostgreSQL / MySQL schema (see servers.py)."""
+    name: str = request.param
+    if name not in SERVER_NAMES:
+        yield copy_fixture(name, tmp_path_factory.mktemp(name))
+        return
+    reason = server_skip_reason(name)
+    if reason:
+        pytest.skip(reason)
+    with server_fixture(name, tmp_path_factory.mktemp(name)) as fixture:
+        yield fixture
 
 
 @pytest.fixture(scope="session")
 def mlflow_store(
     mlflow_data: MlflowFixture, tmp_path_factory: pytest.TempPathFactory
-) -> TrackingStore:
-    return registry.get_tracking_store(mlflow_data.uri, str(tmp_path_factory.mktemp("unused")))
+) -> Iterator[TrackingStore]:
+    store = registry.get_tracking_store(mlflow_data.uri, str(tmp_path_factory.mktemp("unused")))
+    yield store
+    store.close()  # before a server fixture drops its database
 
 
 @pytest.fixture(params=NAMES)

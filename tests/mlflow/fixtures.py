@@ -31,6 +31,11 @@ class MlflowFixture:
         return self.name.endswith("_sqlite")
 
     @property
+    def is_sql(self) -> bool:
+        """MLflow's SQL schema (on SQLite or a server), not the mlruns folder."""
+        return not self.name.endswith("_mlruns")
+
+    @property
     def mlflow_major(self) -> int:
         return int(self.answers["mlflow_version"].split(".", 1)[0])
 

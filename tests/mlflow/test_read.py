@@ -123,7 +123,7 @@ def _metric_keys(node: Node | None) -> set[str]:
 def _expected_ids(fixture: MlflowFixture, search: dict[str, Any]) -> list[str]:
     expected: list[str] = list(search["run_ids"])
     keys = _metric_keys(parse_filter(search["filter"]))
-    if fixture.mlflow_major == 2 and fixture.is_sqlite and keys:
+    if fixture.mlflow_major == 2 and fixture.is_sql and keys:
         # MLflow 2's SQL store compares a NaN metric as 0 (it stores NaN as 0); tuitrack,
         # MLflow 3 and MLflow's file store treat NaN as failing every comparison but !=.
         nan_runs = {
@@ -150,7 +150,8 @@ def test_paging_walks_every_run_once(
     mlflow_store: TrackingStore, mlflow_data: MlflowFixture
 ) -> None:
     ids = [e["experiment_id"] for e in mlflow_data.answers["experiments"]]
-    for order_by in ([], ["metrics.loss DESC"], ["params.lr ASC", "attributes.run_name"]):
+    orders = ([], ["metrics.loss DESC"], ["params.lr ASC", "attributes.run_name"])
+    for order_by in (*orders, ["tags.team DESC", "params.optimizer"]):  # 'Vision' != 'vision'
         whole = mlflow_store.search_runs(ids, run_view_type=ViewType.ALL, order_by=order_by)
         paged: list[str] = []
         token = None
@@ -163,6 +164,31 @@ def test_paging_walks_every_run_once(
             if token is None:
                 break
         assert paged == [r.info.run_id for r in whole]
+
+
+def test_parent_run_id_is_mlflows_parent_tag(
+    mlflow_store: TrackingStore, mlflow_data: MlflowFixture
+) -> None:
+    sweep = mlflow_data.run("sweep")["run_id"]
+    tag_filter = f"tags.`{PARENT_TAG}` = '{sweep}'"
+    recorded = next(s for s in mlflow_data.answers["searches"] if s["filter"] == tag_filter)
+    children = recorded["run_ids"]
+    assert len(children) == 3
+    for filter_string in (
+        f"attributes.parent_run_id = '{sweep}'",
+        f"parent_run_id IN ('{sweep}', 'no-such-run')",
+        f"parent_run_id LIKE '{sweep[:8]}%'",
+    ):
+        found = mlflow_store.search_runs(
+            recorded["experiment_ids"], filter_string, order_by=recorded["order_by"]
+        )
+        assert [r.info.run_id for r in found] == children, filter_string
+    ids = [e["experiment_id"] for e in mlflow_data.answers["experiments"]]
+    orphans = mlflow_store.search_runs(ids, "parent_run_id IS NULL", ViewType.ALL)
+    assert {r.info.run_id for r in orphans}.isdisjoint(children)
+    assert len(orphans) == len(mlflow_data.answers["runs"]) - 3
+    ordered = mlflow_store.search_runs(ids, None, ViewType.ALL, order_by=["parent_run_id ASC"])
+    assert sorted(r.info.run_id for r in ordered[:3]) == sorted(children)  # missing: last
 
 
 FILTERS = [
@@ -180,11 +206,17 @@ FILTERS = [
     "run_name IN ('long', 'trial-0') OR status = 'RUNNING'",
     "tags.`mlflow.runName` LIKE 'trial-%' AND metrics.acc >= 0.75",
     "attributes.run_id LIKE '%a%' AND NOT tags.team IS NULL",
+    "attributes.parent_run_id IS NULL",
+    "parent_run_id IS NOT NULL AND params.lr > 0.005",
+    "NOT attributes.parent_run_id LIKE '%a%'",
+    "parent_run_id ILIKE '%A%' OR run_name = 'long'",
 ]
 
 
 @pytest.mark.parametrize("filter_string", FILTERS)
-@pytest.mark.parametrize("order_by", [[], ["metrics.loss ASC"], ["params.lr DESC"]])
+@pytest.mark.parametrize(
+    "order_by", [[], ["metrics.loss ASC"], ["params.lr DESC"], ["attributes.parent_run_id DESC"]]
+)
 def test_store_search_agrees_with_python_evaluator(
     mlflow_store: TrackingStore, mlflow_data: MlflowFixture, filter_string: str, order_by: list[str]
 ) -> None:

@@ -10,12 +10,22 @@ MLflow. Rerun this when MLflow changes its schema, from the repository root:
     /tmp/mlflow3/bin/python tests/mlflow_fixtures/generate.py sqlite   # -> mlflow3_sqlite/
     /tmp/mlflow2/bin/python tests/mlflow_fixtures/generate.py sqlite   # -> mlflow2_sqlite/
     /tmp/mlflow2/bin/python tests/mlflow_fixtures/generate.py mlruns   # -> mlflow2_mlruns/
+    /tmp/mlflow3/bin/pip install psycopg pymysql    # and the same for /tmp/mlflow2
+    SERVERS="--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test \
+             --mysql mysql+pymysql://root@127.0.0.1:3306/test"
+    /tmp/mlflow3/bin/python tests/mlflow_fixtures/generate.py ddl $SERVERS  # -> mlflow3_ddl/
+    /tmp/mlflow2/bin/python tests/mlflow_fixtures/generate.py ddl $SERVERS  # -> mlflow2_ddl/
 
 The store is written under a fixed root in /tmp (recorded in answers.json as "root"), so a
 regenerated fixture only differs in ids and times; tests copy it and rewrite that root.
 Metric histories go to `histories.json`. The SQLite file is committed gzip-compressed:
 MLflow's many empty tables compress ~15x.
-Only MLflow and the standard library are imported here.
+`ddl` lets MLflow create its schema in a scratch database on each server (the URLs name
+an existing database to connect to; `pg_dump` and `mysqldump` must be on PATH) and keeps
+the schema alone: the tests create it in a fresh database and copy the rows of the same
+major version's SQLite fixture in, so the read tests run on PostgreSQL and MySQL / MariaDB
+without MLflow (tests/mlflow/servers.py).
+Only MLflow, SQLAlchemy (which MLflow brings) and the standard library are imported here.
 """
 
 from __future__ import annotations
@@ -26,13 +36,19 @@ import json
 import math
 import os
 import shutil
+import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import mlflow
 from mlflow.entities import Metric, Param, ViewType
 from mlflow.tracking import MlflowClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
 
 PINNED = {"2": "2.22.5", "3": "3.17.2"}
 FIXTURES = Path(__file__).resolve().parent
@@ -313,10 +329,81 @@ def generate(kind: str) -> Path:
     return target
 
 
+@contextmanager
+def scratch_database(server: str) -> Iterator[URL]:
+    """A new empty database on the server of `server`, dropped afterwards."""
+    url = make_url(server)
+    name = f"mlflow_ddl_{uuid.uuid4().hex[:8]}"
+    quote = '"' if url.get_backend_name() == "postgresql" else "`"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {quote}{name}{quote}"))
+    try:
+        yield url.set(database=name)
+    finally:
+        # MLflow's engine keeps its connections open: PostgreSQL (13+) is told to end them.
+        force = " WITH (FORCE)" if quote == '"' else ""
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {quote}{name}{quote}{force}"))
+        admin.dispose()
+
+
+def _dump(url: URL) -> list[str]:
+    """The schema-only dump's lines, without data, owners, grants or dump-tool comments."""
+    host, port = url.host or "127.0.0.1", str(url.port or "")
+    env = dict(os.environ)
+    if url.get_backend_name() == "postgresql":
+        command = ["pg_dump", "--schema-only", "--no-owner", "--no-privileges", "-h", host]
+        command += ["-p", port or "5432", "-U", url.username or "postgres", str(url.database)]
+        env["PGPASSWORD"] = url.password or ""
+        noise = ("--", "\\")  # comments; psql meta-commands (\restrict ...)
+    else:
+        command = ["mysqldump", "--no-data", "--compact", "--skip-triggers", "-h", host]
+        command += ["-P", port or "3306", "-u", url.username or "root", str(url.database)]
+        env["MYSQL_PWD"] = url.password or ""
+        noise = ("/*",)  # version-gated SET statements and MariaDB's sandbox marker
+    dump = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    lines = [line.rstrip() for line in dump.splitlines() if not line.startswith(noise)]
+    return [line for i, line in enumerate(lines) if line or (i and lines[i - 1])]
+
+
+def generate_ddl(servers: dict[str, str]) -> Path:
+    """mlflow{major}_ddl/<dialect>.sql: MLflow's schema as MLflow creates it on each server."""
+    major = _check_version()
+    target = FIXTURES / f"mlflow{major}_ddl"
+    target.mkdir(exist_ok=True)
+    for dialect, server in servers.items():
+        with scratch_database(server) as url:
+            uri = url.render_as_string(hide_password=False)
+            MlflowClient(tracking_uri=uri).search_experiments()  # MLflow creates its tables
+            engine = create_engine(url)
+            with engine.connect() as connection:
+                version = str(connection.execute(text("SELECT version()")).scalar())
+            engine.dispose()
+            version = version.partition(" on ")[0]  # PostgreSQL adds the build platform
+            lines = _dump(url)
+        header = [
+            f"-- MLflow {mlflow.__version__}'s schema as MLflow created it on {version},",
+            "-- dumped without data by tests/mlflow_fixtures/generate.py ddl.",
+        ]
+        text_out = "\n".join(header + lines).rstrip() + "\n"
+        (target / f"{dialect}.sql").write_text(text_out, encoding="utf-8")
+    return target
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=["sqlite", "mlruns"])
-    print(generate(parser.parse_args().kind))
+    parser.add_argument("kind", choices=["sqlite", "mlruns", "ddl"])
+    parser.add_argument("--postgres", help="ddl: a PostgreSQL URL MLflow can use")
+    parser.add_argument("--mysql", help="ddl: a MySQL / MariaDB URL MLflow can use")
+    args = parser.parse_args()
+    if args.kind != "ddl":
+        print(generate(args.kind))
+        return
+    servers = {"postgresql": args.postgres, "mysql": args.mysql}
+    if not all(servers.values()):
+        parser.error("ddl needs --postgres and --mysql")
+    print(generate_ddl(servers))
 
 
 if __name__ == "__main__":
