@@ -16,6 +16,7 @@ from tuitrack import registry
 from tuitrack.client import TrackingClient
 from tuitrack.entities import Metric, Param, RunStatus, RunTag
 from tuitrack.errors import InvalidValueError, NotFoundError, ReadOnlyError, StoreUnavailableError
+from tuitrack_mlflow.connect import database_url
 from tuitrack_mlflow.mlruns_store import MlrunsStore
 from tuitrack_mlflow.schema_versions import SUPPORTED_REVISIONS
 from tuitrack_mlflow.sql_store import MlflowSqlStore
@@ -34,6 +35,24 @@ def test_every_way_to_name_an_mlflow_database_opens_it(sqlite_fixture: MlflowFix
         store = registry.get_tracking_store(uri, "/unused")
         assert store.get_experiment_by_name("fixture") is not None
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("uri", "database"),
+    [
+        ("mlflow+postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("mlflow+postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("mlflow+mysql://u@h/db", "mysql+pymysql://u@h/db"),
+        ("mlflow+mysql+pymysql://u@h/db", "mysql+pymysql://u@h/db"),
+        ("mlflow+mariadb://u@h/db", "mariadb+pymysql://u@h/db"),
+        ("mlflow+mariadb+pymysql://u@h/db", "mariadb+pymysql://u@h/db"),
+    ],
+)
+def test_server_uris_name_the_mlflow_backend_with_or_without_the_driver(
+    uri: str, database: str
+) -> None:
+    assert registry.tracking_store_class(uri) is MlflowSqlStore
+    assert database_url(uri) == database
 
 
 def test_tuitrack_databases_are_not_mistaken_for_mlflow(tmp_path: Path) -> None:
