@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, case, select
+from sqlalchemy import Connection, Row, Select, and_, case, func, select
 
 from tuitrack.entities import Experiment, PagedList, Run, ViewType
 from tuitrack.search import (
@@ -105,6 +105,26 @@ def search_runs(
     )
     rows, token = _page(connection, query, columns, query_id, max_results, page_token)
     return PagedList(load_runs(connection, rows), token)
+
+
+def count_runs(
+    connection: Connection,
+    experiment_ids: Sequence[int],
+    filter_string: str | None,
+    view_type: ViewType,
+) -> int:
+    query = (
+        select(func.count())
+        .select_from(tables.runs)
+        .where(
+            tables.runs.c.experiment_id.in_(list(experiment_ids)),
+            tables.runs.c.lifecycle_stage.in_(_stages(view_type)),
+        )
+    )
+    node = parse_filter(filter_string)
+    if node is not None:
+        query = query.where(Translator(connection.dialect.name, for_runs=True).node(node))
+    return int(connection.execute(query).scalar_one())
 
 
 def search_experiments(

@@ -26,7 +26,7 @@ from tuitrack_mlflow.history import check_request, downsample
 from tuitrack_mlflow.readonly import MlflowReadOnlyStore
 from tuitrack_mlflow.schema_versions import check_revision
 from tuitrack_mlflow.sql_loading import RUN_COLUMNS, load_experiments, load_runs
-from tuitrack_mlflow.sql_search import search_experiments, search_runs
+from tuitrack_mlflow.sql_search import count_runs, search_experiments, search_runs
 from tuitrack_sql.engine import describe, read_transaction, write_transaction
 from tuitrack_sql.upsert import upsert
 
@@ -140,6 +140,17 @@ class MlflowSqlStore(MlflowReadOnlyStore):
     def get_run(self, run_id: str) -> Run:
         with read_transaction(self.engine) as connection:
             return load_runs(connection, [self._run_row(connection, run_id)])[0]
+
+    def count_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> int:
+        with read_transaction(self.engine) as connection:
+            return count_runs(
+                connection, _int_ids(experiment_ids), filter_string, ViewType(run_view_type)
+            )
 
     def search_runs(
         self,

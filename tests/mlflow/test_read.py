@@ -146,6 +146,38 @@ def test_searches_equal_mlflow(mlflow_store: TrackingStore, mlflow_data: MlflowF
         assert [r.info.run_id for r in found] == _expected_ids(mlflow_data, search), search
 
 
+FILTERS = [
+    "metrics.loss != 0.5",
+    "metrics.loss IS NULL",
+    "metrics.grad_norm > 1e300",
+    "metrics.floor < 0",
+    "params.lr > 0.05",
+    "params.lr <= 0.01",
+    "params.lr = 'abc'",
+    "NOT params.optimizer = 'adam'",
+    "tags.note ILIKE 'NAÏVE%'",
+    "tags.team LIKE '_ision'",
+    "attributes.end_time IS NULL",
+    "run_name IN ('long', 'trial-0') OR status = 'RUNNING'",
+    "tags.`mlflow.runName` LIKE 'trial-%' AND metrics.acc >= 0.75",
+    "attributes.run_id LIKE '%a%' AND NOT tags.team IS NULL",
+    "attributes.parent_run_id IS NULL",
+    "parent_run_id IS NOT NULL AND params.lr > 0.005",
+    "NOT attributes.parent_run_id LIKE '%a%'",
+    "parent_run_id ILIKE '%A%' OR run_name = 'long'",
+]
+
+
+@pytest.mark.parametrize("filter_string", [None, *FILTERS])
+@pytest.mark.parametrize("view", [ViewType.ACTIVE_ONLY, ViewType.DELETED_ONLY, ViewType.ALL])
+def test_count_runs_counts_what_search_returns(
+    mlflow_store: TrackingStore, mlflow_data: MlflowFixture, filter_string: str, view: ViewType
+) -> None:
+    ids = [e["experiment_id"] for e in mlflow_data.answers["experiments"]]
+    expected = len(mlflow_store.search_runs(ids, filter_string, view))
+    assert mlflow_store.count_runs(ids, filter_string, view) == expected
+
+
 def test_paging_walks_every_run_once(
     mlflow_store: TrackingStore, mlflow_data: MlflowFixture
 ) -> None:
@@ -189,28 +221,6 @@ def test_parent_run_id_is_mlflows_parent_tag(
     assert len(orphans) == len(mlflow_data.answers["runs"]) - 3
     ordered = mlflow_store.search_runs(ids, None, ViewType.ALL, order_by=["parent_run_id ASC"])
     assert sorted(r.info.run_id for r in ordered[:3]) == sorted(children)  # missing: last
-
-
-FILTERS = [
-    "metrics.loss != 0.5",
-    "metrics.loss IS NULL",
-    "metrics.grad_norm > 1e300",
-    "metrics.floor < 0",
-    "params.lr > 0.05",
-    "params.lr <= 0.01",
-    "params.lr = 'abc'",
-    "NOT params.optimizer = 'adam'",
-    "tags.note ILIKE 'NAÏVE%'",
-    "tags.team LIKE '_ision'",
-    "attributes.end_time IS NULL",
-    "run_name IN ('long', 'trial-0') OR status = 'RUNNING'",
-    "tags.`mlflow.runName` LIKE 'trial-%' AND metrics.acc >= 0.75",
-    "attributes.run_id LIKE '%a%' AND NOT tags.team IS NULL",
-    "attributes.parent_run_id IS NULL",
-    "parent_run_id IS NOT NULL AND params.lr > 0.005",
-    "NOT attributes.parent_run_id LIKE '%a%'",
-    "parent_run_id ILIKE '%A%' OR run_name = 'long'",
-]
 
 
 @pytest.mark.parametrize("filter_string", FILTERS)
