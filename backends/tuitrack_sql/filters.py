@@ -84,6 +84,32 @@ def apply_run_filter(query: Select[Any], filter_string: str | None, dialect: str
     return query.where(*rest) if rest else query
 
 
+def correlated_run_condition(
+    filter_string: str | None, dialect: str, run_uuid: ColumnElement[Any]
+) -> ColumnElement[bool] | None:
+    """The run filter as a condition that tests one run at a time: each metric, param or
+    tag test becomes an EXISTS probe for the run id `run_uuid`. Best when the rows arrive in
+    sort order and only the first page's worth must be tested (see run_windows.py). Equality
+    tests, usually the selective ones and answered from a covering index, come first; metric
+    tests, which read the widest rows, last."""
+    node = parse_filter(filter_string)
+    if node is None:
+        return None
+    translator = _Translator(dialect, for_runs=True, correlate=run_uuid)
+    if not isinstance(node, And):
+        return translator.node(node)
+    items = sorted(node.items, key=_probe_rank)
+    return and_(*(translator.node(item) for item in items))
+
+
+def _probe_rank(node: Node) -> int:
+    if not isinstance(node, Comparison) or node.kind == "attribute":
+        return 1
+    if node.op in ("=", "IN"):
+        return 0
+    return 2 if node.kind == "metric" else 1
+
+
 def experiment_condition(filter_string: str | None, dialect: str) -> ColumnElement[bool] | None:
     node = parse_experiment_filter(filter_string)
     return None if node is None else _Translator(dialect, for_runs=False).node(node)
@@ -119,9 +145,12 @@ def cast_bool(expression: Any) -> ColumnElement[bool]:
 
 
 class _Translator:
-    def __init__(self, dialect: str, *, for_runs: bool) -> None:
+    def __init__(
+        self, dialect: str, *, for_runs: bool, correlate: ColumnElement[Any] | None = None
+    ) -> None:
         self.dialect = dialect
         self.for_runs = for_runs
+        self.correlate = correlate
 
     def node(self, node: Node) -> ColumnElement[bool]:
         if isinstance(node, Comparison):
@@ -157,11 +186,14 @@ class _Translator:
     def keyed(
         self, node: Comparison, table: Table, owner: ColumnElement[Any]
     ) -> ColumnElement[bool]:
-        """`owner IN (rows of table with this key that satisfy node)`.
+        """`owner IN (rows of table with this key that satisfy node)`, or with `correlate`
+        set, a probe for that one run (see probe).
 
         An uncorrelated IN lets every database evaluate the subquery once from the
         (key, value, owner) index instead of probing it once per run.
         """
+        if self.correlate is not None:
+            return self.probe(node, table.alias(), self.correlate)
         owner_column = (
             table.c.experiment_id if table is schema.experiment_tags else table.c.run_uuid
         )
@@ -170,6 +202,23 @@ class _Translator:
             return owner.not_in(with_key)
         test = self.value_test(node, table)
         return owner.in_(with_key if test is None else with_key.where(test))
+
+    def probe(
+        self, node: Comparison, table: Any, run_uuid: ColumnElement[Any]
+    ) -> ColumnElement[bool]:
+        """EXISTS a row of `table` for the run `run_uuid` with this key and value."""
+        if self.dialect == "sqlite":
+            # `IN (x)` rather than `= x`: SQLite then weighs the (key, value, run_uuid) index,
+            # one covering lookup, instead of always taking the (run_uuid, key) primary key
+            # and reading the table row (four times slower on large tables).
+            link = table.c.run_uuid.in_([run_uuid])
+        else:
+            link = table.c.run_uuid == run_uuid
+        with_key = select(table.c.run_uuid).where(link, table.c.key == node.key)
+        if node.op == "IS NULL":
+            return not_(with_key.exists())
+        test = self.value_test(node, table)
+        return (with_key if test is None else with_key.where(test)).exists()
 
     def value_test(self, node: Comparison, table: Any) -> ColumnElement[bool] | None:
         """The test on a keyed row's value; None when having the key is enough."""

@@ -37,6 +37,7 @@ RUN_COLUMNS = (
     schema.runs.c.pid,
     schema.runs.c.heartbeat_time,
 )
+_RUN_WIDTH = len(RUN_COLUMNS)
 
 
 def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -44,21 +45,28 @@ def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
+_STATUSES = {status.value: status for status in RunStatus}
+_STAGES = {stage.value: stage for stage in LifecycleStage}
+
+
 def _info_fields(row: Row[Any]) -> dict[str, Any]:
+    """RunInfo fields from a row that starts with RUN_COLUMNS, in that order."""
+    (run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri,
+     stage, parent_run_id, host, pid, heartbeat_time) = row[:_RUN_WIDTH]  # fmt: skip
     return {
-        "run_id": row.run_uuid,
-        "experiment_id": str(row.experiment_id),
-        "run_name": row.name,
-        "user_id": row.user_id,
-        "status": RunStatus(row.status),
-        "start_time": row.start_time,
-        "end_time": row.end_time,
-        "artifact_uri": row.artifact_uri,
-        "lifecycle_stage": LifecycleStage(row.lifecycle_stage),
-        "parent_run_id": row.parent_run_id,
-        "host": row.host,
-        "pid": row.pid,
-        "heartbeat_time": row.heartbeat_time,
+        "run_id": run_uuid,
+        "experiment_id": str(experiment_id),
+        "run_name": name,
+        "user_id": user_id,
+        "status": _STATUSES.get(status) or RunStatus(status),
+        "start_time": start_time,
+        "end_time": end_time,
+        "artifact_uri": artifact_uri,
+        "lifecycle_stage": _STAGES.get(stage) or LifecycleStage(stage),
+        "parent_run_id": parent_run_id,
+        "host": host,
+        "pid": pid,
+        "heartbeat_time": heartbeat_time,
     }
 
 
@@ -70,10 +78,14 @@ def _key_values(
     connection: Connection, table: Any, value_columns: Sequence[Any], run_ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
     result: dict[str, dict[str, Any]] = {run_id: {} for run_id in run_ids}
-    plain = len(value_columns) == 1
     for chunk in chunks(run_ids):
-        for row in _fetch(connection, table, value_columns, chunk):
-            result[row[0]][row[1]] = row[2] if plain else decode(row[2], row[3])
+        rows = _fetch(connection, table, value_columns, chunk)
+        if len(value_columns) == 1:
+            for run_id, key, value in rows:
+                result[run_id][key] = value
+        else:
+            for run_id, key, value, kind in rows:
+                result[run_id][key] = decode(value, kind)
     return result
 
 

@@ -44,6 +44,8 @@ class OrderKey(Protocol):
 class SortColumn:
     expression: ColumnElement[Any]
     ascending: bool
+    # The run id in the same row source as `expression` (the joined keyed table or runs).
+    run_uuid: ColumnElement[Any] = schema.runs.c.run_uuid
 
 
 def run_sort(
@@ -52,6 +54,7 @@ def run_sort(
     """Join what the order keys need; the sort ends with start_time DESC, run_id ASC."""
     columns: list[SortColumn] = []
     for index, order_key in enumerate(order_keys):
+        run_uuid = schema.runs.c.run_uuid
         if order_key.kind == "attribute":
             expression = RUN_ATTRIBUTES[order_key.key]
         else:
@@ -60,10 +63,10 @@ def run_sort(
                 table,
                 and_(table.c.run_uuid == schema.runs.c.run_uuid, table.c.key == order_key.key),
             )
-            expression = table.c.value
-        columns.append(SortColumn(expression, order_key.ascending))
-    columns.append(SortColumn(schema.runs.c.start_time, False))
-    columns.append(SortColumn(schema.runs.c.run_uuid, True))
+            expression, run_uuid = table.c.value, table.c.run_uuid
+        columns.append(SortColumn(expression, order_key.ascending, run_uuid))
+    columns.append(SortColumn(schema.runs.c.start_time, False, schema.runs.c.run_uuid))
+    columns.append(SortColumn(schema.runs.c.run_uuid, True, schema.runs.c.run_uuid))
     return apply_sort(query, columns, dialect), columns
 
 

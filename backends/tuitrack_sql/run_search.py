@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, func, select
 
 from tuitrack.entities import Experiment, PagedList, Run, ViewType
+from tuitrack.search import OrderKey
 from tuitrack_sql import schema
 from tuitrack_sql.filters import (
     apply_run_filter,
+    correlated_run_condition,
     experiment_condition,
     parse_experiment_order,
     parse_run_order,
@@ -18,6 +20,7 @@ from tuitrack_sql.filters import (
 from tuitrack_sql.loading import RUN_COLUMNS, load_experiments, load_runs
 from tuitrack_sql.ordering import after_condition, experiment_sort, run_sort
 from tuitrack_sql.paging import decode_token, encode_token, fingerprint
+from tuitrack_sql.run_windows import Walk, Windowed, leading_walk, page_rows
 
 
 def _stages(view_type: ViewType) -> list[str]:
@@ -33,20 +36,24 @@ def search_runs(
     order_by: Sequence[str] | None,
     page_token: str | None,
 ) -> PagedList[Run]:
+    dialect = connection.dialect.name
     order_keys = parse_run_order(order_by)
-    query: Select[Any] = select(*RUN_COLUMNS).where(
+    runs: Select[Any] = select(*RUN_COLUMNS).where(
         schema.runs.c.experiment_id.in_(list(experiment_ids)),
         schema.runs.c.lifecycle_stage.in_(_stages(view_type)),
     )
-    query = apply_run_filter(query, filter_string, connection.dialect.name)
-    query, columns = run_sort(query, order_keys, connection.dialect.name)
+    whole, columns = run_sort(apply_run_filter(runs, filter_string, dialect), order_keys, dialect)
     query_id = fingerprint(
         sorted(experiment_ids), filter_string or "", view_type.value, list(order_by or [])
     )
-    if page_token:
-        last = decode_token(page_token, query_id, len(columns))
-        query = query.where(after_condition(columns, last))
-    rows: Sequence[Row[Any]] = connection.execute(query.limit(max_results + 1)).all()
+    last = decode_token(page_token, query_id, len(columns)) if page_token else None
+    if last is not None:
+        whole = whole.where(after_condition(columns, last))
+    walk = leading_walk(order_keys, experiment_ids, last, dialect)
+    windowed = None
+    if walk is not None:
+        windowed = _windowed(runs, walk, filter_string, order_keys, last, dialect)
+    rows: Sequence[Row[Any]] = page_rows(connection, windowed, (whole, columns[0]), max_results + 1)
     has_more = len(rows) > max_results
     rows = rows[:max_results]
     token = None
@@ -56,6 +63,24 @@ def search_runs(
             [_jsonable(last_row._mapping[f"sort_{i}"]) for i in range(len(columns))], query_id
         )
     return PagedList(load_runs(connection, rows), token)
+
+
+def _windowed(
+    runs: Select[Any],
+    walk: Walk,
+    filter_string: str | None,
+    order_keys: Sequence[OrderKey],
+    last: Sequence[Any] | None,
+    dialect: str,
+) -> Windowed:
+    """The search to run window by window: the filter probes the runs the walk brings."""
+    query, columns = run_sort(runs, order_keys, dialect)
+    probes = correlated_run_condition(filter_string, dialect, columns[0].run_uuid)
+    if probes is not None:
+        query = query.where(probes)
+    if last is not None:
+        query = query.where(after_condition(columns, last))
+    return Windowed(walk, query, columns[0])
 
 
 def count_runs(
