@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import tuitrack_sql
 from tests.databases import fresh_database, skip_reason
 from tuitrack.client import TrackingClient
 from tuitrack.demo import DemoSummary, write_demo
@@ -79,9 +80,12 @@ def demo_store(
 
 
 def _demo_fingerprint() -> str:
-    """Changes whenever the demo writer does, so a stale snapshot store is rewritten."""
+    """Changes whenever the demo writer or the SQL schema's migrations do, so a stale
+    snapshot store (or one a tree with other migrations upgraded) is rewritten."""
     source = Path(inspect.getfile(write_demo)).read_bytes()
-    return hashlib.sha256(source + str(FIXED_NOW).encode()).hexdigest()
+    versions = Path(inspect.getfile(tuitrack_sql)).parent / "migrations" / "versions"
+    migrations = "\n".join(sorted(path.name for path in versions.glob("*.py")))
+    return hashlib.sha256(source + str(FIXED_NOW).encode() + migrations.encode()).hexdigest()
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from tuitrack.tui.screens.runs import RunsScreen
 from tuitrack.tui.screens.sort import SortScreen
 from tuitrack.tui.widgets.artifact_browser import ArtifactBrowser
 from tuitrack.tui.widgets.filter_bar import FilterBar
+from tuitrack.tui.widgets.footer import KeysFooter
 from tuitrack.tui.widgets.key_table import KeyTable
 from tuitrack.tui.widgets.runs_table import RunsTable
 
@@ -372,3 +373,50 @@ async def test_pause_stops_live_refresh(empty_client: TrackingClient) -> None:
         assert run_names(table) == ["first"]
         await pilot.press("p")
         await wait_until(pilot, lambda: "second" in run_names(table))
+
+
+def footer_text(app: TuitrackApp) -> str:
+    return app.screen.query_one(KeysFooter).render().plain
+
+
+async def test_footer_follows_the_focus_and_a_click_presses_its_key(
+    client: TrackingClient,
+) -> None:
+    app = make_app(client)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_experiment(pilot, client, "mnist-cnn")
+        shown = footer_text(app)
+        assert " / Filter " in shown
+        assert " s Sort " in shown
+        assert shown.rstrip().endswith("palette")
+        assert "Close filter" not in shown
+        await pilot.press("slash")  # the filter input takes the focus, with its own keys
+        await settle(pilot)
+        assert " esc Close filter " in footer_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "Close filter" not in footer_text(app)
+        x = footer_text(app).index(" s Sort ") + 1
+        await pilot.click(KeysFooter, offset=(x, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, SortScreen)
+
+
+async def test_runs_opened_at_once_show_the_page_being_read_ahead(client: TrackingClient) -> None:
+    # Enter as soon as the experiments show: the runs screen takes the first page the
+    # experiments screen is reading ahead (or reads it itself), and shows the same runs.
+    app = make_app(client)
+    async with app.run_test(size=(80, 24)) as pilot:
+
+        def experiments_shown() -> bool:
+            tables = app.screen.query(KeyTable)
+            return bool(tables) and tables.first().row_count > 0
+
+        await wait_until(pilot, experiments_shown)
+        highlighted = app.screen.query_one(KeyTable).current_row_key()
+        assert highlighted is not None
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunsScreen)
+        expected = client.search_runs([highlighted], max_results=100)
+        assert app.screen.query_one(RunsTable).row_keys() == [r.info.run_id for r in expected]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from tuitrack.client import TrackingClient
@@ -27,6 +28,9 @@ class Session:
     """When a RUNNING run counts as orphaned (heartbeat and silence thresholds)."""
     prefetched: dict[RunsQuery, tuple[int, RunsPage]] = field(default_factory=dict)
     """First pages read ahead (query -> (clock time, page)) for the runs screen to take."""
+    prefetching: dict[RunsQuery, tuple[int, Future[RunsPage]]] = field(default_factory=dict)
+    """First pages being read ahead (query -> (clock time started, page to come)): the
+    runs screen waits for one of these rather than reading the same page a second time."""
 
     def take_prefetched(self, query: RunsQuery, max_age_ms: int) -> RunsPage | None:
         """The page read ahead for `query` if it is at most `max_age_ms` old; forgets it."""
@@ -34,3 +38,17 @@ class Session:
         if entry is None or self.clock() - entry[0] > max_age_ms:
             return None
         return entry[1]
+
+    def wait_prefetching(
+        self, query: RunsQuery, max_age_ms: int, timeout: float
+    ) -> RunsPage | None:
+        """The page read ahead for `query`, waiting for it if need be (from a worker thread);
+        None if none was started in the last `max_age_ms`, or it failed, or it takes
+        longer than `timeout` seconds."""
+        entry = self.prefetching.get(query)
+        if entry is None or self.clock() - entry[0] > max_age_ms:
+            return None
+        try:
+            return entry[1].result(timeout)
+        except Exception:  # the caller reads the page itself and reports what fails
+            return None

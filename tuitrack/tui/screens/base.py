@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events, on
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
@@ -38,6 +39,16 @@ class BaseScreen(Screen[None]):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
+        self._resumed = False
+
+    @on(events.ScreenResume)
+    def _styled_when_mounted(self, event: events.ScreenResume) -> None:
+        # Runs before Textual's own resume handler. Textual restyles every node of a screen
+        # each time it becomes current; the first time, they were styled a moment ago when
+        # mounted, and doing it again holds the UI thread for a good part of a frame.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def action_back(self) -> None:
         self.dismiss()

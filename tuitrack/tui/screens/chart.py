@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.events import Resize
 from textual.message import Message
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from tuitrack.entities import Run
@@ -46,6 +46,7 @@ from tuitrack.tui.history_queries import (
 )
 from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
 from tuitrack.tui.session import Session
+from tuitrack.tui.widgets.footer import KeysFooter
 from tuitrack.tui.widgets.metric_chart import MetricChart
 
 MAX_CHARTS = 4
@@ -177,7 +178,7 @@ class ChartScreen(BaseScreen):
         yield Container(id="charts")
         yield Static("", id="chart-legend")
         yield ErrorLine(id="error-line")
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def charts(self) -> list[MetricChart]:

@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import get_current_worker
 
@@ -32,6 +32,7 @@ from tuitrack.tui.history_queries import (
 )
 from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
 from tuitrack.tui.session import Session
+from tuitrack.tui.widgets.footer import KeysFooter
 from tuitrack.tui.widgets.key_table import KeyTable
 
 LABEL_WIDTH = 28
@@ -69,7 +70,7 @@ class CompareScreen(BaseScreen):
         yield TitleLine(id="title")
         yield KeyTable(id="compare-table")
         yield ErrorLine(id="error-line")
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def table(self) -> KeyTable:

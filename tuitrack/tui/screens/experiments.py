@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 from rich.markup import escape
 from rich.text import Text
 from textual import on, work
@@ -127,13 +129,20 @@ class ExperimentsScreen(BaseScreen):
         query, self._prefetch_wanted = self._prefetch_wanted, None
         self._prefetching = query is not None
         if query is not None:
-            self.prefetch(query)
+            pending: Future[RunsPage] = Future()
+            self.session.prefetching = {query: (self.session.clock(), pending)}
+            self.prefetch(query, pending)
 
     @work(thread=True, exit_on_error=False, group="prefetch")
-    def prefetch(self, query: RunsQuery) -> None:
+    def prefetch(self, query: RunsQuery, pending: Future[RunsPage]) -> None:
         """Read the highlighted experiment's first runs, so Enter shows them at once."""
         session = self.session
-        page = load_judged_page(session.client, query, session.clock(), session.orphan_policy)
+        try:
+            page = load_judged_page(session.client, query, session.clock(), session.orphan_policy)
+        except BaseException as error:
+            pending.set_exception(error)
+            raise
+        pending.set_result(page)
         self.post_message(RunsPrefetched(query, page))
 
     def on_runs_prefetched(self, message: RunsPrefetched) -> None:

@@ -49,6 +49,8 @@ STATUS_KEYS = {
 ORPHANED_KEY = "5"
 # A first page read ahead on the experiments screen is used if at most this old.
 PREFETCH_MAX_AGE_MS = 5_000
+PREFETCH_WAIT_SECONDS = 30.0
+"""How long the first load waits for a page being read ahead before reading it itself."""
 
 
 class RunsLoaded(Message):
@@ -175,6 +177,7 @@ class RunsScreen(BaseScreen):
         self.columns: ColumnChoice | None = None
         self.is_loading = True
         self._title = ""
+        self._orphans_asked = False
 
     def compose(self) -> ComposeResult:
         yield TitleLine(id="title")
@@ -203,19 +206,24 @@ class RunsScreen(BaseScreen):
         self._update_title()
         ahead = self.session.take_prefetched(self.runs_query, PREFETCH_MAX_AGE_MS)
         if ahead is None:
-            self.load(self.runs_query)
+            self.load(self.runs_query, read_ahead=True)
         else:  # read while the experiments screen was up: rows in the first frame
             self.on_runs_loaded(RunsLoaded(self.runs_query, ahead.runs, ahead.orphans, False))
-        self.find_orphans()
         if self.session.refresh_seconds > 0:
             self.set_interval(self.session.refresh_seconds, self._live_tick)
 
     # --- loading -------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
-    def load(self, query: RunsQuery) -> None:
+    def load(self, query: RunsQuery, read_ahead: bool = False) -> None:
+        """The first page; with `read_ahead`, the one the experiments screen is reading
+        already, if it is (the same page is not read twice at once)."""
         session = self.session
-        page = load_judged_page(session.client, query, session.clock(), session.orphan_policy)
+        page = None
+        if read_ahead:
+            page = session.wait_prefetching(query, PREFETCH_MAX_AGE_MS, PREFETCH_WAIT_SECONDS)
+        if page is None:
+            page = load_judged_page(session.client, query, session.clock(), session.orphan_policy)
         if not get_current_worker().is_cancelled:
             self.post_message(RunsLoaded(query, page.runs, page.orphans, append=False))
 
@@ -284,16 +292,25 @@ class RunsScreen(BaseScreen):
             if message.last:
                 table.move_cursor(table.row_count - 1)
         else:
+            # The count and the orphan search wait until these rows are drawn: as worker
+            # threads they would hold the GIL while the UI thread draws.
             if message.page.token:
-                self.count(message.query)
+                self.call_after_refresh(self._count_current, message.query)
             else:
                 self.total = len(message.page)
+            if not self._orphans_asked:
+                self._orphans_asked = True
+                self.call_after_refresh(self.find_orphans)
             if self.columns is None:
                 self.columns = default_columns(message.page)
             table.set_data_columns(self.columns, show_experiment=self._many_experiments)
             table.show_runs(message.page, message.orphans)
         self._update_title()
         heap.freeze_survivors()
+
+    def _count_current(self, query: RunsQuery) -> None:
+        if query == self.runs_query:
+            self.count(query)
 
     def on_runs_counted(self, message: RunsCounted) -> None:
         if message.query == self.runs_query:
@@ -319,6 +336,9 @@ class RunsScreen(BaseScreen):
     ) -> None:
         self.is_loading = False
         self._update_title()
+        if not self._orphans_asked:
+            self._orphans_asked = True
+            self.find_orphans()
         if worker is not None and worker.group == "runs" and isinstance(error, InvalidValueError):
             # A filter or sort the store refused: say so under the bar, keep the old rows.
             self.query_one(FilterBar).show_error(describe_error(error))

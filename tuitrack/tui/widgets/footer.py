@@ -1,27 +1,150 @@
-"""Textual's Footer, rebuilt once per burst of binding changes instead of once for each.
+"""The key bar at the bottom of a screen: Textual's Footer look, drawn as one widget.
 
-A screen opening (mount, focus, resume) tells the footer its bindings changed several times
-in a row; the stock footer recomposes every key for each of them, which makes up a large
-share of the time it takes a screen to appear.
+Textual's Footer mounts a widget per key and recomposes all of them each time the bindings
+change (a screen opening, every focus change): tens of milliseconds of styling and layout
+on the UI thread each time. This footer keeps the same look but is a single line of text,
+rebuilt only when the keys it shows actually change. Binding groups are not drawn as groups
+(tuitrack defines none); a click on a key presses it, as with Textual's.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widget import Widget
+
+DISABLED = Style(dim=True)
+PALETTE_EDGE = "▏"
+"""The left edge drawn before the command palette key (Textual's `vkey` border)."""
 
 
-class KeysFooter(Footer):
-    _rebuild_pending = False
+@dataclass(frozen=True)
+class FooterItem:
+    key: str
+    """The key pressed when the item is clicked."""
+    key_display: str
+    description: str
+    enabled: bool
 
-    def bindings_changed(self, screen: Screen[object]) -> None:
-        self._bindings_ready = True
-        if not screen.app.app_focus or self._rebuild_pending:
+
+class KeysFooter(Widget, can_focus=False):
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {
+        "keys-footer--key",
+        "keys-footer--description",
+        "keys-footer--edge",
+    }
+    DEFAULT_CSS = """
+    KeysFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        & > .keys-footer--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        & > .keys-footer--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        & > .keys-footer--edge {
+            color: $foreground 20%;
+        }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._items: tuple[FooterItem, ...] = ()
+        self._palette: FooterItem | None = None
+        self._spans: list[tuple[int, int, FooterItem]] = []
+        """Where each item was drawn last: (start x, end x, item), for clicks."""
+        self._pending = False
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        # Several changes arrive in a row when a screen opens: read the bindings once.
+        if self._pending or not screen.app.app_focus or screen is not self.screen:
             return
-        if self.is_attached and screen is self.screen:
-            self._rebuild_pending = True
-            self.call_after_refresh(self._rebuild)
+        self._pending = True
+        self.call_after_refresh(self._read_bindings)
 
-    async def _rebuild(self) -> None:
-        self._rebuild_pending = False
-        await self.recompose()
+    def _read_bindings(self) -> None:
+        self._pending = False
+        items, palette = self._current_items()
+        if (items, palette) != (self._items, self._palette):
+            self._items, self._palette = items, palette
+            self.refresh()
+
+    def _current_items(self) -> tuple[tuple[FooterItem, ...], FooterItem | None]:
+        app = self.app
+        active = self.screen.active_bindings
+        items: dict[str, FooterItem] = {}
+        for _node, binding, enabled, _tooltip in active.values():
+            if binding.show and binding.action not in items:
+                display = app.get_key_display(binding)
+                items[binding.action] = FooterItem(
+                    binding.key, display, binding.description, enabled
+                )
+        palette = None
+        if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
+            _node, binding, enabled, _tooltip = active[app.COMMAND_PALETTE_BINDING]
+            display = app.get_key_display(binding)
+            palette = FooterItem(binding.key, display, binding.description, enabled)
+        return tuple(items.values()), palette
+
+    def render(self) -> Text:
+        width = self.size.width
+        key_style = self.get_component_rich_style("keys-footer--key")
+        description_style = self.get_component_rich_style("keys-footer--description")
+
+        def styles(item: FooterItem) -> tuple[Style, Style]:
+            if item.enabled:
+                return key_style, description_style
+            return key_style + DISABLED, description_style + DISABLED
+
+        self._spans = []
+        line = Text(no_wrap=True, overflow="crop", end="")
+        for item in self._items:
+            start = line.cell_len
+            key, description = styles(item)
+            line.append(f" {item.key_display} ", key)
+            if item.description:
+                line.append(f"{item.description} ", description)
+            self._spans.append((start, line.cell_len, item))
+        palette = self._palette
+        if palette is None:
+            return line
+        # Docked right over the keys, as Textual draws it: edge, key, description, a blank.
+        key, description = styles(palette)
+        right = Text(PALETTE_EDGE, style=self.get_component_rich_style("keys-footer--edge"))
+        right.append(palette.key_display, key)
+        right.append(f" {palette.description}", description)
+        right.append(" ")
+        room = max(width - right.cell_len, 0)
+        line.truncate(room, overflow="crop")
+        line.append(" " * (room - line.cell_len))  # the footer's own background
+        self._spans = [(a, min(b, room), item) for a, b, item in self._spans if a < room]
+        self._spans.append((room, width, palette))
+        line.append_text(right)
+        return line
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        for start, end, item in self._spans:
+            if start <= event.x < end:
+                if item.enabled:
+                    self.app.simulate_key(item.key)
+                else:
+                    self.app.bell()
+                return

@@ -7,7 +7,7 @@ far; the mark, status and name columns stay put while the rest scroll sideways.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rich.segment import Segment
@@ -43,6 +43,14 @@ MARK = Text("▌", style="bold yellow")
 _MIN_WIDTHS = {"start": 11, "duration": 5}
 HEADER_KEY = "\x00header"
 """Where the drawn header is cached among the drawn rows (no run id looks like it)."""
+ROW_COMPONENTS = {
+    "header": "runs-table--header",
+    "cursor": "runs-table--cursor",
+    "even": "runs-table--even-row",
+    "odd": "runs-table--odd-row",
+}
+LINES_KEPT = 2_000
+"""Finished lines kept for redrawing; past this many the cache starts over."""
 
 
 @dataclass(frozen=True)
@@ -238,6 +246,12 @@ class RunsTable(ScrollView, can_focus=True):
         self._widths: dict[str, int] = {}
         self._cells: dict[str, list[Text]] = {}
         self._strips: dict[str, Strip] = {}
+        """Each drawn row across every column, before scrolling and row styles."""
+        self._lines: dict[tuple[str, str], Strip] = {}
+        """Finished lines by (row key, style), for the current sideways scroll and width."""
+        self._lines_view = (0, 0)
+        self._line_styles: dict[str, Style] = {}
+        self._combined: dict[tuple[str, Style | None], Style] = {}
         self._parsed_styles: dict[str, Style] = {}
 
     # --- the DataTable-like surface screens and tests use ---------------------------------
@@ -253,6 +267,10 @@ class RunsTable(ScrollView, can_focus=True):
     def row_keys(self) -> list[str]:
         """The run id of every row, top to bottom."""
         return [row.run.info.run_id for row in self._rows]
+
+    def row_key_at(self, index: int) -> str:
+        """The run id of row `index` (IndexError past the last row)."""
+        return self._rows[index].run.info.run_id
 
     def current_row_key(self) -> str | None:
         return self._rows[self._cursor].run.info.run_id if self._rows else None
@@ -327,6 +345,8 @@ class RunsTable(ScrollView, can_focus=True):
     def redraw_run(self, run_id: str) -> None:
         self._cells.pop(run_id, None)
         self._strips.pop(run_id, None)
+        for kind in ("cursor", "even", "odd"):
+            self._lines.pop((run_id, kind), None)
         index = self._row_index.get(run_id)
         if index is not None:
             self.refresh_line(index + 1)
@@ -344,7 +364,15 @@ class RunsTable(ScrollView, can_focus=True):
     def _forget_drawn(self) -> None:
         self._cells.clear()
         self._strips.clear()
+        self._lines.clear()
         self.refresh()
+
+    def notify_style_update(self) -> None:
+        # Focus, theme or CSS changed: the row styles and every finished line are stale.
+        super().notify_style_update()
+        self._line_styles.clear()
+        self._combined.clear()
+        self._lines.clear()
 
     # --- cells -----------------------------------------------------------------------------
 
@@ -436,6 +464,7 @@ class RunsTable(ScrollView, can_focus=True):
                     grew = True
         if grew:
             self._strips.clear()
+            self._lines.clear()
             self._update_virtual_size()
             self.refresh()
 
@@ -498,7 +527,7 @@ class RunsTable(ScrollView, can_focus=True):
                 else:
                     segments.append(Segment(text.plain, self._style(text.style)))
             segments.append(pad)
-        return Strip(segments)
+        return Strip(segments, sum(self._width(c) + 2 * PADDING for c in self.columns_shown))
 
     def _style(self, style: str | Style) -> Style | None:
         if not style:
@@ -510,46 +539,82 @@ class RunsTable(ScrollView, can_focus=True):
             parsed = self._parsed_styles[style] = self.app.console.get_style(style)
         return parsed
 
-    def _in_view(self, strip: Strip, style: Style) -> Strip:
-        """Crop sideways (the pinned columns stay) and fill the widget's width."""
+    def _line_style(self, kind: str) -> Style:
+        """The widget's style plus a row kind's (a key of ROW_COMPONENTS; any other kind
+        gets the widget's own), worked out once per style change instead of once per line."""
+        style = self._line_styles.get(kind)
+        if style is None:
+            style = self.rich_style
+            if kind in ROW_COMPONENTS:
+                style += self.get_component_rich_style(ROW_COMPONENTS[kind])
+            self._line_styles[kind] = style
+        return style
+
+    def _in_view(self, strip: Strip, kind: str) -> Strip:
+        """Crop sideways (the pinned columns stay), fill the widget's width, apply the row
+        style; each cell's own style is combined with it once and remembered."""
         width = self.size.width
         pinned = self._pinned_width()
-        left = strip.crop(0, pinned)
         start = pinned + int(self.scroll_x)
-        right = strip.crop(start, start + max(width - pinned, 0))
-        line = Strip.join([left, right]).adjust_cell_length(width)
-        return line.apply_style(style)
+        if start == pinned and strip.cell_length <= width:
+            shown: Iterable[Segment] = strip
+            length = strip.cell_length
+        else:
+            left = strip.crop(0, pinned)
+            right = strip.crop(start, start + max(width - pinned, 0))
+            shown = [*left, *right]
+            length = left.cell_length + right.cell_length
+        row_style = self._line_style(kind)
+        combined = self._combined
+        segments = []
+        for text, style, _control in shown:
+            both = combined.get((kind, style))
+            if both is None:
+                both = combined[(kind, style)] = row_style + style if style else row_style
+            segments.append(Segment(text, both))
+        line = Strip(segments, length)
+        if length != width:
+            line = line.adjust_cell_length(width, row_style)
+        return line
 
     def render_line(self, y: int) -> Strip:
-        base = self.rich_style
         width = self.size.width
+        view = (int(self.scroll_x), width)
+        if view != self._lines_view or len(self._lines) > LINES_KEPT:
+            self._lines.clear()
+            self._lines_view = view
         if y == 0:
-            header_style = self.get_component_rich_style("runs-table--header")
             key = f"{HEADER_KEY}{self.sort_key}{self.sort_ascending}"
-            header = self._strips.get(key)
-            if header is None:
-                cells = [self._header(c) for c in self.columns_shown]
-                header = self._strips[key] = self._line(cells)
-            return self._in_view(header, base + header_style)
+            line = self._lines.get((key, "header"))
+            if line is None:
+                header = self._strips.get(key)
+                if header is None:
+                    cells = [self._header(c) for c in self.columns_shown]
+                    header = self._strips[key] = self._line(cells)
+                line = self._lines[(key, "header")] = self._in_view(header, "header")
+            return line
         index = int(self.scroll_y) + y - 1
-        if not self._rows:
-            if y == 1 and self.empty_message:
-                note = base + self.get_component_rich_style("runs-table--empty")
-                line = Strip([Segment(" " * (PADDING + 1)), Segment(self.empty_message, note)])
-                return line.adjust_cell_length(width).apply_style(base)
-            return Strip.blank(width, base)
-        if index >= len(self._rows):
-            return Strip.blank(width, base)
+        if not self._rows or index >= len(self._rows):
+            return self._blank_line(y)
         run_id = self._rows[index].run.info.run_id
-        strip = self._strips.get(run_id)
-        if strip is None:
-            strip = self._strips[run_id] = self._line(self._row_cells(index))
-        if index == self._cursor:
-            style = self.get_component_rich_style("runs-table--cursor")
-        else:
-            parity = "runs-table--odd-row" if index % 2 else "runs-table--even-row"
-            style = self.get_component_rich_style(parity)
-        return self._in_view(strip, base + style)
+        kind = "cursor" if index == self._cursor else "odd" if index % 2 else "even"
+        line = self._lines.get((run_id, kind))
+        if line is None:
+            strip = self._strips.get(run_id)
+            if strip is None:
+                strip = self._strips[run_id] = self._line(self._row_cells(index))
+            line = self._lines[(run_id, kind)] = self._in_view(strip, kind)
+        return line
+
+    def _blank_line(self, y: int) -> Strip:
+        """A line below the last row, or the note shown in place of rows when none match."""
+        width = self.size.width
+        base = self._line_style("blank")
+        if y == 1 and not self._rows and self.empty_message:
+            note = base + self.get_component_rich_style("runs-table--empty")
+            line = Strip([Segment(" " * (PADDING + 1)), Segment(self.empty_message, note)])
+            return line.adjust_cell_length(width).apply_style(base)
+        return Strip.blank(width, base)
 
     # --- cursor ----------------------------------------------------------------------------
 
