@@ -12,11 +12,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import floordiv
 
 from tuitrack.entities import Param, RunTag
 from tuitrack.errors import NotFoundError, ReadOnlyError, StoreUnavailableError, TuitrackError
+from tuitrack.gc_pause import gc_paused
 from tuitrack.notices import notice, notice_once, warn_once
 from tuitrack.sdk_settings import SdkSettings
 from tuitrack.store import TrackingStore
@@ -31,7 +33,7 @@ KeyValueItem = tuple[bool, str, str, str]
 PARAM = False
 TAG = True
 _POLL_SECONDS = 0.05
-_BATCH_POINTS = 20_000
+_BATCH_POINTS = 100_000
 _WRITE_SOON_POINTS = 5_000
 _MAX_BACKOFF_SECONDS = 10.0
 _STRICT_ATTEMPTS = 3
@@ -168,7 +170,8 @@ class BackgroundWriter:
     def _run(self) -> None:
         last_write = time.monotonic()
         while not self._closing:
-            self._wake.wait(_POLL_SECONDS)
+            if len(self.metrics) < _WRITE_SOON_POINTS:  # else the loop is ahead: keep up
+                self._wake.wait(_POLL_SECONDS)
             self._wake.clear()
             with self._progress:
                 wanted = self._requested
@@ -225,18 +228,11 @@ class BackgroundWriter:
             is_tag, run_id, name, text = pop_key_value()
             unit = settings.get(run_id) or settings.setdefault(run_id, _Unit(run_id))
             (unit.tags if is_tag else unit.params)[name] = text
-        series: dict[str, list[MetricPoint]] = {}
         pop_metric = self.metrics.popleft
-        current_run = ""
-        append: Callable[[MetricPoint], None] | None = None
-        for _ in range(metric_count):
-            run_id, key, value, time_ns, step = pop_metric()
-            if run_id != current_run or append is None:
-                append = series.setdefault(run_id, []).append
-                current_run = run_id
-            append((key, value, time_ns // 1_000_000, step))
-        units = list(settings.values())
-        units += [_Unit(run_id, points=points) for run_id, points in series.items()]
+        with gc_paused():
+            items = [pop_metric() for _ in range(metric_count)]
+            units = list(settings.values())
+            units += [_Unit(run_id, points=points) for run_id, points in _points_by_run(items)]
         return units
 
     def _write_units(self, units: deque[_Unit]) -> bool:
@@ -296,6 +292,22 @@ class BackgroundWriter:
         if self._consecutive_failures:
             self._consecutive_failures = 0
             notice_once("store-recovered", "the tracking store accepts writes again")
+
+
+def _points_by_run(items: list[MetricItem]) -> list[tuple[str, list[MetricPoint]]]:
+    """Queued items as store points, per run in queue order; column-wise, in C, for the
+    usual queue that holds a single run."""
+    if not items:
+        return []
+    run_ids, keys, values, times_ns, steps = zip(*items, strict=True)
+    first_run = run_ids[0]
+    if run_ids.count(first_run) == len(run_ids):
+        times_ms = map(floordiv, times_ns, repeat(1_000_000, len(items)))
+        return [(first_run, list(zip(keys, values, times_ms, steps, strict=True)))]
+    series: dict[str, list[MetricPoint]] = {}
+    for run_id, key, value, time_ns, step in items:
+        series.setdefault(run_id, []).append((key, value, time_ns // 1_000_000, step))
+    return list(series.items())
 
 
 def _params(unit: _Unit) -> list[Param]:

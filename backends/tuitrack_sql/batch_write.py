@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Sequence
-from itertools import islice
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice, repeat
 from operator import itemgetter, lt
 from typing import Any, NamedTuple
 
@@ -17,66 +17,97 @@ from tuitrack.validation import INT64_MAX, INT64_MIN, validate_key, validate_par
 from tuitrack_sql import schema
 from tuitrack_sql.floats import FINITE, NAN, decode, encode
 from tuitrack_sql.loading import chunks
+from tuitrack_sql.series import series_ids
 from tuitrack_sql.upsert import upsert
 
-# (run_uuid, key, step, timestamp, stored value, kind)
-MetricRow = tuple[str, str, int, int, float | None, int]
+# (series_id, key, step, timestamp, stored value, kind)
+MetricRow = tuple[int, str, int, int, float | None, int]
+# The key is in each row for the block summaries; the table has the series id instead.
 _METRIC_INSERT = (
-    "INSERT INTO metrics (run_uuid, key, step, timestamp, value, kind) VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO metrics (series_id, step, timestamp, value, kind) VALUES (?1, ?3, ?4, ?5, ?6)"
 )
-_position = itemgetter(2, 3)
+# (run_uuid, key, step, timestamp, stored value, kind): a series' latest point.
+LatestRow = tuple[str, str, int, int, float | None, int]
 
 
-def metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[MetricRow]:
-    """Validate and encode metrics; cheap per point because keys are checked once each."""
-    return point_rows(run_id, [(m.key, m.value, m.timestamp, m.step) for m in metrics])
+class PointColumns(NamedTuple):
+    """Validated metric points of one batch, column by column."""
 
+    keys: tuple[str, ...]
+    distinct_keys: list[str]
+    steps: tuple[int, ...]
+    times: tuple[int, ...]
+    values: Sequence[float | None]  # stored values (see floats.py)
+    kinds: Sequence[int] | None  # None: all FINITE
 
-def point_rows(run_id: str, points: Sequence[tuple[str, float, int, int]]) -> list[MetricRow]:
-    """Rows for (key, value, timestamp, step) points; keys and integer ranges are checked."""
-    for key in {point[0] for point in points}:
-        validate_key(key, "metric key")
-    isfinite = math.isfinite
-    rows: list[MetricRow] = [
-        (run_id, key, step, timestamp, value, FINITE)
-        if isfinite(value)
-        else (run_id, key, step, timestamp, *encode(value))
-        for key, value, timestamp, step in points
-    ]
-    if rows:
-        steps = [row[2] for row in rows]
-        times = [row[3] for row in rows]
-        for name, values in (("step", steps), ("timestamp", times)):
-            if min(values) < INT64_MIN or max(values) > INT64_MAX:
-                bad = next(v for v in values if not INT64_MIN <= v <= INT64_MAX)
-                raise InvalidValueError(f"metric {name} {bad} is outside the 64-bit integer range")
-    return rows
-
-
-def _summaries(
-    rows: list[MetricRow],
-) -> dict[str, tuple[MetricRow, float | None, float | None, int]]:
-    """Per key: the latest row (ties go to the later one), min, max (NaN ignored), count."""
-    groups: dict[str, list[MetricRow]] = {}
-    for row in rows:
-        group = groups.get(row[1])
-        if group is None:
-            groups[row[1]] = [row]
+    def rows(self, series_of: Mapping[str, int]) -> list[MetricRow]:
+        """One row per point; built column-wise (zip, map run in C): this runs for every
+        logged point."""
+        count = len(self.keys)
+        if len(self.distinct_keys) == 1:
+            series: Iterable[int] = repeat(series_of[self.distinct_keys[0]], count)
         else:
-            group.append(row)
-    result = {}
-    for key, group in groups.items():
-        latest = max(reversed(group), key=_position)
-        values = [row[4] for row in group if row[5] != NAN]
-        low = min(values) if values else None  # type: ignore[type-var]
-        high = max(values) if values else None  # type: ignore[type-var]
-        result[key] = (latest, low, high, len(group))
+            series = map(series_of.__getitem__, self.keys)
+        kinds = repeat(FINITE, count) if self.kinds is None else self.kinds
+        return list(zip(series, self.keys, self.steps, self.times, self.values, kinds, strict=True))
+
+
+def metric_columns(metrics: Sequence[Metric]) -> PointColumns | None:
+    """Validate and encode metrics; cheap per point because keys are checked once each."""
+    return point_columns([(m.key, m.value, m.timestamp, m.step) for m in metrics])
+
+
+def point_columns(points: Sequence[tuple[str, float, int, int]]) -> PointColumns | None:
+    """Columns of (key, value, timestamp, step) points; keys and integer ranges are checked.
+    None for no points."""
+    if not points:
+        return None
+    keys, values, times, steps = zip(*points, strict=True)
+    distinct = list(dict.fromkeys(keys))
+    for key in distinct:
+        validate_key(key, "metric key")
+    for name, column in (("step", steps), ("timestamp", times)):
+        if min(column) < INT64_MIN or max(column) > INT64_MAX:
+            bad = next(v for v in column if not INT64_MIN <= v <= INT64_MAX)
+            raise InvalidValueError(f"metric {name} {bad} is outside the 64-bit integer range")
+    if all(map(math.isfinite, values)):
+        return PointColumns(keys, distinct, steps, times, values, None)
+    encoded = list(map(encode, values))
+    stored = list(map(itemgetter(0), encoded))
+    return PointColumns(keys, distinct, steps, times, stored, list(map(itemgetter(1), encoded)))
+
+
+def _series_summaries(
+    run_id: str, blocks: dict[tuple[str, int], BlockSummary]
+) -> dict[str, tuple[LatestRow, float | None, float | None, int]]:
+    """Per key of the batch, from its block summaries: the latest row (highest step, then
+    latest timestamp, then latest logged), min, max (NaN ignored) and count."""
+    result: dict[str, tuple[LatestRow, float | None, float | None, int]] = {}
+    for (key, _block), summary in blocks.items():
+        last = summary.last
+        low = None if summary.min is None else summary.min[2]
+        high = None if summary.max is None else summary.max[2]
+        known = result.get(key)
+        if known is None:
+            result[key] = ((run_id, key, *last[:4]), low, high, summary.points)
+            continue
+        latest, known_low, known_high, count = known
+        if (last[0], last[1]) > (latest[2], latest[3]):  # blocks never share a step
+            latest = (run_id, key, *last[:4])
+        result[key] = (
+            latest,
+            _bound(min, low, known_low),
+            _bound(max, high, known_high),
+            count + summary.points,
+        )
     return result
 
 
-def _merge_latest(connection: Connection, run_id: str, rows: list[MetricRow]) -> None:
+def _merge_latest(
+    connection: Connection, run_id: str, blocks: dict[tuple[str, int], BlockSummary]
+) -> None:
     table = schema.latest_metrics
-    summaries = _summaries(rows)
+    summaries = _series_summaries(run_id, blocks)
     existing: dict[str, Any] = {}
     for chunk in chunks(list(summaries)):
         query = select(table).where(table.c.run_uuid == run_id, table.c.key.in_(chunk))
@@ -117,9 +148,8 @@ def _bound(pick: Any, new: float | None, old: float | None) -> float | None:
     return float(pick(new, old))
 
 
-def insert_rows(connection: Connection, run_id: str, rows: list[MetricRow]) -> None:
-    if not rows:
-        return
+def insert_points(connection: Connection, run_id: str, columns: PointColumns) -> None:
+    rows = columns.rows(series_ids(connection, run_id, columns.distinct_keys))
     blocks = batch_blocks(rows)
     # Lock the blocks before the points get their ids, so that a concurrent writer's
     # points cannot come between: a block's seqs must follow the ids of its points.
@@ -128,12 +158,13 @@ def insert_rows(connection: Connection, run_id: str, rows: list[MetricRow]) -> N
         # The driver's executemany is several times faster than Core for plain tuples.
         connection.exec_driver_sql(_METRIC_INSERT, rows)
     else:
-        names = ("run_uuid", "key", "step", "timestamp", "value", "kind")
+        names = ("series_id", "step", "timestamp", "value", "kind")
         connection.execute(
-            schema.metrics.insert(), [dict(zip(names, row, strict=True)) for row in rows]
+            schema.metrics.insert(),
+            [dict(zip(names, (row[0], *row[2:]), strict=True)) for row in rows],
         )
     _write_blocks(connection, run_id, blocks, existing)
-    _merge_latest(connection, run_id, rows)
+    _merge_latest(connection, run_id, blocks)
 
 
 # --- block summaries (schema.metric_blocks) ---------------------------------------------

@@ -18,7 +18,6 @@ row to partition them; one pass of aggregates over every row still took ~0.5 s p
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ from sqlalchemy import Connection
 
 from tuitrack.entities import Metric
 from tuitrack.errors import InvalidValueError, NotFoundError, StoreUnavailableError
+from tuitrack.gc_pause import gc_paused
 from tuitrack.validation import INT64_MAX, INT64_MIN
 from tuitrack_sql.construct import construct_many
 from tuitrack_sql.engine import describe
@@ -47,8 +47,11 @@ Row = tuple[Any, ...]
 
 # --- SQL (qmark placeholders, servers get %s; {key} is the quoted key column) --------------
 
-_RANGE = "FROM metrics WHERE run_uuid = ? AND {key} = ? AND step BETWEEN ? AND ?"
-_SERIES = "FROM metrics WHERE run_uuid = ? AND {key} = ?"
+_SERIES = (
+    "FROM metrics WHERE series_id = "
+    "(SELECT series_id FROM metric_series WHERE run_uuid = ? AND {key} = ?)"
+)
+_RANGE = _SERIES + " AND step BETWEEN ? AND ?"
 _POINT = "SELECT id, step, timestamp, value, kind"
 # The range's first and last step and its size up to a cap, via the index only.
 BOUNDS_SQL = (
@@ -196,29 +199,26 @@ class _Statements:
 # --- building Metric objects ----------------------------------------------------------------
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Building 100k objects triggers many collections that find nothing to free."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+_kind_of = itemgetter(3)
 
 
 def build_metrics(key: str, rows: Sequence[Row]) -> list[Metric]:
     """Metrics from (step, timestamp, stored value, kind) rows."""
-    fields = [
-        {
-            "key": key,
-            "value": value if kind == FINITE else decode(value, kind),
-            "timestamp": timestamp,
-            "step": step,
-        }
-        for step, timestamp, value, kind in rows
-    ]
+    if any(map(_kind_of, rows)):  # NaN or +-inf among them
+        fields = [
+            {
+                "key": key,
+                "value": value if kind == FINITE else decode(value, kind),
+                "timestamp": timestamp,
+                "step": step,
+            }
+            for step, timestamp, value, kind in rows
+        ]
+    else:
+        fields = [
+            {"key": key, "value": value, "timestamp": timestamp, "step": step}
+            for step, timestamp, value, _ in rows
+        ]
     return construct_many(Metric, fields)
 
 
@@ -229,14 +229,17 @@ _step_and_time = itemgetter(0, 1)
 
 
 def _read_whole(statements: _Statements, run_id: str, key: str, lo: int, hi: int) -> list[Metric]:
-    with _gc_paused():
+    with gc_paused():
         # ORDER BY step, id follows the index; points sharing a step are then put in
         # timestamp order by a stable sort, which keeps id order for equal timestamps.
         rows = statements.rows(FULL_SQL, (run_id, key, lo, hi))
         steps = list(map(_step_of, rows))
         if any(map(eq, steps, islice(steps, 1, None))):
             rows.sort(key=_step_and_time)
-        return build_metrics(key, rows)
+        metrics = build_metrics(key, rows)
+        # Freed while the collector is paused: it would otherwise scan every row once.
+        del rows, steps
+    return metrics
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -488,7 +491,7 @@ def read_history(
             return []
         if capped <= request.max_points:
             return _read_whole(statements, run_id, key, lo, hi)
-        with _gc_paused():
+        with gc_paused():
             return _read_downsampled(statements, run_id, key, lo, hi, request.max_points)
     finally:
         statements.close()

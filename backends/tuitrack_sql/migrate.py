@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from tuitrack_sql.engine import make_engine, mapped_errors, write_transaction
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 _LOCK_NAME = "tuitrack_schema_upgrade"
 _PG_LOCK_KEY = 0x7475_6974  # any constant shared by every tuitrack process
 

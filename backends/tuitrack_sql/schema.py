@@ -105,20 +105,32 @@ tags = Table(
     **MYSQL_TABLE_ARGS,
 )
 
+# One row per metric series (a run's metric key): points refer to it by its integer id,
+# which keeps the points table and its index small (the write path's main cost).
+metric_series = Table(
+    "metric_series",
+    metadata,
+    Column("series_id", BigIntId, primary_key=True, autoincrement=True),
+    Column("run_uuid", String(32), nullable=False),
+    Column("key", String(250), nullable=False),
+    UniqueConstraint("run_uuid", "key"),
+    ForeignKeyConstraint(["run_uuid"], ["runs.run_uuid"], ondelete="CASCADE"),
+    **MYSQL_TABLE_ARGS,
+)
+
 # One row per logged point. `value` is NULL for NaN and +-DBL_MAX for +-inf; `kind` says
 # which (see floats.py), so every database stores every float exactly.
 metrics = Table(
     "metrics",
     metadata,
     Column("id", BigIntId, primary_key=True, autoincrement=True),
-    Column("run_uuid", String(32), nullable=False),
-    Column("key", String(250), nullable=False),
+    Column("series_id", BigIntId, nullable=False),
     Column("step", BigInteger, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
     Column("value", Double, nullable=True),
     Column("kind", SmallInteger, nullable=False),
-    ForeignKeyConstraint(["run_uuid"], ["runs.run_uuid"], ondelete="CASCADE"),
-    Index(None, "run_uuid", "key", "step"),
+    ForeignKeyConstraint(["series_id"], ["metric_series.series_id"], ondelete="CASCADE"),
+    Index(None, "series_id", "step"),
     **MYSQL_TABLE_ARGS,
 )
 

@@ -29,6 +29,7 @@ from tuitrack.errors import (
     NotFoundError,
     ReadOnlyError,
 )
+from tuitrack.gc_pause import gc_paused
 from tuitrack.orphans import REASON_TAG
 from tuitrack.store import TrackingStore, now_ms
 from tuitrack.validation import (
@@ -358,25 +359,28 @@ class SqlTrackingStore(TrackingStore):
         if not (metrics or params or tags):
             self.get_run(run_id)
             return
-        self._write_with_retry(run_id, batch_write.metric_rows(run_id, metrics), params, tags)
+        with gc_paused():
+            columns = batch_write.metric_columns(metrics)
+            self._write_with_retry(run_id, columns, params, tags)
 
     def log_metric_points(self, run_id: str, points: Sequence[tuple[str, float, int, int]]) -> None:
-        rows = batch_write.point_rows(run_id, points)
-        if not rows:
-            self.get_run(run_id)
-            return
-        self._write_with_retry(run_id, rows, (), ())
+        with gc_paused():
+            columns = batch_write.point_columns(points)
+            if columns is None:
+                self.get_run(run_id)
+                return
+            self._write_with_retry(run_id, columns, (), ())
 
     def _write_with_retry(
         self,
         run_id: str,
-        rows: list[batch_write.MetricRow],
+        columns: batch_write.PointColumns | None,
         params: Sequence[Param],
         tags: Sequence[RunTag],
     ) -> None:
         for attempt in range(2):
             try:
-                self._write_batch(run_id, rows, params, tags)
+                self._write_batch(run_id, columns, params, tags)
                 return
             except IntegrityError as error:
                 # A concurrent writer inserted the same param first: re-check against it.
@@ -388,7 +392,7 @@ class SqlTrackingStore(TrackingStore):
     def _write_batch(
         self,
         run_id: str,
-        rows: list[batch_write.MetricRow],
+        columns: batch_write.PointColumns | None,
         params: Sequence[Param],
         tags: Sequence[RunTag],
     ) -> None:
@@ -403,7 +407,8 @@ class SqlTrackingStore(TrackingStore):
             batch_write.insert_params(connection, run_id, params)
             batch_write.upsert_tags(connection, run_id, tags)
             batch_write.touch_run_name(connection, run_id, tags)
-            batch_write.insert_rows(connection, run_id, rows)
+            if columns is not None:
+                batch_write.insert_points(connection, run_id, columns)
 
     def get_metric_history(
         self,

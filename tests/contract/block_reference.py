@@ -70,17 +70,19 @@ def check_blocks(engine: Engine, seq_of: Callable[[int, ExpectedBlock], int] | N
     `seq_of(id, block)`, each must also equal that.
     """
     with engine.connect() as connection:
-        metrics = schema.metrics.c
+        metrics, series = schema.metrics.c, schema.metric_series.c
         rows: list[Any] = list(
             connection.execute(
                 select(
                     metrics.id,
-                    metrics.run_uuid,
-                    metrics.key,
+                    series.run_uuid,
+                    series.key,
                     metrics.step,
                     metrics.timestamp,
                     metrics.value,
                     metrics.kind,
+                ).join_from(
+                    schema.metrics, schema.metric_series, metrics.series_id == series.series_id
                 )
             )
         )

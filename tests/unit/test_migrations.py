@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select
+from sqlalchemy import Engine, column, inspect, select, table, text
 
 from tests.databases import DATABASE_KINDS, fresh_database, skip_reason
 from tuitrack_sql import migrate
@@ -88,6 +88,13 @@ def test_an_old_database_is_upgraded_on_open_and_keeps_its_runs(tmp_path: Path) 
     engine.dispose()
 
 
+# The metrics table as revisions 0001 to 0003 made it: points named their run and key.
+_METRICS_BEFORE_0004 = table(
+    "metrics",
+    *(column(name) for name in ("run_uuid", "key", "step", "timestamp", "value", "kind")),
+)
+
+
 def _points_logged_before_0003() -> list[tuple[int, float, int]]:
     """(step, value, timestamp): several blocks, negative and extreme steps, NaN, +-inf,
     +-DBL_MAX, -0.0, repeated steps and identical points, logged out of order."""
@@ -153,7 +160,7 @@ def test_0003_backfills_the_block_summaries(kind: str, tmp_path: Path) -> None:
                 for key in ("loss", "acc")
                 for step, value, timestamp in _points_logged_before_0003()
             ]
-            connection.execute(insert(schema.metrics), rows)
+            connection.execute(insert(_METRICS_BEFORE_0004), rows)
             connection.commit()
         migrate.ensure_schema(engine)
         assert check_blocks(engine, id_itself) == 2 * 2 * 8  # blocks 0..3, -1, -2 and the extremes
@@ -172,4 +179,78 @@ def test_0003_backfills_the_block_summaries(kind: str, tmp_path: Path) -> None:
                 sampled = client.get_metric_history(run_ids[0], "loss", max_points=max_points)
                 assert as_points(sampled) == as_points(reference_downsample(whole, max_points))
         check_blocks(engine, None)
+        engine.dispose()
+
+
+def _points_by_id(engine: Engine, revision: str) -> list[tuple[object, ...]]:
+    """Every stored point as (id, run, key, step, timestamp, value, kind), by id."""
+    key = engine.dialect.identifier_preparer.quote("key")
+    if revision < "0004":
+        sql = f"SELECT id, run_uuid, {key}, step, timestamp, value, kind FROM metrics"
+    else:
+        sql = (
+            f"SELECT m.id, s.run_uuid, s.{key}, m.step, m.timestamp, m.value, m.kind "
+            "FROM metrics m JOIN metric_series s ON s.series_id = m.series_id"
+        )
+    with engine.connect() as connection:
+        return sorted(tuple(row) for row in connection.execute(text(sql + " ORDER BY id")))
+
+
+def _migrate(engine: Engine, revision: str, downgrade: bool = False) -> None:
+    from alembic import command
+
+    with engine.connect() as connection:
+        config = Config()
+        config.set_main_option("script_location", migrate.MIGRATIONS_DIR)
+        config.attributes["connection"] = connection
+        (command.downgrade if downgrade else command.upgrade)(config, revision)
+        connection.commit()
+
+
+@pytest.mark.parametrize("kind", DATABASE_KINDS)
+def test_0004_moves_points_to_series_ids_and_back_keeping_every_point(
+    kind: str, tmp_path: Path
+) -> None:
+    from tuitrack.client import TrackingClient
+    from tuitrack.entities import Metric
+
+    reason = skip_reason(kind)
+    if reason:
+        pytest.skip(reason)
+    points = [(step, value, timestamp) for step, value, timestamp in _points_logged_before_0003()]
+    with fresh_database(kind, tmp_path) as uri:
+        with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+            experiment = client.create_experiment("series")
+            run_ids = [client.create_run(experiment).info.run_id for _ in range(2)]
+            for run_id in run_ids:
+                for key in ("loss", "acc"):
+                    client.log_batch(
+                        run_id,
+                        metrics=[
+                            Metric(key=key, value=v, step=s, timestamp=t) for s, v, t in points
+                        ],
+                    )
+            before = {run_id: client.get_metric_history(run_id, "loss") for run_id in run_ids}
+        engine = make_engine(uri)
+        stored = _points_by_id(engine, migrate.HEAD_REVISION)
+        assert len(stored) == 2 * 2 * len(points)
+
+        _migrate(engine, "0003", downgrade=True)
+        assert _points_by_id(engine, "0003") == stored
+        _migrate(engine, migrate.HEAD_REVISION)
+        assert _points_by_id(engine, migrate.HEAD_REVISION) == stored
+        engine.dispose()
+
+        with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+            for run_id in run_ids:
+                assert client.get_metric_history(run_id, "loss") == before[run_id]
+            # New points get ids after the copied ones (PostgreSQL's sequence restarted).
+            client.log_batch(
+                run_ids[0], metrics=[Metric(key="loss", value=1.0, step=5, timestamp=2)]
+            )
+            after = client.get_metric_history(run_ids[0], "loss")
+            assert len(after) == len(before[run_ids[0]]) + 1
+        engine = make_engine(uri)
+        assert _points_by_id(engine, migrate.HEAD_REVISION)[:-1] == stored
+        assert _points_by_id(engine, migrate.HEAD_REVISION)[-1][0] > stored[-1][0]  # type: ignore[operator]
         engine.dispose()
