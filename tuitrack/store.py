@@ -320,6 +320,24 @@ class TrackingStore(ABC):
             metrics=[Metric(key=k, value=v, timestamp=t, step=s) for k, v, t, s in points],
         )
 
+    def log_metric_columns(
+        self,
+        run_id: str,
+        keys: Sequence[str],
+        values: Sequence[float],
+        timestamps: Sequence[int],
+        steps: Sequence[int],
+    ) -> None:
+        """log_metric_points with the points given column by column, as the SDK's writer
+        holds them. The default zips them into points; SQL stores take the columns as they
+        are. Raises as log_batch, and InvalidValueError for columns of unequal length."""
+        if not len(keys) == len(values) == len(timestamps) == len(steps):
+            raise InvalidValueError(
+                f"metric columns must be equally long, got {len(keys)} keys, {len(values)} "
+                f"values, {len(timestamps)} timestamps and {len(steps)} steps"
+            )
+        self.log_metric_points(run_id, list(zip(keys, values, timestamps, steps, strict=True)))
+
     # --- orphaned runs ------------------------------------------------------------------
 
     def last_activity_times(self, run_ids: Sequence[str]) -> dict[str, int]:

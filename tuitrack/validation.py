@@ -19,7 +19,7 @@ MAX_BATCH_METRICS = 1_000_000
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
-_KEY_PATTERN = re.compile(r"^[\w\-./ :]+$")
+_KEY_PATTERN = re.compile(r"[\w\-./ :]+")
 ALLOWED_KEY_CHARS = "letters, digits and _ - . / space :"
 
 _valid_keys: set[str] = set()
@@ -38,7 +38,7 @@ def validate_key(key: object, kind: str = "key") -> str:
             f"{kind} {key[:40]!r}... is {len(key)} characters long; "
             f"at most {MAX_KEY_LENGTH} allowed"
         )
-    if not _KEY_PATTERN.match(key):
+    if not _KEY_PATTERN.fullmatch(key):
         raise InvalidValueError(f"{kind} {key!r} may only contain {ALLOWED_KEY_CHARS}")
     if key.startswith("/") or posixpath.normpath(key) != key or ".." in key.split("/"):
         raise InvalidValueError(

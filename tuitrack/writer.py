@@ -2,9 +2,9 @@
 
 The caller side is one `deque.append` of a tuple (see `fluent.log_metric`); everything
 costly - grouping by run, the store transaction, retries - happens in the writer thread.
-Points go to `store.log_metric_points` as plain tuples: building a Metric object per point
-would cost more than storing it. Items of one run reach `store.log_batch` in the order they were
-queued, so each metric series keeps its order.
+Points go to `store.log_metric_columns` column by column: building a Metric object per
+point would cost more than storing it. Items of one run reach the store in the order they
+were queued, so each metric series keeps its order.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import floordiv
@@ -25,8 +26,6 @@ from tuitrack.store import TrackingStore
 
 # (run_id, key, value, timestamp in ns, step): what the caller queues per metric point.
 MetricItem = tuple[str, str, float, int, int]
-# (key, value, timestamp in ms, step): what TrackingStore.log_metric_points takes.
-MetricPoint = tuple[str, float, int, int]
 # (is_tag, run_id, key, value) for params (False) and tags (True).
 KeyValueItem = tuple[bool, str, str, str]
 
@@ -39,24 +38,48 @@ _MAX_BACKOFF_SECONDS = 10.0
 _STRICT_ATTEMPTS = 3
 
 
+@dataclass(frozen=True, slots=True)
+class MetricColumns:
+    """Metric points of one run, column by column: what TrackingStore.log_metric_columns
+    takes."""
+
+    keys: Sequence[str]
+    values: Sequence[float]
+    timestamps: Sequence[int]  # ms
+    steps: Sequence[int]
+
+    def count(self) -> int:
+        return len(self.keys)
+
+    def sliced(self, start: int, end: int) -> MetricColumns:
+        return MetricColumns(
+            self.keys[start:end],
+            self.values[start:end],
+            self.timestamps[start:end],
+            self.steps[start:end],
+        )
+
+
 @dataclass
 class _Unit:
     """One store transaction: metric points of one run, or its params and tags."""
 
     run_id: str
-    points: list[MetricPoint] = field(default_factory=list)
+    points: MetricColumns | None = None
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
 
     def size(self) -> int:
-        return len(self.points) + len(self.params) + len(self.tags)
+        points = 0 if self.points is None else self.points.count()
+        return points + len(self.params) + len(self.tags)
 
     def halves(self) -> tuple[_Unit, _Unit]:
-        if self.points:
-            middle = len(self.points) // 2
+        if self.points is not None:
+            count = self.points.count()
+            middle = count // 2
             return (
-                _Unit(self.run_id, points=self.points[:middle]),
-                _Unit(self.run_id, points=self.points[middle:]),
+                _Unit(self.run_id, points=self.points.sliced(0, middle)),
+                _Unit(self.run_id, points=self.points.sliced(middle, count)),
             )
         items = [(PARAM, k, v) for k, v in self.params.items()]
         items += [(TAG, k, v) for k, v in self.tags.items()]
@@ -70,14 +93,17 @@ class _Unit:
         return unit
 
     def write(self, store: TrackingStore) -> None:
-        if self.points:
-            store.log_metric_points(self.run_id, self.points)
+        if self.points is not None:
+            points = self.points
+            store.log_metric_columns(
+                self.run_id, points.keys, points.values, points.timestamps, points.steps
+            )
         else:
             store.log_batch(self.run_id, (), _params(self), _tags(self))
 
 
 class BackgroundWriter:
-    """Queues metrics, params and tags; writes them with `store.log_metric_points` and
+    """Queues metrics, params and tags; writes them with `store.log_metric_columns` and
     `store.log_batch`.
 
     Store failures are retried with backoff and reported once on stderr; data waits in
@@ -294,20 +320,20 @@ class BackgroundWriter:
             notice_once("store-recovered", "the tracking store accepts writes again")
 
 
-def _points_by_run(items: list[MetricItem]) -> list[tuple[str, list[MetricPoint]]]:
-    """Queued items as store points, per run in queue order; column-wise, in C, for the
-    usual queue that holds a single run."""
+def _points_by_run(items: list[MetricItem]) -> list[tuple[str, MetricColumns]]:
+    """Queued items as store columns, per run in queue order; built in C (zip, map) for
+    the usual queue that holds a single run."""
     if not items:
         return []
     run_ids, keys, values, times_ns, steps = zip(*items, strict=True)
     first_run = run_ids[0]
     if run_ids.count(first_run) == len(run_ids):
-        times_ms = map(floordiv, times_ns, repeat(1_000_000, len(items)))
-        return [(first_run, list(zip(keys, values, times_ms, steps, strict=True)))]
-    series: dict[str, list[MetricPoint]] = {}
-    for run_id, key, value, time_ns, step in items:
-        series.setdefault(run_id, []).append((key, value, time_ns // 1_000_000, step))
-    return list(series.items())
+        times_ms = list(map(floordiv, times_ns, repeat(1_000_000, len(items))))
+        return [(first_run, MetricColumns(keys, values, times_ms, steps))]
+    series: dict[str, list[MetricItem]] = {}
+    for item in items:
+        series.setdefault(item[0], []).append(item)
+    return [(run_id, _points_by_run(run_items)[0][1]) for run_id, run_items in series.items()]
 
 
 def _params(unit: _Unit) -> list[Param]:

@@ -33,10 +33,10 @@ LatestRow = tuple[str, str, int, int, float | None, int]
 class PointColumns(NamedTuple):
     """Validated metric points of one batch, column by column."""
 
-    keys: tuple[str, ...]
+    keys: Sequence[str]
     distinct_keys: list[str]
-    steps: tuple[int, ...]
-    times: tuple[int, ...]
+    steps: Sequence[int]
+    times: Sequence[int]
     values: Sequence[float | None]  # stored values (see floats.py)
     kinds: Sequence[int] | None  # None: all FINITE
 
@@ -58,11 +58,25 @@ def metric_columns(metrics: Sequence[Metric]) -> PointColumns | None:
 
 
 def point_columns(points: Sequence[tuple[str, float, int, int]]) -> PointColumns | None:
-    """Columns of (key, value, timestamp, step) points; keys and integer ranges are checked.
-    None for no points."""
+    """Columns of (key, value, timestamp, step) points, checked as in checked_columns."""
     if not points:
         return None
     keys, values, times, steps = zip(*points, strict=True)
+    return checked_columns(keys, values, times, steps)
+
+
+def checked_columns(
+    keys: Sequence[str], values: Sequence[float], times: Sequence[int], steps: Sequence[int]
+) -> PointColumns | None:
+    """Points given column by column; keys and integer ranges are checked, values encoded.
+    None for no points."""
+    if not keys:
+        return None
+    if not len(keys) == len(values) == len(times) == len(steps):
+        raise InvalidValueError(
+            f"metric columns must be equally long, got {len(keys)} keys, {len(values)} "
+            f"values, {len(times)} timestamps and {len(steps)} steps"
+        )
     distinct = list(dict.fromkeys(keys))
     for key in distinct:
         validate_key(key, "metric key")

@@ -371,6 +371,21 @@ class SqlTrackingStore(TrackingStore):
                 return
             self._write_with_retry(run_id, columns, (), ())
 
+    def log_metric_columns(
+        self,
+        run_id: str,
+        keys: Sequence[str],
+        values: Sequence[float],
+        timestamps: Sequence[int],
+        steps: Sequence[int],
+    ) -> None:
+        with gc_paused():
+            columns = batch_write.checked_columns(keys, values, timestamps, steps)
+            if columns is None:
+                self.get_run(run_id)
+                return
+            self._write_with_retry(run_id, columns, (), ())
+
     def _write_with_retry(
         self,
         run_id: str,

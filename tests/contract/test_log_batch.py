@@ -123,6 +123,8 @@ def test_tags_last_write_wins(store: TrackingStore, run_id: str) -> None:
         (RunTag(key="long", value="v" * 8001), "8001"),
         (RunTag(key="/abs", value="x"), "/abs"),
         (_metric("semi;colon", 1.0), "semi;colon"),
+        (_metric("newline at the end\n", 1.0), "newline at the end"),
+        (RunTag(key="line\nbreak", value="x"), "line"),
         (_metric("", 1.0), "empty"),
     ],
 )
@@ -199,3 +201,42 @@ def test_large_batch_and_helpers(store: TrackingStore, run_id: str) -> None:
     run = store.get_run(run_id)
     assert run.data.metrics == {"long": 19_999.0, "single": 1.5}
     assert (run.data.params, run.data.tags) == ({"p": "v"}, {"t": "w"})
+
+
+def test_metric_points_and_columns_store_what_log_batch_stores(
+    store: TrackingStore, experiment_id: str
+) -> None:
+    points = [("loss", v, 1000 + i, i // 2) for i, v in enumerate([*SPECIAL_VALUES, 0.5])]
+    points += [("acc", 0.25 * i, 2000 + i, i) for i in range(5)]
+    by_batch, by_points, by_columns = (
+        store.create_run(experiment_id).info.run_id for _ in range(3)
+    )
+    store.log_batch(by_batch, metrics=[_metric(k, v, s, t) for k, v, t, s in points])
+    store.log_metric_points(by_points, points)
+    keys, values, timestamps, steps = (list(column) for column in zip(*points, strict=True))
+    store.log_metric_columns(by_columns, keys, values, timestamps, steps)
+    for key in ("loss", "acc"):
+        expected = [(m.step, m.timestamp, m.value) for m in store.get_metric_history(by_batch, key)]
+        for run_id in (by_points, by_columns):
+            got = [(m.step, m.timestamp, m.value) for m in store.get_metric_history(run_id, key)]
+            assert len(got) == len(expected)
+            assert all(
+                g[:2] == e[:2] and _same_float(g[2], e[2])
+                for g, e in zip(got, expected, strict=True)
+            )
+            assert store.get_run(run_id).data.metrics.keys() == {"loss", "acc"}
+
+
+def test_metric_columns_refuse_bad_input_and_store_nothing(
+    store: TrackingStore, run_id: str
+) -> None:
+    store.log_metric_columns(run_id, ["loss"], [1.0], [5], [0])
+    with pytest.raises(InvalidValueError, match="equally long"):
+        store.log_metric_columns(run_id, ["loss", "loss"], [1.0], [5, 6], [1, 2])
+    with pytest.raises(InvalidValueError, match="bad key"):
+        store.log_metric_columns(run_id, ["loss", "bad key\n"], [1.0, 2.0], [5, 6], [1, 2])
+    with pytest.raises(InvalidValueError, match="step"):
+        store.log_metric_columns(run_id, ["loss"], [1.0], [5], [2**63])
+    with pytest.raises(NotFoundError):
+        store.log_metric_columns("0" * 32, ["loss"], [1.0], [5], [0])
+    assert [m.value for m in store.get_metric_history(run_id, "loss")] == [1.0]
