@@ -13,7 +13,8 @@ from tuitrack_sql.loading import chunks
 def series_ids(connection: Connection, run_id: str, keys: Sequence[str]) -> dict[str, int]:
     """The series id of each key of the run, creating the missing series."""
     found = _stored_ids(connection, run_id, keys)
-    missing = [key for key in keys if key not in found]
+    # Sorted: concurrent writers then lock new series in one order, so they cannot deadlock.
+    missing = sorted(key for key in keys if key not in found)
     if missing:
         _insert_missing(connection, run_id, missing)
         found.update(_stored_ids(connection, run_id, missing))
