@@ -107,6 +107,25 @@ def describe(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
+# Concurrent writers that lock rows in different orders: the database rolled one
+# transaction back, and running it again is the documented remedy.
+_CONFLICT_ERROR_CODES = {1205, 1213}  # MySQL/MariaDB: lock wait timeout, deadlock
+_CONFLICT_SQLSTATES = {"40001", "40P01"}  # PostgreSQL: serialization failure, deadlock
+
+
+def is_write_conflict(error: BaseException) -> bool:
+    """True for a deadlock or lock timeout between writers, as mapped by mapped_errors."""
+    cause = error.__cause__ if isinstance(error, StoreUnavailableError) else error
+    original = getattr(cause, "orig", None)
+    if original is None:
+        return False
+    args = getattr(original, "args", ())
+    code = args[0] if args else None
+    return code in _CONFLICT_ERROR_CODES or getattr(original, "sqlstate", None) in (
+        _CONFLICT_SQLSTATES
+    )
+
+
 @contextmanager
 def mapped_errors(engine: Engine) -> Iterator[None]:
     """Turn database driver errors into StoreUnavailableError; let tuitrack errors through."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
@@ -28,6 +30,7 @@ from tuitrack.errors import (
     InvalidValueError,
     NotFoundError,
     ReadOnlyError,
+    StoreUnavailableError,
 )
 from tuitrack.gc_pause import gc_paused
 from tuitrack.orphans import REASON_TAG
@@ -41,7 +44,12 @@ from tuitrack.validation import (
     validate_text,
 )
 from tuitrack_sql import batch_write, history, schema
-from tuitrack_sql.engine import make_engine, read_transaction, write_transaction
+from tuitrack_sql.engine import (
+    is_write_conflict,
+    make_engine,
+    read_transaction,
+    write_transaction,
+)
 from tuitrack_sql.keys import metric_summaries, tag_summaries
 from tuitrack_sql.loading import RUN_COLUMNS, chunks, load_experiments, load_runs, run_info_from_row
 from tuitrack_sql.migrate import ensure_schema
@@ -49,6 +57,8 @@ from tuitrack_sql.run_search import count_runs, search_experiments, search_runs
 from tuitrack_sql.upsert import upsert
 
 MAX_RESULTS_LIMIT = 50_000
+# Runs of one batch after deadlocks with other writers before the error is raised.
+_CONFLICT_ATTEMPTS = 8
 
 
 def _experiment_key(experiment_id: str) -> int:
@@ -393,16 +403,24 @@ class SqlTrackingStore(TrackingStore):
         params: Sequence[Param],
         tags: Sequence[RunTag],
     ) -> None:
-        for attempt in range(2):
+        integrity_errors = conflicts = 0
+        while True:
             try:
                 self._write_batch(run_id, columns, params, tags)
                 return
             except IntegrityError as error:
                 # A concurrent writer inserted the same param first: re-check against it.
-                if attempt == 1:
+                integrity_errors += 1
+                if integrity_errors == 2:
                     raise InvalidValueError(
                         f"batch for run {run_id} conflicts with a concurrent write: {error.orig}"
                     ) from None
+            except StoreUnavailableError as error:
+                # A deadlock with another writer rolled the whole batch back: run it again.
+                conflicts += 1
+                if not is_write_conflict(error) or conflicts == _CONFLICT_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0.005, 0.02) * conflicts)
 
     def _write_batch(
         self,

@@ -86,6 +86,36 @@ def test_concurrent_writers_keep_the_blocks_exact(store: TrackingStore, experime
     assert as_points(sampled) == as_points(reference_downsample(whole, 50))
 
 
+def test_concurrent_writers_create_new_series_in_any_key_order(
+    store: TrackingStore, experiment_id: str
+) -> None:
+    """Writers that log the same new keys at once, each in its own order, share one series
+    per key: no deadlock, no duplicate series, every point kept."""
+    run_ids = [store.create_run(experiment_id).info.run_id for _ in range(3)]
+    keys = [f"k{i}" for i in range(8)]
+    failures: list[BaseException] = []
+
+    def write(writer: int) -> None:
+        try:
+            order = keys[writer:] + keys[:writer]
+            for run_id in run_ids:
+                store.log_batch(run_id, metrics=[_metric(k, float(writer), writer) for k in order])
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    writers = [threading.Thread(target=write, args=(writer,)) for writer in range(4)]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    assert failures == []
+    for run_id in run_ids:
+        assert set(store.get_run(run_id).data.metrics) == set(keys)
+        for key in keys:
+            history = store.get_metric_history(run_id, key)
+            assert sorted(m.value for m in history) == [0.0, 1.0, 2.0, 3.0]
+
+
 @st.composite
 def batches(draw: st.DrawFn) -> list[list[tuple[int, float, int]]]:
     steps = st.one_of(st.integers(-300, 800), st.integers(INT64_MIN, INT64_MAX))
