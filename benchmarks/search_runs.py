@@ -106,9 +106,13 @@ def load_tuitrack(path: str, runs: list[FakeRun]) -> tuple[TrackingStore, str]:
             [(r.run_id, k, r.start_time, v, v, v) for r in runs for k, v in r.metrics.items()],
         )
         connection.executemany(
-            "INSERT INTO metrics (run_uuid, key, step, timestamp, value, kind) "
-            "VALUES (?, ?, 0, ?, ?, 0)",
-            [(r.run_id, k, r.start_time, v) for r in runs for k, v in r.metrics.items()],
+            "INSERT INTO metric_series (run_uuid, key) VALUES (?, ?)",
+            [(r.run_id, k) for r in runs for k in r.metrics],
+        )
+        connection.execute(
+            "INSERT INTO metrics (series_id, step, timestamp, value, kind) "
+            "SELECT s.series_id, 0, m.timestamp, m.value, 0 FROM metric_series s "
+            "JOIN latest_metrics m ON m.run_uuid = s.run_uuid AND m.key = s.key"
         )
     connection.execute("ANALYZE")
     # One bulk transaction leaves a WAL as big as the database, which every read would then
