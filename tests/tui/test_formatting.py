@@ -13,6 +13,7 @@ from tuitrack.tui.formatting import (
     format_metric,
     format_timestamp,
     run_duration_ms,
+    short_uri,
     sparkline,
     truncate,
 )
@@ -140,3 +141,12 @@ def test_judge_runs_gives_each_orphan_its_reason() -> None:
 def test_duration_of_a_running_run_counts_up_to_now() -> None:
     assert run_duration_ms(_info(RunStatus.RUNNING, NOW), NOW) == 3_600_000
     assert run_duration_ms(_info(RunStatus.FINISHED, None, end=NOW - 600_000), NOW) == 3_000_000
+
+
+def test_short_uri_writes_the_home_folder_as_a_tilde(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", "/home/ada")
+    assert short_uri("sqlite:////home/ada/.local/share/t.db") == "sqlite:///~/.local/share/t.db"
+    assert short_uri("sqlite:////home/adam/t.db") == "sqlite:////home/adam/t.db"
+    assert short_uri("postgresql://u@db/runs") == "postgresql://u@db/runs"
+    monkeypatch.setenv("HOME", "/")
+    assert short_uri("sqlite:////srv/t.db") == "sqlite:////srv/t.db"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from datetime import UTC, datetime
 
 from tuitrack.entities import RunInfo
@@ -100,3 +101,11 @@ def sparkline(values: list[float], width: int = 20) -> str:
 
 def truncate(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def short_uri(uri: str) -> str:
+    """A store URI for a title line: the home folder written as ~."""
+    home = os.path.expanduser("~")
+    if home in ("", "/", "~"):
+        return uri
+    return uri.replace(home + "/", "~/")

@@ -14,7 +14,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker
 
-from tuitrack.tui.formatting import format_ago, truncate
+from tuitrack.tui.formatting import format_ago, short_uri, truncate
 from tuitrack.tui.queries import (
     ExperimentSummary,
     RunsPage,
@@ -212,9 +212,8 @@ class ExperimentsScreen(BaseScreen):
         ]
 
     def _update_title(self, loading: bool = False) -> None:
-        uri = self.session.client.tracking_uri
         shown = len(self._visible())
-        parts = [f"[b]tuitrack[/b]  {escape(uri)}"]
+        parts = ["[b]tuitrack[/b]"]
         if loading:
             parts.append("loading…")
         else:
@@ -225,6 +224,8 @@ class ExperimentsScreen(BaseScreen):
             parts.append("incl. deleted")
         if self.marked:
             parts.append(f"{len(self.marked)} marked")
+        # Last: a long URI is what a narrow terminal cuts off.
+        parts.append(escape(short_uri(self.session.client.tracking_uri)))
         self.query_one(TitleLine).update("  ·  ".join(parts))
 
     # --- actions -----------------------------------------------------------------------------
