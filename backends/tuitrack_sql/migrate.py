@@ -9,7 +9,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from tuitrack_sql.engine import make_engine, mapped_errors, write_transaction
+from tuitrack.notices import notice
+from tuitrack_sql.engine import describe, make_engine, mapped_errors, write_transaction
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
 HEAD_REVISION = "0004"
@@ -60,7 +61,13 @@ def ensure_schema(engine: Engine) -> None:
         if current_revision(connection) == HEAD_REVISION:
             return
     with _schema_lock(engine) as connection:
-        if current_revision(connection) != HEAD_REVISION:
+        revision = current_revision(connection)
+        if revision != HEAD_REVISION:
+            if revision is not None:  # an existing store: copying its points takes a while
+                notice(
+                    f"upgrading the database schema of {describe(engine)} from revision "
+                    f"{revision} to {HEAD_REVISION}; a store of many points takes minutes"
+                )
             _run_alembic_upgrade(connection)
 
 

@@ -23,10 +23,13 @@ def test_head_revision_constant_matches_the_scripts() -> None:
     assert ScriptDirectory.from_config(config).get_current_head() == migrate.HEAD_REVISION
 
 
-def test_upgrade_reports_before_and_after(tmp_path: Path) -> None:
+def test_upgrade_reports_before_and_after(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     uri = f"sqlite:///{tmp_path / 'u.db'}"
     assert migrate.upgrade(uri) == (None, migrate.HEAD_REVISION)
     assert migrate.upgrade(uri) == (migrate.HEAD_REVISION, migrate.HEAD_REVISION)
+    assert capsys.readouterr().err == ""  # a new store is created silently
 
 
 def _open(uri: str) -> None:
@@ -49,7 +52,9 @@ def test_many_processes_opening_a_new_database_at_once(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_an_old_database_is_upgraded_on_open_and_keeps_its_runs(tmp_path: Path) -> None:
+def test_an_old_database_is_upgraded_on_open_and_keeps_its_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from alembic import command
 
     from tuitrack.client import TrackingClient
@@ -78,6 +83,8 @@ def test_an_old_database_is_upgraded_on_open_and_keeps_its_runs(tmp_path: Path) 
     engine.dispose()
 
     with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+        said = capsys.readouterr().err
+        assert f"from revision 0001 to {migrate.HEAD_REVISION}" in said
         runs = client.search_runs(["1"], filter_string="tags.team = 'cv'")
         assert [run.info.run_id for run in runs] == ["a" * 32]
     engine = make_engine(uri)
