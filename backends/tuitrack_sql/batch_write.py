@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from itertools import islice, repeat
 from operator import itemgetter, lt
 from typing import Any, NamedTuple
@@ -13,6 +14,7 @@ from sqlalchemy import Connection, select, update
 
 from tuitrack.entities import Metric, Param, RunTag
 from tuitrack.errors import InvalidValueError, ParamConflictError
+from tuitrack.gc_pause import gc_paused
 from tuitrack.validation import INT64_MAX, INT64_MIN, validate_key, validate_param, validate_tag
 from tuitrack_sql import schema
 from tuitrack_sql.floats import FINITE, NAN, decode, encode
@@ -163,20 +165,28 @@ def _bound(pick: Any, new: float | None, old: float | None) -> float | None:
 
 
 def insert_points(connection: Connection, run_id: str, columns: PointColumns) -> None:
-    rows = columns.rows(series_ids(connection, run_id, columns.distinct_keys))
-    blocks = batch_blocks(rows)
-    # Lock the blocks before the points get their ids, so that a concurrent writer's
-    # points cannot come between: a block's seqs must follow the ids of its points.
-    existing = _locked_blocks(connection, run_id, blocks)
-    if connection.dialect.name == "sqlite":
-        # The driver's executemany is several times faster than Core for plain tuples.
-        connection.exec_driver_sql(_METRIC_INSERT, rows)
-    else:
-        names = ("series_id", "step", "timestamp", "value", "kind")
-        connection.execute(
-            schema.metrics.insert(),
-            [dict(zip(names, (row[0], *row[2:]), strict=True)) for row in rows],
-        )
+    ids = series_ids(connection, run_id, columns.distinct_keys)
+    sqlite = connection.dialect.name == "sqlite"
+    # The collector is paused while this batch's rows live, so that it never scans them. The
+    # pause is process-wide (the training loop shares the process), so only on SQLite, where
+    # nothing below waits: the transaction holds the write lock already. A server may keep
+    # a statement waiting on a row lock or the network.
+    with gc_paused() if sqlite else nullcontext():
+        rows = columns.rows(ids)
+        blocks = batch_blocks(rows)
+        # Lock the blocks before the points get their ids, so that a concurrent writer's
+        # points cannot come between: a block's seqs must follow the ids of its points.
+        existing = _locked_blocks(connection, run_id, blocks)
+        if sqlite:
+            # The driver's executemany is several times faster than Core for plain tuples.
+            connection.exec_driver_sql(_METRIC_INSERT, rows)
+        else:
+            names = ("series_id", "step", "timestamp", "value", "kind")
+            connection.execute(
+                schema.metrics.insert(),
+                [dict(zip(names, (row[0], *row[2:]), strict=True)) for row in rows],
+            )
+        del rows
     _write_blocks(connection, run_id, blocks, existing)
     _merge_latest(connection, run_id, blocks)
 

@@ -371,15 +371,15 @@ class SqlTrackingStore(TrackingStore):
             return
         with gc_paused():
             columns = batch_write.metric_columns(metrics)
-            self._write_with_retry(run_id, columns, params, tags)
+        self._write_with_retry(run_id, columns, params, tags)
 
     def log_metric_points(self, run_id: str, points: Sequence[tuple[str, float, int, int]]) -> None:
         with gc_paused():
             columns = batch_write.point_columns(points)
-            if columns is None:
-                self.get_run(run_id)
-                return
-            self._write_with_retry(run_id, columns, (), ())
+        if columns is None:
+            self.get_run(run_id)
+            return
+        self._write_with_retry(run_id, columns, (), ())
 
     def log_metric_columns(
         self,
@@ -391,10 +391,10 @@ class SqlTrackingStore(TrackingStore):
     ) -> None:
         with gc_paused():
             columns = batch_write.checked_columns(keys, values, timestamps, steps)
-            if columns is None:
-                self.get_run(run_id)
-                return
-            self._write_with_retry(run_id, columns, (), ())
+        if columns is None:
+            self.get_run(run_id)
+            return
+        self._write_with_retry(run_id, columns, (), ())
 
     def _write_with_retry(
         self,
