@@ -116,7 +116,7 @@ def load_tuitrack(path: str, runs: list[FakeRun]) -> tuple[TrackingStore, str]:
         )
     connection.execute("ANALYZE")
     # One bulk transaction leaves a WAL as big as the database, which every read would then
-    # consult; a store that is written normally checkpoints every 1,000 pages.
+    # consult; a store that is written normally checkpoints every 10,000 pages.
     connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     connection.close()
     return store, experiment_id
