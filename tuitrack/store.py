@@ -41,7 +41,7 @@ from tuitrack.errors import (
     UnknownSchemeError,
 )
 from tuitrack.orphans import REASON_TAG, Orphan, OrphanPolicy, find_orphan
-from tuitrack.validation import normalize_artifact_path
+from tuitrack.validation import normalize_artifact_path, validate_metric_columns
 
 __all__ = [
     "AlreadyExistsError",
@@ -331,11 +331,7 @@ class TrackingStore(ABC):
         """log_metric_points with the points given column by column, as the SDK's writer
         holds them. The default zips them into points; SQL stores take the columns as they
         are. Raises as log_batch, and InvalidValueError for columns of unequal length."""
-        if not len(keys) == len(values) == len(timestamps) == len(steps):
-            raise InvalidValueError(
-                f"metric columns must be equally long, got {len(keys)} keys, {len(values)} "
-                f"values, {len(timestamps)} timestamps and {len(steps)} steps"
-            )
+        validate_metric_columns(keys, values, timestamps, steps)
         self.log_metric_points(run_id, list(zip(keys, values, timestamps, steps, strict=True)))
 
     # --- orphaned runs ------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from tuitrack.entities import Metric, Param, RunTag
 from tuitrack.errors import InvalidValueError
@@ -151,3 +151,17 @@ def normalize_artifact_path(path: str | None) -> str:
             f"artifact path {path!r} leaves the run's artifact root ('..' is not allowed)"
         )
     return "/".join(parts)
+
+
+def validate_metric_columns(
+    keys: Sequence[object],
+    values: Sequence[object],
+    timestamps: Sequence[object],
+    steps: Sequence[object],
+) -> None:
+    """Metric points given column by column must have one entry per point in each column."""
+    if not len(keys) == len(values) == len(timestamps) == len(steps):
+        raise InvalidValueError(
+            f"metric columns must be equally long, got {len(keys)} keys, {len(values)} "
+            f"values, {len(timestamps)} timestamps and {len(steps)} steps"
+        )

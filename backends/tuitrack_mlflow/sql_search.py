@@ -82,6 +82,24 @@ def _jsonable(value: Any) -> Any:
     return value if value is None or isinstance(value, str | int | float) else str(value)
 
 
+def _matching_runs(
+    query: Select[Any],
+    experiment_ids: Sequence[int],
+    view_type: ViewType,
+    filter_string: str | None,
+    dialect: str,
+) -> Select[Any]:
+    """`query` narrowed to the runs of these experiments, stages and filter."""
+    query = query.where(
+        tables.runs.c.experiment_id.in_(list(experiment_ids)),
+        tables.runs.c.lifecycle_stage.in_(_stages(view_type)),
+    )
+    node = parse_filter(filter_string)
+    if node is not None:
+        query = query.where(Translator(dialect, for_runs=True).node(node))
+    return query
+
+
 def search_runs(
     connection: Connection,
     experiment_ids: Sequence[int],
@@ -92,13 +110,9 @@ def search_runs(
     page_token: str | None,
 ) -> PagedList[Run]:
     order_keys = parse_order_by(order_by)
-    query: Select[Any] = select(*RUN_COLUMNS).where(
-        tables.runs.c.experiment_id.in_(list(experiment_ids)),
-        tables.runs.c.lifecycle_stage.in_(_stages(view_type)),
+    query = _matching_runs(
+        select(*RUN_COLUMNS), experiment_ids, view_type, filter_string, connection.dialect.name
     )
-    node = parse_filter(filter_string)
-    if node is not None:
-        query = query.where(Translator(connection.dialect.name, for_runs=True).node(node))
     query, columns = _run_sort(query, order_keys, connection.dialect.name)
     query_id = fingerprint(
         "mlflow", sorted(experiment_ids), filter_string or "", view_type.value, list(order_by or [])
@@ -113,17 +127,13 @@ def count_runs(
     filter_string: str | None,
     view_type: ViewType,
 ) -> int:
-    query = (
-        select(func.count())
-        .select_from(tables.runs)
-        .where(
-            tables.runs.c.experiment_id.in_(list(experiment_ids)),
-            tables.runs.c.lifecycle_stage.in_(_stages(view_type)),
-        )
+    query = _matching_runs(
+        select(func.count()).select_from(tables.runs),
+        experiment_ids,
+        view_type,
+        filter_string,
+        connection.dialect.name,
     )
-    node = parse_filter(filter_string)
-    if node is not None:
-        query = query.where(Translator(connection.dialect.name, for_runs=True).node(node))
     return int(connection.execute(query).scalar_one())
 
 

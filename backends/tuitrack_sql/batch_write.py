@@ -15,7 +15,14 @@ from sqlalchemy import Connection, select, update
 from tuitrack.entities import Metric, Param, RunTag
 from tuitrack.errors import InvalidValueError, ParamConflictError
 from tuitrack.gc_pause import gc_paused
-from tuitrack.validation import INT64_MAX, INT64_MIN, validate_key, validate_param, validate_tag
+from tuitrack.validation import (
+    INT64_MAX,
+    INT64_MIN,
+    validate_key,
+    validate_metric_columns,
+    validate_param,
+    validate_tag,
+)
 from tuitrack_sql import schema
 from tuitrack_sql.floats import FINITE, NAN, decode, encode
 from tuitrack_sql.loading import chunks
@@ -72,13 +79,9 @@ def checked_columns(
 ) -> PointColumns | None:
     """Points given column by column; keys and integer ranges are checked, values encoded.
     None for no points."""
+    validate_metric_columns(keys, values, times, steps)
     if not keys:
         return None
-    if not len(keys) == len(values) == len(times) == len(steps):
-        raise InvalidValueError(
-            f"metric columns must be equally long, got {len(keys)} keys, {len(values)} "
-            f"values, {len(times)} timestamps and {len(steps)} steps"
-        )
     distinct = list(dict.fromkeys(keys))
     for key in distinct:
         validate_key(key, "metric key")

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, select
 
 from tuitrack_sql import schema
 from tuitrack_sql.loading import chunks
+from tuitrack_sql.upsert import insert_new
 
 
 def series_ids(connection: Connection, run_id: str, keys: Sequence[str]) -> dict[str, int]:
@@ -16,7 +17,8 @@ def series_ids(connection: Connection, run_id: str, keys: Sequence[str]) -> dict
     # Sorted: concurrent writers then lock new series in one order, so they cannot deadlock.
     missing = sorted(key for key in keys if key not in found)
     if missing:
-        _insert_missing(connection, run_id, missing)
+        rows = [{"run_uuid": run_id, "key": key} for key in missing]
+        insert_new(connection, schema.metric_series, rows, ("run_uuid", "key"))
         found.update(_stored_ids(connection, run_id, missing))
     return found
 
@@ -33,22 +35,3 @@ def _stored_ids(connection: Connection, run_id: str, keys: Sequence[str]) -> dic
             query = query.with_for_update(read=True)
         found.update((key, series_id) for key, series_id in connection.execute(query))
     return found
-
-
-def _insert_missing(connection: Connection, run_id: str, keys: Sequence[str]) -> None:
-    """Insert the series, leaving any that a concurrent writer created first."""
-    table = schema.metric_series
-    rows = [{"run_uuid": run_id, "key": key} for key in keys]
-    dialect = connection.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        connection.execute(insert(table).on_conflict_do_nothing(), rows)
-    else:
-        from sqlalchemy.dialects.mysql import insert as mysql_insert
-
-        statement = mysql_insert(table)
-        # A no-op update: IGNORE would also hide other errors, such as a missing run.
-        statement = statement.on_duplicate_key_update(run_uuid=statement.inserted.run_uuid)
-        connection.execute(statement, rows)
