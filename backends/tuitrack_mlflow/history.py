@@ -15,14 +15,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from tuitrack.entities import Metric
-from tuitrack_sql.history import HistoryRequest, bucket_starts
-
-
-def check_request(
-    start_step: int | None, end_step: int | None, max_points: int | None
-) -> HistoryRequest:
-    """The validated request; raises InvalidValueError for a bad bound or points budget."""
-    return HistoryRequest.of(start_step, end_step, max_points)
+from tuitrack_sql.history import bucket_starts
 
 
 def downsample(points: Sequence[Metric], max_points: int | None) -> list[Metric]:

@@ -34,8 +34,9 @@ from tuitrack.search import (
     sort_runs,
 )
 from tuitrack_mlflow import mlruns_layout as layout
-from tuitrack_mlflow.history import check_request, downsample
+from tuitrack_mlflow.history import downsample
 from tuitrack_mlflow.readonly import MlflowReadOnlyStore
+from tuitrack_sql.history import HistoryRequest
 from tuitrack_sql.paging import decode_token, encode_token, fingerprint
 
 MAX_RESULTS_LIMIT = 50_000
@@ -228,7 +229,7 @@ class MlrunsStore(MlflowReadOnlyStore):
         end_step: int | None = None,
         max_points: int | None = None,
     ) -> list[Metric]:
-        check_request(start_step, end_step, max_points)
+        HistoryRequest.of(start_step, end_step, max_points)  # raises for bad input
         history = layout.metric_history(self._run_dir(run_id), key)
         in_range = [
             m

@@ -22,12 +22,13 @@ from tuitrack.entities import (
 from tuitrack.errors import InvalidValueError, NotFoundError, ReadOnlyError
 from tuitrack_mlflow import tables
 from tuitrack_mlflow.connect import open_engine
-from tuitrack_mlflow.history import check_request, downsample
+from tuitrack_mlflow.history import downsample
 from tuitrack_mlflow.readonly import MlflowReadOnlyStore
 from tuitrack_mlflow.schema_versions import check_revision
 from tuitrack_mlflow.sql_loading import RUN_COLUMNS, load_experiments, load_runs
 from tuitrack_mlflow.sql_search import count_runs, search_experiments, search_runs
 from tuitrack_sql.engine import describe, read_transaction, write_transaction
+from tuitrack_sql.history import HistoryRequest
 from tuitrack_sql.upsert import upsert
 
 MAX_RESULTS_LIMIT = 50_000
@@ -181,7 +182,7 @@ class MlflowSqlStore(MlflowReadOnlyStore):
         end_step: int | None = None,
         max_points: int | None = None,
     ) -> list[Metric]:
-        check_request(start_step, end_step, max_points)
+        HistoryRequest.of(start_step, end_step, max_points)  # raises for bad input
         table = tables.metrics
         query = select(table.c.step, table.c.timestamp, table.c.value, table.c.is_nan).where(
             table.c.run_uuid == run_id, table.c.key == key

@@ -199,26 +199,17 @@ class _Statements:
 # --- building Metric objects ----------------------------------------------------------------
 
 
-_kind_of = itemgetter(3)
-
-
 def build_metrics(key: str, rows: Sequence[Row]) -> list[Metric]:
     """Metrics from (step, timestamp, stored value, kind) rows."""
-    if any(map(_kind_of, rows)):  # NaN or +-inf among them
-        fields = [
-            {
-                "key": key,
-                "value": value if kind == FINITE else decode(value, kind),
-                "timestamp": timestamp,
-                "step": step,
-            }
-            for step, timestamp, value, kind in rows
-        ]
-    else:
-        fields = [
-            {"key": key, "value": value, "timestamp": timestamp, "step": step}
-            for step, timestamp, value, _ in rows
-        ]
+    fields = [
+        {
+            "key": key,
+            "value": value if kind == FINITE else decode(value, kind),
+            "timestamp": timestamp,
+            "step": step,
+        }
+        for step, timestamp, value, kind in rows
+    ]
     return construct_many(Metric, fields)
 
 
