@@ -7,7 +7,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from itertools import islice, repeat
-from operator import itemgetter, lt
+from operator import add, itemgetter, lt
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, select, update
@@ -26,6 +26,7 @@ from tuitrack.validation import (
 from tuitrack_sql import schema
 from tuitrack_sql.floats import FINITE, NAN, decode, encode
 from tuitrack_sql.loading import chunks
+from tuitrack_sql.packed import CHUNK_COLUMNS, Chunk, pack
 from tuitrack_sql.series import series_ids
 from tuitrack_sql.upsert import upsert
 
@@ -89,6 +90,8 @@ def checked_columns(
         if min(column) < INT64_MIN or max(column) > INT64_MAX:
             bad = next(v for v in column if not INT64_MIN <= v <= INT64_MAX)
             raise InvalidValueError(f"metric {name} {bad} is outside the 64-bit integer range")
+    if 0.0 in values:  # -0.0 is stored as 0.0, as SQLite's REAL columns would anyway
+        values = list(map(add, values, repeat(0.0)))
     if all(map(math.isfinite, values)):
         return PointColumns(keys, distinct, steps, times, values, None)
     encoded = list(map(encode, values))
@@ -176,7 +179,8 @@ def insert_points(connection: Connection, run_id: str, columns: PointColumns) ->
     # a statement waiting on a row lock or the network.
     with gc_paused() if sqlite else nullcontext():
         rows = columns.rows(ids)
-        blocks = batch_blocks(rows)
+        groups = _rows_by_key(rows)
+        blocks = batch_blocks(groups)
         # Lock the blocks before the points get their ids, so that a concurrent writer's
         # points cannot come between: a block's seqs must follow the ids of its points.
         existing = _locked_blocks(connection, run_id, blocks)
@@ -189,9 +193,34 @@ def insert_points(connection: Connection, run_id: str, columns: PointColumns) ->
                 schema.metrics.insert(),
                 [dict(zip(names, (row[0], *row[2:]), strict=True)) for row in rows],
             )
-        del rows
+        _insert_chunks(connection, ids, groups, finite=columns.kinds is None)
+        del rows, groups
     _write_blocks(connection, run_id, blocks, existing)
     _merge_latest(connection, run_id, blocks)
+
+
+_CHUNK_INSERT = (
+    f"INSERT INTO metric_chunks ({', '.join(CHUNK_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(CHUNK_COLUMNS))})"
+)
+
+
+def _insert_chunks(
+    connection: Connection,
+    series_of: Mapping[str, int],
+    groups: Mapping[str, list[MetricRow]],
+    finite: bool,
+) -> None:
+    """The batch's points packed per series (schema.metric_chunks), after its rows."""
+    chunks: list[Chunk] = []
+    for key, group in groups.items():
+        steps, times = list(map(_step, group)), list(map(_time, group))
+        values = list(map(_value, group)) if finite else list(map(decode, *_value_kind(group)))
+        chunks.extend(pack(series_of[key], steps, times, values, finite))
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(_CHUNK_INSERT, chunks)
+    else:
+        connection.execute(schema.metric_chunks.insert(), [c._asdict() for c in chunks])
 
 
 # --- block summaries (schema.metric_blocks) ---------------------------------------------
@@ -199,7 +228,12 @@ def insert_points(connection: Connection, run_id: str, columns: PointColumns) ->
 # A point kept by a block summary: (step, timestamp, stored value, kind, seq).
 BlockPoint = tuple[int, int, float | None, int, int]
 _history_order = itemgetter(0, 1, 4)
-_key, _step, _value, _kind = itemgetter(1), itemgetter(2), itemgetter(4), itemgetter(5)
+_key, _step, _time = itemgetter(1), itemgetter(2), itemgetter(3)
+_value, _kind = itemgetter(4), itemgetter(5)
+
+
+def _value_kind(group: list[MetricRow]) -> tuple[list[float | None], list[int]]:
+    return list(map(_value, group)), list(map(_kind, group))
 
 
 class BlockSummary(NamedTuple):
@@ -215,12 +249,12 @@ class BlockSummary(NamedTuple):
     nan: BlockPoint | None
 
 
-def batch_blocks(rows: list[MetricRow]) -> dict[tuple[str, int], BlockSummary]:
-    """Per (key, block), the summary of the batch's rows in it; seqs count from 0 in
-    logging order."""
+def batch_blocks(groups: Mapping[str, list[MetricRow]]) -> dict[tuple[str, int], BlockSummary]:
+    """Per (key, block), the summary of the batch's rows in it (given per key, see
+    _rows_by_key); seqs count from 0 in logging order."""
     shift = schema.BLOCK_SHIFT
     blocks: dict[tuple[str, int], BlockSummary] = {}
-    for key, group in _rows_by_key(rows).items():
+    for key, group in groups.items():
         steps = list(map(_step, group))
         if all(map(lt, steps, islice(steps, 1, None))):
             _add_ascending(blocks, key, group, steps)

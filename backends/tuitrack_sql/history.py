@@ -22,8 +22,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import islice
-from operator import eq, itemgetter
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
@@ -36,6 +35,7 @@ from tuitrack_sql.construct import construct_many
 from tuitrack_sql.engine import describe
 from tuitrack_sql.floats import FINITE, NAN, NEG_INF, POS_INF, decode
 from tuitrack_sql.loading import chunks
+from tuitrack_sql.packed import unpack
 from tuitrack_sql.schema import BLOCK_POINTS, BLOCK_SHIFT
 
 POINTS_PER_BUCKET = 5  # first, last, min, max, first NaN
@@ -81,7 +81,13 @@ CELL_SQL = (
     "SELECT MIN(value), MAX(value), COUNT(*), COUNT(value), MIN(step), MAX(step), "
     f"MIN(kind), MAX(kind), MAX(CASE WHEN kind = {POS_INF} THEN 1 ELSE 0 END) " + _RANGE
 )
-FULL_SQL = f"SELECT step, timestamp, value, kind {_RANGE} ORDER BY step, id"
+# The chunks that may hold points of a step range, in logging order (see packed.py).
+CHUNKS_SQL = (
+    "SELECT first_step, last_step, nans, in_order, step_bytes, timestamp_bytes, value_bytes "
+    "FROM metric_chunks WHERE series_id = "
+    "(SELECT series_id FROM metric_series WHERE run_uuid = ? AND {key} = ?) "
+    "AND last_step >= ? AND first_step <= ? ORDER BY chunk_id"
+)
 FIRST_SQL = f"{_POINT} {_SERIES} AND step = ? ORDER BY timestamp, id LIMIT 1"
 LAST_SQL = f"{_POINT} {_SERIES} AND step = ? ORDER BY timestamp DESC, id DESC LIMIT 1"
 MATCH_SQL = f"{_POINT} {_RANGE} AND value = ? AND kind = ? ORDER BY step, timestamp, id LIMIT 1"
@@ -221,16 +227,14 @@ _step_and_time = itemgetter(0, 1)
 
 def _read_whole(statements: _Statements, run_id: str, key: str, lo: int, hi: int) -> list[Metric]:
     with gc_paused():
-        # ORDER BY step, id follows the index; points sharing a step are then put in
-        # timestamp order by a stable sort, which keeps id order for equal timestamps.
-        rows = statements.rows(FULL_SQL, (run_id, key, lo, hi))
-        steps = list(map(_step_of, rows))
-        if any(map(eq, steps, islice(steps, 1, None))):
-            rows.sort(key=_step_and_time)
-        metrics = build_metrics(key, rows)
-        # Freed while the collector is paused: it would otherwise scan every row once.
-        del rows, steps
-    return metrics
+        columns = unpack(statements.rows(CHUNKS_SQL, (run_id, key, lo, hi)), lo, hi)
+        fields = [
+            {"key": key, "value": value, "timestamp": timestamp, "step": step}
+            for step, timestamp, value in zip(*columns, strict=True)
+        ]
+        # Freed while the collector is paused: it would otherwise scan every one once.
+        del columns
+        return construct_many(Metric, fields)
 
 
 def _ceil_div(a: int, b: int) -> int:

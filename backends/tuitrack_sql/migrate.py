@@ -13,7 +13,7 @@ from tuitrack.notices import notice
 from tuitrack_sql.engine import describe, make_engine, mapped_errors, write_transaction
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 _LOCK_NAME = "tuitrack_schema_upgrade"
 _PG_LOCK_KEY = 0x7475_6974  # any constant shared by every tuitrack process
 

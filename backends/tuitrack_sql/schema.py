@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
@@ -131,6 +132,26 @@ metrics = Table(
     Column("kind", SmallInteger, nullable=False),
     ForeignKeyConstraint(["series_id"], ["metric_series.series_id"], ondelete="CASCADE"),
     Index(None, "series_id", "step"),
+    **MYSQL_TABLE_ARGS,
+)
+
+# The same points again, packed column-wise per series and batch (see packed.py): a whole
+# history reads a few chunks instead of one row per point. Chunk ids follow logging order.
+metric_chunks = Table(
+    "metric_chunks",
+    metadata,
+    Column("chunk_id", BigIntId, primary_key=True, autoincrement=True),
+    Column("series_id", BigIntId, nullable=False),
+    Column("first_step", BigInteger, nullable=False),
+    Column("last_step", BigInteger, nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("nans", Integer, nullable=False),
+    Column("in_order", SmallInteger, nullable=False),
+    Column("step_bytes", LargeBinary, nullable=False),
+    Column("timestamp_bytes", LargeBinary, nullable=False),
+    Column("value_bytes", LargeBinary, nullable=False),
+    ForeignKeyConstraint(["series_id"], ["metric_series.series_id"], ondelete="CASCADE"),
+    Index(None, "series_id", "chunk_id"),
     **MYSQL_TABLE_ARGS,
 )
 

@@ -261,3 +261,60 @@ def test_0004_moves_points_to_series_ids_and_back_keeping_every_point(
         assert _points_by_id(engine, migrate.HEAD_REVISION)[:-1] == stored
         assert _points_by_id(engine, migrate.HEAD_REVISION)[-1][0] > stored[-1][0]  # type: ignore[operator]
         engine.dispose()
+
+
+@pytest.mark.parametrize("kind", DATABASE_KINDS)
+def test_0005_packs_every_series_into_chunks(kind: str, tmp_path: Path) -> None:
+    from sqlalchemy import func
+
+    from tests.contract.history_reference import as_points
+    from tuitrack.client import TrackingClient
+    from tuitrack.entities import Metric
+    from tuitrack_sql import schema
+    from tuitrack_sql.packed import CHUNK_POINTS
+
+    reason = skip_reason(kind)
+    if reason:
+        pytest.skip(reason)
+    long = [(step, 1.0 / (1 + step), step) for step in range(2 * CHUNK_POINTS + 10)]
+    batches = [long, _points_logged_before_0003(), long[:50]]  # the last ties with the first
+    ranges = [(None, None), (0, 10), (CHUNK_POINTS - 2, CHUNK_POINTS + 2), (-300, 5)]
+    with fresh_database(kind, tmp_path) as uri:
+        with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+            experiment = client.create_experiment("chunks")
+            run_ids = [client.create_run(experiment).info.run_id for _ in range(2)]
+            for run_id in run_ids:
+                for batch in batches:
+                    client.log_batch(
+                        run_id,
+                        metrics=[
+                            Metric(key=key, value=v, step=s, timestamp=t)
+                            for s, v, t in batch
+                            for key in ("loss", "acc")
+                        ],
+                    )
+            before = [
+                client.get_metric_history(run_id, key, start_step=lo, end_step=hi)
+                for run_id in run_ids
+                for key in ("loss", "acc")
+                for lo, hi in ranges
+            ]
+        engine = make_engine(uri)
+        _migrate(engine, "0004", downgrade=True)
+        _migrate(engine, migrate.HEAD_REVISION)
+        with engine.connect() as connection:
+            packed = connection.execute(select(func.sum(schema.metric_chunks.c.points))).scalar()
+            chunks = connection.execute(select(func.count()).select_from(schema.metric_chunks))
+            per_series = sum(map(len, batches))
+            assert chunks.scalar() == 2 * 2 * -(-per_series // CHUNK_POINTS)
+        assert packed == len(_points_by_id(engine, migrate.HEAD_REVISION))
+        engine.dispose()
+        with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+            after = [
+                client.get_metric_history(run_id, key, start_step=lo, end_step=hi)
+                for run_id in run_ids
+                for key in ("loss", "acc")
+                for lo, hi in ranges
+            ]
+        assert [as_points(history) for history in after] == [as_points(h) for h in before]
+        assert all(after)
