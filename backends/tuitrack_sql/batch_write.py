@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from itertools import islice, repeat
 from operator import add, itemgetter, lt
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import Connection, select, update
 
@@ -30,6 +30,7 @@ from tuitrack_sql.packed import CHUNK_COLUMNS, Chunk, pack
 from tuitrack_sql.series import series_ids
 from tuitrack_sql.upsert import upsert
 
+T = TypeVar("T")
 # (series_id, key, step, timestamp, stored value, kind)
 MetricRow = tuple[int, str, int, int, float | None, int]
 # The key is in each row for the block summaries; the table has the series id instead.
@@ -179,8 +180,8 @@ def insert_points(connection: Connection, run_id: str, columns: PointColumns) ->
     # a statement waiting on a row lock or the network.
     with gc_paused() if sqlite else nullcontext():
         rows = columns.rows(ids)
-        groups = _rows_by_key(rows)
-        blocks = batch_blocks(groups)
+        split = by_key(columns.keys, columns.distinct_keys)
+        blocks = batch_blocks(dict(zip(columns.distinct_keys, split(rows), strict=True)))
         # Lock the blocks before the points get their ids, so that a concurrent writer's
         # points cannot come between: a block's seqs must follow the ids of its points.
         existing = _locked_blocks(connection, run_id, blocks)
@@ -193,8 +194,8 @@ def insert_points(connection: Connection, run_id: str, columns: PointColumns) ->
                 schema.metrics.insert(),
                 [dict(zip(names, (row[0], *row[2:]), strict=True)) for row in rows],
             )
-        _insert_chunks(connection, ids, groups, finite=columns.kinds is None)
-        del rows, groups
+        _insert_chunks(connection, ids, columns, split)
+        del rows
     _write_blocks(connection, run_id, blocks, existing)
     _merge_latest(connection, run_id, blocks)
 
@@ -208,15 +209,24 @@ _CHUNK_INSERT = (
 def _insert_chunks(
     connection: Connection,
     series_of: Mapping[str, int],
-    groups: Mapping[str, list[MetricRow]],
-    finite: bool,
+    columns: PointColumns,
+    split: Callable[[Sequence[Any]], list[Sequence[Any]]],
 ) -> None:
     """The batch's points packed per series (schema.metric_chunks), after its rows."""
+    finite = columns.kinds is None
+    # Without kinds every value is finite, so none is None (see checked_columns).
+    values = cast("Sequence[float]", columns.values)
+    if columns.kinds is not None:
+        values = list(map(decode, columns.values, columns.kinds))
     chunks: list[Chunk] = []
-    for key, group in groups.items():
-        steps, times = list(map(_step, group)), list(map(_time, group))
-        values = list(map(_value, group)) if finite else list(map(decode, *_value_kind(group)))
-        chunks.extend(pack(series_of[key], steps, times, values, finite))
+    for key, steps, times, key_values in zip(
+        columns.distinct_keys,
+        split(columns.steps),
+        split(columns.times),
+        split(values),
+        strict=True,
+    ):
+        chunks.extend(pack(series_of[key], steps, times, key_values, finite))
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql(_CHUNK_INSERT, chunks)
     else:
@@ -228,12 +238,8 @@ def _insert_chunks(
 # A point kept by a block summary: (step, timestamp, stored value, kind, seq).
 BlockPoint = tuple[int, int, float | None, int, int]
 _history_order = itemgetter(0, 1, 4)
-_key, _step, _time = itemgetter(1), itemgetter(2), itemgetter(3)
+_step = itemgetter(2)
 _value, _kind = itemgetter(4), itemgetter(5)
-
-
-def _value_kind(group: list[MetricRow]) -> tuple[list[float | None], list[int]]:
-    return list(map(_value, group)), list(map(_kind, group))
 
 
 class BlockSummary(NamedTuple):
@@ -249,7 +255,7 @@ class BlockSummary(NamedTuple):
     nan: BlockPoint | None
 
 
-def batch_blocks(groups: Mapping[str, list[MetricRow]]) -> dict[tuple[str, int], BlockSummary]:
+def batch_blocks(groups: Mapping[str, Sequence[MetricRow]]) -> dict[tuple[str, int], BlockSummary]:
     """Per (key, block), the summary of the batch's rows in it (given per key, see
     _rows_by_key); seqs count from 0 in logging order."""
     shift = schema.BLOCK_SHIFT
@@ -267,30 +273,26 @@ def batch_blocks(groups: Mapping[str, list[MetricRow]]) -> dict[tuple[str, int],
     return blocks
 
 
-def _rows_by_key(rows: list[MetricRow]) -> dict[str, list[MetricRow]]:
-    """Rows per key, in logging order."""
-    keys = list(map(_key, rows))
-    distinct = list(dict.fromkeys(keys))
+def by_key(keys: Sequence[str], distinct: list[str]) -> Callable[[Sequence[T]], list[Sequence[T]]]:
+    """A function that cuts any column of a batch into one part per key of `distinct` (in
+    its order), each part in logging order."""
     count = len(distinct)
     if count == 1:
-        return {distinct[0]: rows}
+        return lambda column: [column]
     # The usual batch of several keys logs them in turn, step by step: slice it.
     if keys == distinct * (len(keys) // count) + distinct[: len(keys) % count]:
-        return {key: rows[index::count] for index, key in enumerate(distinct)}
-    by_key: dict[str, list[MetricRow]] = {}
-    for row in rows:
-        group = by_key.get(row[1])
-        if group is None:
-            by_key[row[1]] = [row]
-        else:
-            group.append(row)
-    return by_key
+        return lambda column: [column[index::count] for index in range(count)]
+    positions: dict[str, list[int]] = {key: [] for key in distinct}
+    for index, key in enumerate(keys):
+        positions[key].append(index)
+    parts = [positions[key] for key in distinct]
+    return lambda column: [list(map(column.__getitem__, part)) for part in parts]
 
 
 def _add_ascending(
     blocks: dict[tuple[str, int], BlockSummary],
     key: str,
-    group: list[MetricRow],
+    group: Sequence[MetricRow],
     steps: list[int],
 ) -> None:
     """The usual batch: a key's steps rise, so each block is a slice, its first and last
@@ -322,7 +324,7 @@ def _add_ascending(
         start = end
 
 
-def _earliest(group: list[MetricRow], column: Sequence[Any], target: Any) -> int:
+def _earliest(group: Sequence[MetricRow], column: Sequence[Any], target: Any) -> int:
     """Index of the earliest row (step, timestamp, logging order) whose column == target."""
     if column.count(target) == 1:
         return column.index(target)
@@ -330,14 +332,14 @@ def _earliest(group: list[MetricRow], column: Sequence[Any], target: Any) -> int
     return min(tied, key=lambda i: (group[i][2], group[i][3]))
 
 
-def _latest_at(group: list[MetricRow], steps: Sequence[int], step: int) -> int:
+def _latest_at(group: Sequence[MetricRow], steps: Sequence[int], step: int) -> int:
     if steps.count(step) == 1:
         return steps.index(step)
     tied = [i for i, item in enumerate(steps) if item == step]
     return max(tied, key=lambda i: (group[i][3], i))
 
 
-def _special_extremes(group: list[MetricRow]) -> tuple[int | None, int | None, int | None]:
+def _special_extremes(group: Sequence[MetricRow]) -> tuple[int | None, int | None, int | None]:
     """Indexes of the lowest, highest and first NaN row of a group holding NaN or +-inf."""
     numbers = [i for i, row in enumerate(group) if row[5] != NAN]
     nans = [i for i, row in enumerate(group) if row[5] == NAN]
@@ -351,7 +353,7 @@ def _special_extremes(group: list[MetricRow]) -> tuple[int | None, int | None, i
     return low, high, min(nans, key=position) if nans else None
 
 
-def summarize_block(group: list[MetricRow]) -> BlockSummary:
+def summarize_block(group: Sequence[MetricRow]) -> BlockSummary:
     """The summary of rows of one block, in logging order (seqs from 0), in any step order."""
     steps = list(map(_step, group))
     kinds = list(map(_kind, group))

@@ -48,11 +48,12 @@ def _packed(code: str, items: Sequence[Any]) -> bytes:
     return packed.tobytes()
 
 
-def _in_history_order(steps: Sequence[int], times: Sequence[int]) -> bool:
+def _order_and_bounds(steps: Sequence[int], times: Sequence[int]) -> tuple[bool, int, int]:
+    """Whether the points are in history order already, and their lowest and highest step."""
     if all(map(lt, steps, islice(steps, 1, None))):
-        return True
+        return True, steps[0], steps[-1]
     pairs = list(zip(steps, times, strict=True))
-    return all(map(le, pairs, islice(pairs, 1, None)))
+    return all(map(le, pairs, islice(pairs, 1, None))), min(steps), max(steps)
 
 
 def pack(
@@ -69,14 +70,15 @@ def pack(
         end = start + CHUNK_POINTS
         some_steps, some_times = steps[start:end], times[start:end]
         some_values = values[start:end]
+        in_order, first, last = _order_and_bounds(some_steps, some_times)
         chunks.append(
             Chunk(
                 series_id,
-                min(some_steps),
-                max(some_steps),
+                first,
+                last,
                 len(some_steps),
                 0 if finite else sum(map(math.isnan, some_values)),
-                int(_in_history_order(some_steps, some_times)),
+                int(in_order),
                 _packed("q", some_steps),
                 _packed("q", some_times),
                 _packed("d", some_values),
