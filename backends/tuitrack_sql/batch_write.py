@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from itertools import islice, repeat
 from operator import add, itemgetter, lt
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, select, update
 
@@ -24,9 +24,9 @@ from tuitrack.validation import (
     validate_tag,
 )
 from tuitrack_sql import schema
+from tuitrack_sql.chunk_write import insert_chunks
 from tuitrack_sql.floats import FINITE, NAN, decode, encode
 from tuitrack_sql.loading import chunks
-from tuitrack_sql.packed import CHUNK_COLUMNS, Chunk, pack
 from tuitrack_sql.series import series_ids
 from tuitrack_sql.upsert import upsert
 
@@ -194,43 +194,10 @@ def insert_points(connection: Connection, run_id: str, columns: PointColumns) ->
                 schema.metrics.insert(),
                 [dict(zip(names, (row[0], *row[2:]), strict=True)) for row in rows],
             )
-        _insert_chunks(connection, ids, columns, split)
+        insert_chunks(connection, ids, columns, split)
         del rows
     _write_blocks(connection, run_id, blocks, existing)
     _merge_latest(connection, run_id, blocks)
-
-
-_CHUNK_INSERT = (
-    f"INSERT INTO metric_chunks ({', '.join(CHUNK_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(CHUNK_COLUMNS))})"
-)
-
-
-def _insert_chunks(
-    connection: Connection,
-    series_of: Mapping[str, int],
-    columns: PointColumns,
-    split: Callable[[Sequence[Any]], list[Sequence[Any]]],
-) -> None:
-    """The batch's points packed per series (schema.metric_chunks), after its rows."""
-    finite = columns.kinds is None
-    # Without kinds every value is finite, so none is None (see checked_columns).
-    values = cast("Sequence[float]", columns.values)
-    if columns.kinds is not None:
-        values = list(map(decode, columns.values, columns.kinds))
-    chunks: list[Chunk] = []
-    for key, steps, times, key_values in zip(
-        columns.distinct_keys,
-        split(columns.steps),
-        split(columns.times),
-        split(values),
-        strict=True,
-    ):
-        chunks.extend(pack(series_of[key], steps, times, key_values, finite))
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql(_CHUNK_INSERT, chunks)
-    else:
-        connection.execute(schema.metric_chunks.insert(), [c._asdict() for c in chunks])
 
 
 # --- block summaries (schema.metric_blocks) ---------------------------------------------

@@ -93,6 +93,9 @@ def make_engine(store_uri: str) -> Engine:
             kwargs["connect_args"] = {"connect_timeout": 10}
         else:
             kwargs["connect_args"] = {"connect_timeout": 10, "charset": "utf8mb4"}
+            # As on PostgreSQL, each statement sees what other writers committed before it
+            # began: the write path looks up a series' last chunk after waiting for locks.
+            kwargs["isolation_level"] = "READ COMMITTED"
     if os.environ.get("TUITRACK_SQL_NULLPOOL"):
         kwargs["poolclass"] = NullPool
     try:

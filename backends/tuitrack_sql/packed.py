@@ -21,6 +21,10 @@ from typing import Any, NamedTuple
 
 # 4096 x 8 bytes = 32 KiB per column: within MySQL's BLOB (64 KiB).
 CHUNK_POINTS = 4096
+# A series' last chunk with fewer points is still open: the next batch rewrites it with its
+# own points appended, so that a run logging a point at a time does not leave a chunk per
+# point. Small, to bound what each batch rewrites.
+OPEN_BELOW = 128
 _SWAP = sys.byteorder != "little"
 
 
@@ -95,6 +99,23 @@ class Columns(NamedTuple):
 
 # (first_step, last_step, nans, in_order, step_bytes, timestamp_bytes, value_bytes)
 ChunkRow = tuple[int, int, int, int, bytes, bytes, bytes]
+
+
+def _array(code: str, packed: bytes) -> array[Any]:
+    items = array(code)
+    items.frombytes(packed)
+    if _SWAP:
+        items.byteswap()
+    return items
+
+
+def logged(step_bytes: bytes, timestamp_bytes: bytes, value_bytes: bytes) -> Columns:
+    """One chunk's points as stored: in logging order."""
+    return Columns(
+        _array("q", step_bytes).tolist(),
+        _array("q", timestamp_bytes).tolist(),
+        _array("d", value_bytes).tolist(),
+    )
 
 
 def unpack(rows: Iterable[ChunkRow], lo: int, hi: int) -> Columns:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import math
 import sys
-import threading
 from itertools import pairwise
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.contract.block_reference import check_blocks, rank_in_block
+from tests.contract.concurrency import run_writers
 from tests.contract.history_reference import as_points, reference_downsample
 from tuitrack.entities import Metric
 from tuitrack.store import TrackingStore
@@ -63,23 +63,14 @@ def test_concurrent_writers_keep_the_blocks_exact(store: TrackingStore, experime
     """Writers logging into the same blocks at once: each block merges every batch, and
     its seqs still follow the ids of its points."""
     run_id = store.create_run(experiment_id).info.run_id
-    failures: list[BaseException] = []
 
     def write(writer: int) -> None:
-        try:
-            for batch in range(6):
-                steps = [(batch * 200 + i) * 4 + writer for i in range(200)]
-                metrics = [_metric("m", float(s * 7 % 13), s, i) for i, s in enumerate(steps)]
-                store.log_batch(run_id, metrics=metrics)
-        except BaseException as error:  # reported by the assertion below
-            failures.append(error)
+        for batch in range(6):
+            steps = [(batch * 200 + i) * 4 + writer for i in range(200)]
+            metrics = [_metric("m", float(s * 7 % 13), s, i) for i, s in enumerate(steps)]
+            store.log_batch(run_id, metrics=metrics)
 
-    writers = [threading.Thread(target=write, args=(writer,)) for writer in range(4)]
-    for thread in writers:
-        thread.start()
-    for thread in writers:
-        thread.join()
-    assert failures == []
+    assert run_writers(write) == []
     assert check_blocks(store.engine, None) == 19  # type: ignore[attr-defined]
     whole = store.get_metric_history(run_id, "m")
     sampled = store.get_metric_history(run_id, "m", max_points=50)
@@ -93,22 +84,13 @@ def test_concurrent_writers_create_new_series_in_any_key_order(
     per key: no deadlock, no duplicate series, every point kept."""
     run_ids = [store.create_run(experiment_id).info.run_id for _ in range(3)]
     keys = [f"k{i}" for i in range(8)]
-    failures: list[BaseException] = []
 
     def write(writer: int) -> None:
-        try:
-            order = keys[writer:] + keys[:writer]
-            for run_id in run_ids:
-                store.log_batch(run_id, metrics=[_metric(k, float(writer), writer) for k in order])
-        except BaseException as error:  # reported by the assertion below
-            failures.append(error)
+        order = keys[writer:] + keys[:writer]
+        for run_id in run_ids:
+            store.log_batch(run_id, metrics=[_metric(k, float(writer), writer) for k in order])
 
-    writers = [threading.Thread(target=write, args=(writer,)) for writer in range(4)]
-    for thread in writers:
-        thread.start()
-    for thread in writers:
-        thread.join()
-    assert failures == []
+    assert run_writers(write) == []
     for run_id in run_ids:
         assert set(store.get_run(run_id).data.metrics) == set(keys)
         for key in keys:

@@ -12,12 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
+from tests.contract.concurrency import run_writers
 from tests.contract.history_reference import as_points
 from tuitrack.entities import Metric
 from tuitrack.store import TrackingStore
 from tuitrack_sql import schema
 from tuitrack_sql.floats import decode
-from tuitrack_sql.packed import CHUNK_POINTS
+from tuitrack_sql.packed import CHUNK_POINTS, OPEN_BELOW
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -101,6 +102,45 @@ def test_ascending_batches_read_in_order(store: TrackingStore, experiment_id: st
         )
     _check(store, run_id, "loss", [(150, 349), (99, 100), (-5, 0), (999, 2_000)])
     _check(store, run_id, "acc", [(0, 999)])
+
+
+def _chunk_count(engine: Engine) -> int:
+    with engine.connect() as connection:
+        count = connection.execute(select(func.count()).select_from(schema.metric_chunks))
+        return int(count.scalar() or 0)
+
+
+def test_a_point_at_a_time_fills_chunks(store: TrackingStore, experiment_id: str) -> None:
+    run_id = store.create_run(experiment_id).info.run_id
+    count = 2 * OPEN_BELOW + 44
+    for step in range(count):
+        metrics = [Metric(key=key, value=step / 3, step=step, timestamp=0) for key in "ab"]
+        store.log_batch(run_id, metrics=metrics)
+    # Each chunk took points until it was no longer open: 128 + 128 + 44 per key.
+    assert _chunk_count(store.engine) == 2 * 3  # type: ignore[attr-defined]
+    _check(store, run_id, "a", [(OPEN_BELOW - 1, OPEN_BELOW), (0, count - 1)])
+    _check(store, run_id, "b", [])
+
+
+def test_concurrent_writers_append_to_one_open_chunk(
+    store: TrackingStore, experiment_id: str
+) -> None:
+    """Writers adding a few points at a time to the same series: every point is packed
+    exactly once, and ties on (step, timestamp) keep the order of the rows' ids."""
+    run_id = store.create_run(experiment_id).info.run_id
+
+    def write(writer: int) -> None:
+        for batch in range(40):
+            store.log_batch(
+                run_id,
+                metrics=[
+                    Metric(key="m", value=writer + i / 10, step=batch % 7, timestamp=i)
+                    for i in range(1 + (batch + writer) % 3)
+                ],
+            )
+
+    assert run_writers(write) == []
+    _check(store, run_id, "m", [(3, 3), (0, 2)])
 
 
 @st.composite

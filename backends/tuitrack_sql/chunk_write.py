@@ -1,0 +1,97 @@
+"""Writing a batch's points into schema.metric_chunks (see packed.py), after its rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
+
+from sqlalchemy import Connection
+
+from tuitrack_sql.floats import decode
+from tuitrack_sql.loading import chunks
+from tuitrack_sql.packed import CHUNK_COLUMNS, OPEN_BELOW, Chunk, logged, pack
+
+if TYPE_CHECKING:
+    from tuitrack_sql.batch_write import PointColumns
+
+_INSERT = (
+    f"INSERT INTO metric_chunks ({', '.join(CHUNK_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(CHUNK_COLUMNS))})"
+)
+
+
+class _OpenChunk(NamedTuple):
+    chunk_id: int
+    nans: int
+    step_bytes: bytes
+    timestamp_bytes: bytes
+    value_bytes: bytes
+
+
+def _mark(connection: Connection) -> str:
+    return "?" if connection.dialect.name == "sqlite" else "%s"
+
+
+def _open_chunks(connection: Connection, series_ids: Sequence[int]) -> dict[int, _OpenChunk]:
+    """Each series' last chunk when it is still open, locked for update on database servers
+    (a concurrent writer then waits, and finds it gone or still open)."""
+    found: dict[int, _OpenChunk] = {}
+    mark = _mark(connection)
+    lock = "" if connection.dialect.name == "sqlite" else " FOR UPDATE"
+    for part in chunks(sorted(series_ids)):
+        sql = (
+            "SELECT series_id, chunk_id, nans, step_bytes, timestamp_bytes, value_bytes "
+            "FROM metric_chunks WHERE chunk_id IN (SELECT MAX(chunk_id) FROM metric_chunks "
+            f"WHERE series_id IN ({', '.join([mark] * len(part))}) GROUP BY series_id) "
+            f"AND points < {OPEN_BELOW}{lock}"
+        )
+        for series_id, *chunk in connection.exec_driver_sql(sql, tuple(part)):
+            found[series_id] = _OpenChunk(*chunk)
+    return found
+
+
+def insert_chunks(
+    connection: Connection,
+    series_of: Mapping[str, int],
+    columns: PointColumns,
+    split: Callable[[Sequence[Any]], list[Sequence[Any]]],
+) -> None:
+    """Pack the batch's points per series; a series' open last chunk is replaced by one
+    holding its points and then the batch's."""
+    finite = columns.kinds is None
+    # Without kinds every value is finite, so none is None (see checked_columns).
+    values = cast("Sequence[float]", columns.values)
+    if columns.kinds is not None:
+        values = list(map(decode, columns.values, columns.kinds))
+    open_chunks = _open_chunks(connection, [series_of[key] for key in columns.distinct_keys])
+    packed: list[Chunk] = []
+    for key, steps, times, key_values in zip(
+        columns.distinct_keys,
+        split(columns.steps),
+        split(columns.times),
+        split(values),
+        strict=True,
+    ):
+        series_id = series_of[key]
+        old = open_chunks.get(series_id)
+        if old is None:
+            packed.extend(pack(series_id, steps, times, key_values, finite))
+            continue
+        before = logged(old.step_bytes, old.timestamp_bytes, old.value_bytes)
+        packed.extend(
+            pack(
+                series_id,
+                [*before.steps, *steps],
+                [*before.times, *times],
+                [*before.values, *key_values],
+                finite and not old.nans,
+            )
+        )
+    mark = _mark(connection)
+    for part in chunks([chunk.chunk_id for chunk in open_chunks.values()]):
+        connection.exec_driver_sql(
+            f"DELETE FROM metric_chunks WHERE chunk_id IN ({', '.join([mark] * len(part))})",
+            tuple(part),
+        )
+    insert = _INSERT if connection.dialect.name == "sqlite" else _INSERT.replace("?", "%s")
+    connection.exec_driver_sql(insert, packed)
