@@ -223,8 +223,8 @@ class BlockSummary(NamedTuple):
 
 
 def batch_blocks(groups: Mapping[str, Sequence[MetricRow]]) -> dict[tuple[str, int], BlockSummary]:
-    """Per (key, block), the summary of the batch's rows in it (given per key, see
-    _rows_by_key); seqs count from 0 in logging order."""
+    """Per (key, block), the summary of the batch's rows in it (given per key, in logging
+    order: see by_key); seqs count from 0 in logging order."""
     shift = schema.BLOCK_SHIFT
     blocks: dict[tuple[str, int], BlockSummary] = {}
     for key, group in groups.items():

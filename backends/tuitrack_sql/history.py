@@ -1,5 +1,8 @@
 """Metric histories read from the database: whole, by step range, or downsampled.
 
+Whole histories and step ranges are unpacked from the series' chunks (schema.metric_chunks,
+packed.py). Downsampled ones come from the block summaries and the point rows.
+
 Downsampling cuts the requested step range into at most `max_points // 5` step buckets and
 keeps, per bucket, its first and last point, the point with its lowest and highest value
 (+-inf being the extremes they are) and its first NaN. Ties go to the earliest point in
@@ -221,9 +224,6 @@ def build_metrics(key: str, rows: Sequence[Row]) -> list[Metric]:
 
 # --- reading ----------------------------------------------------------------------------------
 
-_step_of = itemgetter(0)
-_step_and_time = itemgetter(0, 1)
-
 
 def _read_whole(statements: _Statements, run_id: str, key: str, lo: int, hi: int) -> list[Metric]:
     with gc_paused():
@@ -232,8 +232,7 @@ def _read_whole(statements: _Statements, run_id: str, key: str, lo: int, hi: int
             {"key": key, "value": value, "timestamp": timestamp, "step": step}
             for step, timestamp, value in zip(*columns, strict=True)
         ]
-        # Freed while the collector is paused: it would otherwise scan every one once.
-        del columns
+        del columns  # freed while the collector is paused
         return construct_many(Metric, fields)
 
 

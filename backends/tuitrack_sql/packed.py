@@ -1,8 +1,9 @@
 """Metric points packed column-wise into chunks (schema.metric_chunks), for whole reads.
 
-A chunk holds up to CHUNK_POINTS points of one series that one batch logged, in logging
-order: their steps and timestamps as little-endian int64 and their values as little-endian
-float64 (NaN and +-inf included, exactly). Reading a whole history then costs a few rows and
+A chunk holds up to CHUNK_POINTS points of one series, in logging order (a batch's points,
+or several small batches' while the series' last chunk is open, see chunk_write.py): their
+steps and timestamps as little-endian int64 and their values as little-endian float64 (NaN
+and +-inf included, exactly). Reading a whole history then costs a few rows and
 C-level unpacking instead of one driver row per point, the cost that dominated it.
 History order is (step, timestamp, logging order); logging order is chunk order, then the
 order within a chunk.

@@ -135,8 +135,9 @@ metrics = Table(
     **MYSQL_TABLE_ARGS,
 )
 
-# The same points again, packed column-wise per series and batch (see packed.py): a whole
-# history reads a few chunks instead of one row per point. Chunk ids follow logging order.
+# The same points again, packed column-wise per series into chunks of up to 4,096 points
+# (see packed.py): a whole history reads a few chunks instead of one row per point. Chunk
+# ids follow logging order.
 metric_chunks = Table(
     "metric_chunks",
     metadata,
