@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 
 from tests.tui.conftest import make_app
@@ -64,6 +65,51 @@ async def test_pages_arrive_as_you_scroll_and_g_reads_the_rest(
         assert names == [f"run-{i:03d}" for i in reversed(range(RUNS))]
         await pilot.press("g")
         assert table.cursor_row == 0
+
+
+async def test_children_and_parents_in_later_pages_nest(
+    empty_client: TrackingClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page whose runs have a parent in an earlier page, or are the parent of runs shown
+    already, folds those children under their parents."""
+    monkeypatch.setattr(runs_screen, "MORE_PAGE_SIZE", 30)
+    experiment = empty_client.create_experiment("nested")
+    start = 1_700_000_000_000
+    ids: dict[int, str] = {}
+    # child index -> parent index. Newest first: page 1 holds runs 149-50, page 2 runs
+    # 49-20, page 3 runs 19-0.
+    parents = {40: 120, 149: 5}
+    for index in [5, 120, *(i for i in range(150) if i not in (5, 120))]:
+        parent = ids.get(parents[index]) if index in parents else None
+        run = empty_client.create_run(
+            experiment, f"run-{index:03d}", start_time=start + index * 1000, parent_run_id=parent
+        )
+        ids[index] = run.info.run_id
+        empty_client.set_terminated(run.info.run_id)
+
+    async def next_page(pilot: Pilot[None], table: RunsTable) -> None:
+        loaded = len(table.runs)
+        while len(table.runs) == loaded:
+            await pilot.press("pagedown")
+            await settle(pilot)
+
+    app = make_app(empty_client)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await open_experiment(pilot, empty_client, "nested")
+        assert table.row_count == 100
+        await next_page(pilot, table)  # run-040 arrives: its parent is shown
+        assert len(table.runs) == 130
+        assert table.row_count == 129
+        assert ids[40] not in table.row_keys()
+        assert ids[149] in table.row_keys()  # its parent is not loaded yet
+        await next_page(pilot, table)  # run-005 arrives: its child is shown
+        assert len(table.runs) == 150
+        assert table.row_count == 148
+        assert ids[149] not in table.row_keys()
+        await pilot.press("Z")  # open everything: each child right under its parent
+        rows = table.row_keys()
+        assert rows[rows.index(ids[5]) + 1] == ids[149]
+        assert rows[rows.index(ids[120]) + 1] == ids[40]
 
 
 async def test_pinned_columns_stay_while_the_rest_scroll_a_column_at_a_time(

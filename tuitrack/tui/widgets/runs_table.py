@@ -242,6 +242,8 @@ class RunsTable(ScrollView, can_focus=True):
         self._rows: list[TreeRow] = []
         self._row_index: dict[str, int] = {}
         self._parents: set[str] = set()
+        self._loaded: set[str] = set()
+        """The ids of self.runs, kept as pages arrive (a page's cost must not grow with them)."""
         self._cursor = 0
         self._widths: dict[str, int] = {}
         self._cells: dict[str, list[Text]] = {}
@@ -309,15 +311,17 @@ class RunsTable(ScrollView, can_focus=True):
         if orphans is not None:
             self.orphans = dict(orphans)
         self._parents = {r.info.parent_run_id for r in self.runs if r.info.parent_run_id}
+        self._loaded = {r.info.run_id for r in self.runs}
         self._rebuild(keep)
 
     def append_runs(self, runs: Sequence[Run], orphans: dict[str, Orphan] | None = None) -> None:
         """Add the next page; only rows of the new runs are built unless one nests."""
         self.orphans.update(orphans or {})
-        loaded = {r.info.run_id for r in self.runs}
         new_ids = {run.info.run_id for run in runs}
-        nests = any(r.info.parent_run_id in loaded for r in runs) or bool(new_ids & self._parents)
+        nests = any(r.info.parent_run_id in self._loaded for r in runs)
+        nests = nests or bool(new_ids & self._parents)
         self.runs.extend(runs)
+        self._loaded |= new_ids
         self._parents.update(r.info.parent_run_id for r in runs if r.info.parent_run_id)
         if nests:
             self._rebuild(self.current_row_key())
