@@ -25,17 +25,17 @@ from tuitrack.validation import (
 )
 from tuitrack_sql import schema
 from tuitrack_sql.chunk_write import insert_chunks
+from tuitrack_sql.engine import driver_mark
 from tuitrack_sql.floats import FINITE, NAN, decode, encode
 from tuitrack_sql.loading import chunks
 from tuitrack_sql.series import series_ids
 from tuitrack_sql.upsert import upsert
 
 T = TypeVar("T")
-# (series_id, key, step, timestamp, stored value, kind)
-MetricRow = tuple[int, str, int, int, float | None, int]
-# The key is in each row for the block summaries; the table has the series id instead.
+# (series_id, step, timestamp, stored value, kind)
+MetricRow = tuple[int, int, int, float | None, int]
 _METRIC_INSERT = (
-    "INSERT INTO metrics (series_id, step, timestamp, value, kind) VALUES (?1, ?3, ?4, ?5, ?6)"
+    "INSERT INTO metrics (series_id, step, timestamp, value, kind) VALUES (?, ?, ?, ?, ?)"
 )
 # (run_uuid, key, step, timestamp, stored value, kind): a series' latest point.
 LatestRow = tuple[str, str, int, int, float | None, int]
@@ -60,7 +60,7 @@ class PointColumns(NamedTuple):
         else:
             series = map(series_of.__getitem__, self.keys)
         kinds = repeat(FINITE, count) if self.kinds is None else self.kinds
-        return list(zip(series, self.keys, self.steps, self.times, self.values, kinds, strict=True))
+        return list(zip(series, self.steps, self.times, self.values, kinds, strict=True))
 
 
 def metric_columns(metrics: Sequence[Metric]) -> PointColumns | None:
@@ -192,7 +192,7 @@ def insert_points(connection: Connection, run_id: str, columns: PointColumns) ->
             names = ("series_id", "step", "timestamp", "value", "kind")
             connection.execute(
                 schema.metrics.insert(),
-                [dict(zip(names, (row[0], *row[2:]), strict=True)) for row in rows],
+                [dict(zip(names, row, strict=True)) for row in rows],
             )
         insert_chunks(connection, ids, columns, split)
         del rows
@@ -205,8 +205,7 @@ def insert_points(connection: Connection, run_id: str, columns: PointColumns) ->
 # A point kept by a block summary: (step, timestamp, stored value, kind, seq).
 BlockPoint = tuple[int, int, float | None, int, int]
 _history_order = itemgetter(0, 1, 4)
-_step = itemgetter(2)
-_value, _kind = itemgetter(4), itemgetter(5)
+_step, _value, _kind = itemgetter(1), itemgetter(3), itemgetter(4)
 
 
 class BlockSummary(NamedTuple):
@@ -234,7 +233,7 @@ def batch_blocks(groups: Mapping[str, Sequence[MetricRow]]) -> dict[tuple[str, i
             continue
         by_block: dict[int, list[MetricRow]] = {}
         for row in group:
-            by_block.setdefault(row[2] >> shift, []).append(row)  # >> floors, as blocks need
+            by_block.setdefault(row[1] >> shift, []).append(row)  # >> floors, as blocks need
         for block, rows_in_block in by_block.items():
             blocks[key, block] = summarize_block(rows_in_block)
     return blocks
@@ -282,10 +281,10 @@ def _add_ascending(
                 end - start,
                 0,
                 end - start,
-                (first[2], first[3], first[4], first[5], 0),
-                (last[2], last[3], last[4], last[5], end - 1 - start),
-                (lowest[2], lowest[3], lowest[4], lowest[5], low - start),
-                (highest[2], highest[3], highest[4], highest[5], high - start),
+                (*first[1:], 0),
+                (*last[1:], end - 1 - start),
+                (*lowest[1:], low - start),
+                (*highest[1:], high - start),
                 None,
             )
         start = end
@@ -296,24 +295,24 @@ def _earliest(group: Sequence[MetricRow], column: Sequence[Any], target: Any) ->
     if column.count(target) == 1:
         return column.index(target)
     tied = [i for i, item in enumerate(column) if item == target]
-    return min(tied, key=lambda i: (group[i][2], group[i][3]))
+    return min(tied, key=lambda i: (group[i][1], group[i][2]))
 
 
 def _latest_at(group: Sequence[MetricRow], steps: Sequence[int], step: int) -> int:
     if steps.count(step) == 1:
         return steps.index(step)
     tied = [i for i, item in enumerate(steps) if item == step]
-    return max(tied, key=lambda i: (group[i][3], i))
+    return max(tied, key=lambda i: (group[i][2], i))
 
 
 def _special_extremes(group: Sequence[MetricRow]) -> tuple[int | None, int | None, int | None]:
     """Indexes of the lowest, highest and first NaN row of a group holding NaN or +-inf."""
-    numbers = [i for i, row in enumerate(group) if row[5] != NAN]
-    nans = [i for i, row in enumerate(group) if row[5] == NAN]
-    value = [decode(row[4], row[5]) for row in group]
+    numbers = [i for i, row in enumerate(group) if row[4] != NAN]
+    nans = [i for i, row in enumerate(group) if row[4] == NAN]
+    value = [decode(row[3], row[4]) for row in group]
 
     def position(i: int) -> tuple[int, int]:
-        return group[i][2], group[i][3]
+        return group[i][1], group[i][2]
 
     low = min(numbers, key=lambda i: (value[i], *position(i))) if numbers else None
     high = min(numbers, key=lambda i: (-value[i], *position(i))) if numbers else None
@@ -336,8 +335,7 @@ def summarize_block(group: Sequence[MetricRow]) -> BlockSummary:
         nan = None
 
     def point(i: int) -> BlockPoint:
-        row = group[i]
-        return row[2], row[3], row[4], row[5], i
+        return (*group[i][1:], i)
 
     return BlockSummary(
         points=len(group),
@@ -440,7 +438,7 @@ def _locked_blocks(
 ) -> dict[tuple[str, int], BlockSummary]:
     """The stored summaries of these blocks, locked for update on database servers."""
     sqlite = connection.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
+    mark = driver_mark(connection)
     columns = ", ".join(map(connection.dialect.identifier_preparer.quote, _BLOCK_COLUMNS))
     key_column = connection.dialect.identifier_preparer.quote("key")
     keys = sorted({key for key, _ in blocks})

@@ -7,17 +7,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import Connection
 
+from tuitrack_sql.engine import driver_mark
 from tuitrack_sql.floats import decode
 from tuitrack_sql.loading import chunks
 from tuitrack_sql.packed import CHUNK_COLUMNS, OPEN_BELOW, Chunk, logged, pack
 
 if TYPE_CHECKING:
     from tuitrack_sql.batch_write import PointColumns
-
-_INSERT = (
-    f"INSERT INTO metric_chunks ({', '.join(CHUNK_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(CHUNK_COLUMNS))})"
-)
 
 
 class _OpenChunk(NamedTuple):
@@ -28,15 +24,11 @@ class _OpenChunk(NamedTuple):
     value_bytes: bytes
 
 
-def _mark(connection: Connection) -> str:
-    return "?" if connection.dialect.name == "sqlite" else "%s"
-
-
 def _open_chunks(connection: Connection, series_ids: Sequence[int]) -> dict[int, _OpenChunk]:
     """Each series' last chunk when it is still open, locked for update on database servers
     (a concurrent writer then waits, and finds it gone or still open)."""
     found: dict[int, _OpenChunk] = {}
-    mark = _mark(connection)
+    mark = driver_mark(connection)
     lock = "" if connection.dialect.name == "sqlite" else " FOR UPDATE"
     for part in chunks(sorted(series_ids)):
         sql = (
@@ -87,11 +79,14 @@ def insert_chunks(
                 finite and not old.nans,
             )
         )
-    mark = _mark(connection)
+    mark = driver_mark(connection)
     for part in chunks([chunk.chunk_id for chunk in open_chunks.values()]):
         connection.exec_driver_sql(
             f"DELETE FROM metric_chunks WHERE chunk_id IN ({', '.join([mark] * len(part))})",
             tuple(part),
         )
-    insert = _INSERT if connection.dialect.name == "sqlite" else _INSERT.replace("?", "%s")
-    connection.exec_driver_sql(insert, packed)
+    connection.exec_driver_sql(
+        f"INSERT INTO metric_chunks ({', '.join(CHUNK_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(CHUNK_COLUMNS))})",
+        packed,
+    )

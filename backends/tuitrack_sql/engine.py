@@ -110,6 +110,12 @@ def make_engine(store_uri: str) -> Engine:
     return engine
 
 
+def driver_mark(connection: Connection) -> str:
+    """The driver's placeholder, for SQL sent to it directly: sqlite3's `?`, or the `%s`
+    of psycopg and PyMySQL."""
+    return "?" if connection.dialect.name == "sqlite" else "%s"
+
+
 def describe(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 

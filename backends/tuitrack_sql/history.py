@@ -50,10 +50,8 @@ Row = tuple[Any, ...]
 
 # --- SQL (qmark placeholders, servers get %s; {key} is the quoted key column) --------------
 
-_SERIES = (
-    "FROM metrics WHERE series_id = "
-    "(SELECT series_id FROM metric_series WHERE run_uuid = ? AND {key} = ?)"
-)
+_SERIES_ID = "(SELECT series_id FROM metric_series WHERE run_uuid = ? AND {key} = ?)"
+_SERIES = "FROM metrics WHERE series_id = " + _SERIES_ID
 _RANGE = _SERIES + " AND step BETWEEN ? AND ?"
 _POINT = "SELECT id, step, timestamp, value, kind"
 # The range's first and last step and its size up to a cap, via the index only.
@@ -87,8 +85,7 @@ CELL_SQL = (
 # The chunks that may hold points of a step range, in logging order (see packed.py).
 CHUNKS_SQL = (
     "SELECT first_step, last_step, nans, in_order, step_bytes, timestamp_bytes, value_bytes "
-    "FROM metric_chunks WHERE series_id = "
-    "(SELECT series_id FROM metric_series WHERE run_uuid = ? AND {key} = ?) "
+    f"FROM metric_chunks WHERE series_id = {_SERIES_ID} "
     "AND last_step >= ? AND first_step <= ? ORDER BY chunk_id"
 )
 FIRST_SQL = f"{_POINT} {_SERIES} AND step = ? ORDER BY timestamp, id LIMIT 1"

@@ -111,7 +111,7 @@ def _array(code: str, packed: bytes) -> array[Any]:
 
 
 def logged(step_bytes: bytes, timestamp_bytes: bytes, value_bytes: bytes) -> Columns:
-    """One chunk's points as stored: in logging order."""
+    """Packed points (one chunk, or several joined in chunk order) in logging order."""
     return Columns(
         _array("q", step_bytes).tolist(),
         _array("q", timestamp_bytes).tolist(),
@@ -121,20 +121,17 @@ def logged(step_bytes: bytes, timestamp_bytes: bytes, value_bytes: bytes) -> Col
 
 def unpack(rows: Iterable[ChunkRow], lo: int, hi: int) -> Columns:
     """The points of chunks (in chunk order) whose step lies in [lo, hi], in history order."""
-    step_array, time_array, value_array = array("q"), array("q"), array("d")
+    step_parts, time_parts, value_parts = [], [], []
     ordered, previous_last, nans = True, None, 0
     for first, last, chunk_nans, in_order, step_bytes, timestamp_bytes, value_bytes in rows:
         nans += chunk_nans
-        step_array.frombytes(step_bytes)
-        time_array.frombytes(timestamp_bytes)
-        value_array.frombytes(value_bytes)
+        step_parts.append(step_bytes)
+        time_parts.append(timestamp_bytes)
+        value_parts.append(value_bytes)
         if not in_order or (previous_last is not None and first <= previous_last):
             ordered = False
         previous_last = last if previous_last is None else max(last, previous_last)
-    if _SWAP:
-        for packed in (step_array, time_array, value_array):
-            packed.byteswap()
-    steps, times, values = step_array.tolist(), time_array.tolist(), value_array.tolist()
+    steps, times, values = logged(b"".join(step_parts), b"".join(time_parts), b"".join(value_parts))
     if nans:  # one NaN object, as the row path returns: equal histories compare equal
         values = [math.nan if math.isnan(value) else value for value in values]
     if ordered:
