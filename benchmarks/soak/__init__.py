@@ -1,0 +1,1 @@
+"""The parts of benchmarks/fault_soak.py: writer processes, fault injectors, the check."""
