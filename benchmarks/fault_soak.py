@@ -39,6 +39,7 @@ COLUMNS = (
     "unconfirmed",
 )
 LEGEND = """\
+writers:     processes started (those that replaced killed ones included)
 accepted:    points for which log_metric returned, in writers that ended by themselves;
              for a writer killed with SIGKILL, the points its last confirmed flush covered
 stored:      rows the store returns for those runs = accepted - lost + duplicates + unconfirmed
@@ -104,8 +105,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def table(results: list[SoakResult]) -> str:
     rows = [list(COLUMNS)]
     for result in results:
-        if result.skipped:
-            rows.append([result.database, f"skipped: {result.skipped}", *[""] * 7])
+        if result.skipped or result.failure:
+            why = f"skipped: {result.skipped}" if result.skipped else "FAILED (see below)"
+            rows.append([result.database, why, *[""] * 7])
             continue
         numbers = (result.writers, result.runs, result.accepted, result.stored)
         rows.append(
@@ -117,8 +119,7 @@ def table(results: list[SoakResult]) -> str:
             ]
         )
     widths = [
-        max(len(row[i]) for row in rows if not row[1].startswith("skipped"))
-        for i in range(len(COLUMNS))
+        max(len(row[i]) for row in rows if row[2] or row is rows[0]) for i in range(len(COLUMNS))
     ]
     lines = []
     for row in rows:
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(LEGEND)
     for result in results:
-        for note in result.notes:
+        for note in result.notes + ([f"FAILED: {result.failure}"] if result.failure else []):
             print(f"{result.database}: {note}")
     failed = [r.database for r in results if not r.ok()]
     if failed:

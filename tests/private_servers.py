@@ -82,7 +82,6 @@ class PrivateServer(ABC):
         self.port = free_port()
         self.log_path = self.root / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
-        self.restarts = 0
 
     @abstractmethod
     def _initialize(self) -> None:
@@ -134,7 +133,6 @@ class PrivateServer(ABC):
         self.stop(crash=crash)
         time.sleep(down_seconds)
         self.start()
-        self.restarts += 1
 
     def close(self) -> None:
         """Stop the server and remove its folder."""

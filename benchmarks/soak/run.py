@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -37,11 +38,13 @@ from benchmarks.soak.verify import RunCheck, check_run
 from benchmarks.soak.writer import FINAL_FLUSH_SECONDS
 from tests.private_servers import PrivateServer, ServerUnavailableError, private_server
 from tuitrack.client import TrackingClient
+from tuitrack.entities import RunStatus
 
 EXPERIMENT = "fault-soak"
 DATABASE = "soak"
 _STARTUP_SECONDS = 2.0  # writers import the SDK and start their first run meanwhile
 _MAX_NOTES_PER_KIND = 4
+_TMPFS_FULL_SHARE = 0.75
 _RUN_ID = re.compile(r"\b[0-9a-f]{32}\b")
 _NUMBERS = re.compile(r"\d+")
 _BENIGN = "(from TUITRACK_EXPERIMENT_NAME)"  # the SDK saying which experiment it logs to
@@ -79,10 +82,15 @@ class SoakResult:
     wrong: int = 0
     crashed_writers: int = 0
     skipped: str | None = None
+    failure: str | None = None
     strikes: dict[str, int] = field(default_factory=dict)  # per injector label
+    # Runs that end_run ended (their writer finished) but whose status is not FINISHED.
+    unfinished_runs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def ok(self) -> bool:
+        if self.failure is not None:
+            return False
         return self.skipped is not None or not (
             self.lost or self.duplicates or self.wrong or self.crashed_writers
         )
@@ -104,11 +112,16 @@ def run_soak(config: SoakConfig) -> SoakResult:
     if skipped:
         result.notes.append(f"not applicable to {config.database}: {', '.join(skipped)}")
     config.data.mkdir(parents=True, exist_ok=True)
+    started = False
     try:
         with _store(config, faults) as (uri, server, tmpfs):
+            started = True
             _soak(config, faults, uri, server, tmpfs, result)
     except (ServerUnavailableError, FaultUnavailableError) as error:
-        result.skipped = str(error).splitlines()[0]
+        if not started:  # this machine cannot run it: no server binaries, no tmpfs
+            result.skipped = str(error).splitlines()[0]
+        else:  # e.g. the server did not come back after a restart
+            result.failure = str(error)
     return result
 
 
@@ -169,11 +182,22 @@ def _soak(
             if injector.is_alive():
                 injector.join()
         pool.kill_all()
+    if tmpfs is not None:
+        _note_tmpfs_use(tmpfs, result)
     result.faults = ", ".join(i.summary() for i in injectors) or "none"
     result.strikes = {i.label: i.strikes for i in injectors}
     result.writers = len(pool.records)
     _check(uri, config.data, pool.records, result)
     _note_problems(pool.records, injectors, result)
+
+
+def _note_tmpfs_use(tmpfs: Path, result: SoakResult) -> None:
+    usage = shutil.disk_usage(tmpfs)
+    if usage.used > usage.total * _TMPFS_FULL_SHARE:
+        result.notes.append(
+            f"the store alone fills {usage.used / usage.total:.0%} of the tmpfs: "
+            "raise --tmpfs-mb, or the disk stays full after the filler is gone"
+        )
 
 
 def _writer_env(config: SoakConfig, uri: str) -> dict[str, str]:
@@ -217,6 +241,9 @@ def _check(uri: str, data: Path, records: list[WriterRecord], result: SoakResult
         for record in records:
             for run_id in record.runs:
                 result.add(check_run(client, run_id, record.accepted(run_id)))
+                status = client.get_run(run_id).info.status
+                if record.finished and status != RunStatus.FINISHED:
+                    result.unfinished_runs.append(f"{run_id} {status.value}")
     finally:
         client.close()
 
@@ -224,6 +251,13 @@ def _check(uri: str, data: Path, records: list[WriterRecord], result: SoakResult
 def _note_problems(
     records: list[WriterRecord], injectors: list[Injector], result: SoakResult
 ) -> None:
+    if result.unfinished_runs:
+        result.notes.append(
+            f"{len(result.unfinished_runs)} runs ended with end_run() are not FINISHED: "
+            + ", ".join(result.unfinished_runs[:_MAX_NOTES_PER_KIND])
+        )
+    if result.wrong:
+        result.notes.append(f"{result.wrong} stored points match no point a writer logged")
     for record in records:
         if record.crashed():
             result.crashed_writers += 1
