@@ -20,6 +20,9 @@ from benchmarks.soak.faults import (
     KILL_CONNECTIONS,
     KILL_WRITERS,
     RESTART,
+    ConnectionKiller,
+    ServerRestarter,
+    WriterKiller,
     tmpfs_unavailable_reason,
 )
 from benchmarks.soak.run import SoakConfig, SoakResult, run_soak
@@ -45,7 +48,7 @@ def test_sqlite_writers_killed_with_sigkill(tmp_path: Path) -> None:
         SoakConfig("sqlite", (KILL_WRITERS,), tmp_path, writers=2, seconds=SMOKE_SECONDS)
     )
     _assert_exactly_once(result)
-    assert result.strikes["kill -9"] >= 1, result.faults
+    assert result.strikes[WriterKiller.label] >= 1, result.faults
 
 
 @pytest.mark.skipif(
@@ -56,8 +59,8 @@ def test_private_postgres_connections_killed_and_server_restarted(tmp_path: Path
     faults = (KILL_CONNECTIONS, RESTART, KILL_WRITERS)
     result = run_soak(SoakConfig("postgresql", faults, tmp_path, writers=2, seconds=SMOKE_SECONDS))
     _assert_exactly_once(result)
-    assert result.strikes["kill-conn"] >= 1, result.faults
-    assert result.strikes["restart"] >= 1, result.faults
+    assert result.strikes[ConnectionKiller.label] >= 1, result.faults
+    assert result.strikes[ServerRestarter.label] >= 1, result.faults
 
 
 @pytest.mark.slow
