@@ -9,6 +9,8 @@ import socket
 import sys
 from pathlib import Path
 
+from tuitrack.orphans import PROCESS_START_TAG
+from tuitrack.processes import own_start_ms
 from tuitrack.sdk_settings import EXPERIMENT_NAME_ENV
 
 TAG_PREFIX = "tuitrack."
@@ -50,12 +52,22 @@ def source_directory() -> str:
     return os.path.dirname(path) if path else os.getcwd()
 
 
+def liveness_tags() -> dict[str, str]:
+    """Host, pid and process start time: what orphan detection judges a run's process by.
+
+    Written when a run starts and again when another process resumes it."""
+    tags = {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+    started = own_start_ms()
+    if started is not None:
+        tags[PROCESS_START_TAG] = str(started)
+    return tags
+
+
 def process_tags() -> dict[str, str]:
     """Tags that cost no subprocess: who, where, what and with which Python."""
     argv = getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv]
     tags = {
-        HOST_TAG: socket.gethostname(),
-        PID_TAG: str(os.getpid()),
+        **liveness_tags(),
         COMMAND_TAG: shlex.join(argv)[:_MAX_TAG_VALUE],
         PYTHON_VERSION_TAG: "{}.{}.{}".format(*sys.version_info[:3]),
     }

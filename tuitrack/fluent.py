@@ -17,13 +17,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from tuitrack import config, context, lifecycle, run_stack
+from tuitrack import config, context, lifecycle, registry, run_stack
 from tuitrack.client import TrackingClient
 from tuitrack.entities import (
     Experiment,
     LifecycleStage,
     Run,
     RunStatus,
+    RunTag,
     ViewType,
 )
 from tuitrack.errors import (
@@ -312,6 +313,8 @@ def start_run(
         for key, value in user_tags.items():
             handle.writer.put_tag(run.info.run_id, key, value)
     elif log_system_tags or _capture_environment(session, capture_environment):
+        if _capture_environment(session, capture_environment):
+            _load_artifact_backend(run.info.artifact_uri)
         handle.capture = threading.Thread(
             target=_capture_context,
             args=(
@@ -336,10 +339,12 @@ def _resume(session: _Session, run_id: str, run_name: str | None) -> Run:
     run = session.client.get_run(run_id)
     if run.info.lifecycle_stage is LifecycleStage.DELETED:
         raise InvalidValueError(f"run {run_id} is deleted; restore it before resuming it")
+    # Orphan detection must judge this process from now on, not the one that started the run.
+    liveness = context.liveness_tags()
+    session.client.log_batch(run_id, tags=[RunTag(key=k, value=v) for k, v in liveness.items()])
     if run.info.status is not RunStatus.RUNNING or run_name is not None:
-        info = session.client.update_run(run_id, status=RunStatus.RUNNING, name=run_name)
-        run = Run(info=info, data=run.data)
-    return run
+        session.client.update_run(run_id, status=RunStatus.RUNNING, name=run_name)
+    return session.client.get_run(run_id)
 
 
 def _open_handle(session: _Session, run: Run) -> RunHandle:
@@ -359,6 +364,16 @@ def _open_handle(session: _Session, run: Run) -> RunHandle:
         session.heartbeat.add(handle.run_id)
     lifecycle.install(_end_open_runs, _close_sessions)
     return handle
+
+
+def _load_artifact_backend(artifact_uri: str) -> None:
+    """Import the artifact store's backend now, in the caller's thread.
+
+    A capture still running when a short script ends runs during interpreter shutdown,
+    when an import that registers a threading exit hook (fsspec imports
+    concurrent.futures) fails with "can't register atexit after shutdown"."""
+    with contextlib.suppress(Exception):  # the capture reports its own failure
+        registry.artifact_store_class(artifact_uri)
 
 
 def _capture_context(handle: RunHandle, git: bool, environment: bool) -> None:

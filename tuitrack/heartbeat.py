@@ -8,6 +8,10 @@ from tuitrack.errors import NotFoundError
 from tuitrack.notices import warn_once
 from tuitrack.store import TrackingStore
 
+# After a failed write, the next try comes this soon (or at the interval, if sooner), so
+# a store back from a lock or an outage gets a heartbeat before the run looks stale.
+_RETRY_SECONDS = 1.0
+
 
 class Heartbeat:
     """Records a heartbeat for each added run every `interval` seconds, right away too."""
@@ -48,15 +52,17 @@ class Heartbeat:
                 if self._stopped:
                     return
                 runs = sorted(self._runs)
-            for run_id in runs:
-                self._record(run_id)
-            self._wake.wait(self.interval)
+            written = [self._record(run_id) for run_id in runs]
+            self._wake.wait(self.interval if all(written) else min(self.interval, _RETRY_SECONDS))
             self._wake.clear()
 
-    def _record(self, run_id: str) -> None:
+    def _record(self, run_id: str) -> bool:
+        """False when the store could not be written."""
         try:
             self.store.record_heartbeat(run_id)
         except NotFoundError:
             self.remove(run_id)
         except Exception as error:  # the store is down: the writer reports it too
             warn_once("heartbeat", f"could not record the heartbeat of run {run_id}: {error}")
+            return False
+        return True

@@ -4,8 +4,10 @@
 - an uncaught exception in a thread -> FAILED for the runs that thread started;
 - SIGTERM / SIGHUP -> KILLED, then the previous handler runs (the default one still ends
   the process, by the same signal);
-- a clean interpreter exit -> FINISHED (atexit).
-Every hook chains to what was installed before it, and never raises.
+- the interpreter exiting (atexit) -> FINISHED, or FAILED when a `sys.exit` with a non-zero
+  code in the main thread is what ends it.
+Every hook chains to what was installed before it, and never raises. `sys.exit` is wrapped
+while the process has used runs, and put back at exit.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 import threading
 from collections.abc import Callable
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 from tuitrack.entities import RunStatus
 from tuitrack.notices import warn_once
@@ -37,6 +39,9 @@ _previous_signal_handlers: dict[int, SignalHandler] = {}
 _previous_excepthook: Callable[[type[BaseException], BaseException, TracebackType | None], Any]
 _previous_excepthook = sys.excepthook
 _previous_thread_excepthook = threading.excepthook
+_previous_exit: Callable[..., NoReturn] = sys.exit
+# The last SystemExit raised through sys.exit in the main thread, caught or not.
+_main_thread_exit: SystemExit | None = None
 
 
 def status_for_exception(error: BaseException | None) -> RunStatus:
@@ -54,12 +59,14 @@ def install(end_runs: EndRuns, at_exit: Callable[[], None]) -> None:
     """Install the hooks once per process; signal handlers as soon as we are in the main
     thread (Python only allows them there)."""
     global _end_runs, _at_exit, _process_hooks_installed, _previous_excepthook
-    global _previous_thread_excepthook
+    global _previous_thread_excepthook, _previous_exit
     _end_runs = end_runs
     _at_exit = at_exit
     if not _process_hooks_installed:
         _process_hooks_installed = True
         atexit.register(_on_exit)
+        _previous_exit = sys.exit
+        sys.exit = _exit_and_remember
         _previous_excepthook = sys.excepthook
         sys.excepthook = _on_uncaught_exception
         _previous_thread_excepthook = threading.excepthook
@@ -114,8 +121,50 @@ def _on_uncaught_thread_exception(args: threading.ExceptHookArgs) -> None:
     _previous_thread_excepthook(args)
 
 
+def _exit_and_remember(status: str | int | None = None) -> NoReturn:
+    """sys.exit, remembering the main thread's exit: atexit hooks are not told the code."""
+    global _main_thread_exit
+    try:
+        _previous_exit(status)
+    except SystemExit as error:
+        if threading.current_thread() is threading.main_thread():
+            _main_thread_exit = error
+        raise
+
+
+def _ended_the_process(error: SystemExit) -> bool:
+    """Whether `error` left the main thread's outermost frame, rather than being caught.
+
+    An exception's __traceback__ is brought up to date only when a handler (an except,
+    finally or with block) receives it, so its outermost entry is the last frame that
+    handled it: the frame that caught it, or one that cleaned up and raised it on (ours,
+    at least). A frame that caught it and went on has since returned (or is a suspended
+    generator); one that passed it on stopped where it raised it."""
+    import opcode
+
+    traceback = error.__traceback__
+    if traceback is None:
+        return False
+    frame = traceback.tb_frame
+    code = frame.f_code.co_code
+    last = opcode.opname[code[frame.f_lasti]] if 0 <= frame.f_lasti < len(code) else ""
+    return last not in ("RETURN_VALUE", "RETURN_CONST", "YIELD_VALUE")
+
+
+def _exit_status() -> RunStatus:
+    """The final status of runs still open when the interpreter exits."""
+    error = _main_thread_exit
+    if error is not None and _ended_the_process(error):
+        return status_for_exception(error)
+    return RunStatus.FINISHED
+
+
 def _on_exit() -> None:
-    _end(RunStatus.FINISHED)
+    global _main_thread_exit
+    _end(_exit_status())
+    _main_thread_exit = None
+    if sys.exit is _exit_and_remember:
+        sys.exit = _previous_exit
     if _at_exit is not None:
         try:
             _at_exit()

@@ -1,11 +1,13 @@
 """Orphaned runs: RUNNING in the store, but the process behind them is gone.
 
 Derived when read, never stored. A run is orphaned when its status is RUNNING and
-- it was started on this host and its pid is gone or now belongs to a newer process, or
+- it was started on this host and its pid is gone or now belongs to another process, or
 - its heartbeat is older than the stale threshold (3x the heartbeat interval by default), or
 - it never sent a heartbeat (written by another tool) and its last activity is older than
   the longer silence threshold.
-Runs on other hosts are judged by heartbeat only.
+A run on this host whose process is alive (and is the one that tagged the run) is never
+orphaned, whatever its heartbeat: a stopped (SIGSTOP) process or a store it could not write
+to for a while does not make it dead. Runs on other hosts are judged by heartbeat only.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ SILENCE_AFTER_ENV = "TUITRACK_ORPHAN_SILENCE_SECONDS"
 HOST_TAG = "tuitrack.host"
 PID_TAG = "tuitrack.pid"
 REASON_TAG = "tuitrack.orphan_reason"
-# A process that started this long after its run cannot be the one that created it.
+# When the process behind the run (the one that created or last resumed it) started, in ms
+# since the epoch: a live pid with another start time has been reused.
+PROCESS_START_TAG = "tuitrack.pid.start_time"
+# Start times read from /proc move by up to a second when the clock is adjusted.
 _PID_REUSE_TOLERANCE_MS = 2_000
 
 
@@ -81,6 +86,23 @@ def _run_host_and_pid(info: RunInfo, tags: Mapping[str, str]) -> tuple[str | Non
     return host, pid
 
 
+def _pid_reused(state: ProcessState, info: RunInfo, tags: Mapping[str, str]) -> bool:
+    """Whether the live process with the run's pid is another one than the run's."""
+    if state.start_ms is None:
+        return False
+    tagged = tags.get(PROCESS_START_TAG)
+    if tagged and tagged.isdigit():
+        return abs(state.start_ms - int(tagged)) > _PID_REUSE_TOLERANCE_MS
+    # Runs without the tag: a process that started after the run and after its last
+    # heartbeat cannot be the one that created it (or resumed it and kept beating).
+    started = info.start_time
+    return (
+        started is not None
+        and state.start_ms > started + _PID_REUSE_TOLERANCE_MS
+        and (info.heartbeat_time is None or state.start_ms > info.heartbeat_time)
+    )
+
+
 def last_sign_of_life(info: RunInfo, last_activity: int | None = None) -> int | None:
     candidates = [t for t in (info.heartbeat_time, last_activity, info.start_time) if t]
     return max(candidates) if candidates else None
@@ -105,14 +127,11 @@ def find_orphan(
         state = process_probe(pid)
         if not state.alive:
             return Orphan(info.run_id, f"pid {pid} gone", last_alive)
-        started = info.start_time
-        if (
-            state.start_ms is not None
-            and started is not None
-            and state.start_ms > started + _PID_REUSE_TOLERANCE_MS
-            and (info.heartbeat_time is None or state.start_ms > info.heartbeat_time)
-        ):
+        if _pid_reused(state, info, tags):
             return Orphan(info.run_id, f"pid {pid} reused by another process", last_alive)
+        if state.start_ms is not None:
+            return None  # its own process is alive: stopped or blocked is not dead
+        # Alive, but with no start time to rule out reuse: judged by heartbeat below.
     if info.heartbeat_time is not None:
         age = now_ms - info.heartbeat_time
         if age > policy.stale_after_s * 1000:

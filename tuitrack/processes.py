@@ -42,6 +42,11 @@ def _start_ms_from_proc(pid: int) -> int | None:
     return int((boot + ticks / os.sysconf("SC_CLK_TCK")) * 1000)
 
 
+def own_start_ms() -> int | None:
+    """When this process started (ms since the epoch), or None where /proc is missing."""
+    return _start_ms_from_proc(os.getpid())
+
+
 def probe(pid: int) -> ProcessState:
     """The state of `pid` on this host."""
     if pid <= 0:

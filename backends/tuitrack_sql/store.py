@@ -327,6 +327,13 @@ class SqlTrackingStore(TrackingStore):
                 connection.execute(
                     update(schema.runs).where(schema.runs.c.run_uuid == run_id).values(**values)
                 )
+            if status is not None:
+                # A status written here (its process ending or resuming the run) replaces
+                # the FAILED that orphan cleanup set: the reason no longer explains it.
+                tags = schema.tags
+                connection.execute(
+                    tags.delete().where(tags.c.run_uuid == run_id, tags.c.key == REASON_TAG)
+                )
             return run_info_from_row(self._require_run(connection, run_id))
 
     def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:

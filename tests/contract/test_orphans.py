@@ -121,6 +121,41 @@ def test_reused_pid_is_still_detected(store: TrackingStore, experiment_id: str) 
         stranger.wait()
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc start times")
+def test_the_tagged_process_start_time_decides_who_owns_a_live_pid(
+    store: TrackingStore, experiment_id: str
+) -> None:
+    import socket
+
+    from tuitrack.processes import probe
+
+    # A live process, started before the runs: by start time alone it could be theirs.
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        started = probe(process.pid).start_ms
+        assert started is not None
+        stale = now_ms() - 600_000  # far past any threshold: only the pid speaks for them
+
+        def run_tagged(start_tag: int) -> str:
+            tags = {"tuitrack.pid.start_time": str(start_tag)}
+            run_id = store.create_run(
+                experiment_id, host=socket.gethostname(), pid=process.pid, tags=tags
+            ).info.run_id
+            store.record_heartbeat(run_id, stale)
+            return run_id
+
+        own = run_tagged(started)
+        other = run_tagged(started - 3_600_000)  # the run's process started an hour earlier
+        orphans = store.find_orphans([experiment_id], QUICK)
+        assert [(o.run_id, o.reason) for o in orphans] == [
+            (other, f"pid {process.pid} reused by another process")
+        ]
+        assert "alive" in store.mark_failed([own], policy=QUICK).refused[own]
+    finally:
+        process.kill()
+        process.wait()
+
+
 def test_runs_without_heartbeat_are_judged_by_last_activity(
     store: TrackingStore, experiment_id: str
 ) -> None:
