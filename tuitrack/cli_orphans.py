@@ -2,7 +2,9 @@
 
 Listing writes nothing. `--mark-failed` asks first (unless `--yes`), then lets the store
 re-check each run and mark FAILED only those still dead, ending them at their last sign of
-life and recording the reason as the tag `tuitrack.orphan_reason`.
+life and recording the reason as the tag `tuitrack.orphan_reason`. Should the run's own
+process turn out alive and end (or resume) it later, its status replaces that verdict and
+the tag goes.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def add_parser(run_commands: Any) -> None:
         help="list RUNNING runs whose process is gone; --mark-failed closes them",
         description="A RUNNING run is orphaned when its heartbeat is stale, or it ran on "
         "this host and its pid is gone, or (never having sent a heartbeat) it has been "
-        "silent for long. Nothing is written unless --mark-failed is given.",
+        "silent for long. A run whose process is alive on this host is never listed, even "
+        "stopped or unable to write. Nothing is written unless --mark-failed is given.",
     )
     orphans.add_argument(
         "--experiment",
