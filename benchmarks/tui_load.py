@@ -3,6 +3,7 @@
     python benchmarks/tui_load.py            # 10,000 runs, 10 params, 5 metrics x 1,000 steps
     python benchmarks/tui_load.py --steps 100              # the same, quicker to build
     python benchmarks/tui_load.py --repeat 1 --why         # and what the UI thread ran longest
+    python benchmarks/tui_load.py --scale   # 10,000 experiments; `G` and scrolling at 100,000 runs
 
 Measures: opening the store (imports included); app start -> experiments shown -> first
 rows of the runs table drawn (Enter pressed as soon as the experiments show); filter typed
@@ -17,6 +18,13 @@ or a worker thread holding the GIL, stretches wall time beyond it). Each figure 
 median (and worst) of --repeat passes; the load average is printed too, since other
 processes on the machine skew every figure.
 Goals: first rows < 1 s, filter < 300 ms, peak memory < 300 MB, no block > 50 ms.
+
+With --scale, each phase in its own process: the experiments screen's first rows at
+--experiments experiments (2 runs each) and `tuitrack experiments list` over them; at
+--big-runs runs in one experiment, `G` right after the first rows until the cursor is on
+the last run, and scrolling from the first run to the last 500 rows at a time, each with
+its peak memory. Goals: first rows < 1 s, `G` < 1 s, peak memory < 300 MB. These stores
+log a few hundred runs through the client and copy them in SQL (see `multiply`).
 
 The store is built once (in a child process, so its memory does not count) and reused:
 it lives in --folder, keyed by its size. At full size it holds 50 million metric points
@@ -80,6 +88,79 @@ def build_store(uri: str, artifacts: str, runs: int, steps: int) -> None:
             )
             if index % 500 == 0:
                 print(f"  {index}/{runs} runs written", file=sys.stderr)
+
+
+def multiply(uri: str, copies: int, experiments: bool) -> None:
+    """Copy every run (with `experiments`, every experiment with its runs) `copies` times over,
+    straight into the bundled SQL store's tables: each run's row, params, tags and latest
+    metrics, not its points, which the screens measured here never read. Logging 100,000
+    runs one by one takes over an hour on a busy 2-core machine; this takes a minute."""
+    from sqlalchemy import create_engine, insert, select
+
+    from tuitrack_sql import schema
+
+    engine = create_engine(uri)
+    tables = (schema.params, schema.tags, schema.latest_metrics)
+    with engine.begin() as db:
+        runs = [dict(row._mapping) for row in db.execute(select(schema.runs))]
+        kept = {
+            table.name: [dict(r._mapping) for r in db.execute(select(table))] for table in tables
+        }
+        found = [dict(r._mapping) for r in db.execute(select(schema.experiments))]
+        stride = 10 ** len(str(max(int(e["experiment_id"]) for e in found) + 1))
+        span = 10**9  # each copy starts after every earlier one: the default order is by start
+        for copy in range(1, copies + 1):
+            ids = {run["run_uuid"]: run["run_uuid"][:26] + f"{copy:06d}" for run in runs}
+            if experiments:
+                db.execute(
+                    insert(schema.experiments),
+                    [
+                        {
+                            **e,
+                            "experiment_id": e["experiment_id"] + copy * stride,
+                            "name": f"{e['name']}-{copy}",
+                        }
+                        for e in found
+                        if e["experiment_id"] != 0
+                    ],
+                )
+            copied = []
+            for run in runs:
+                row = {**run, "run_uuid": ids[run["run_uuid"]], "name": f"{run['name']}-{copy}"}
+                if experiments:
+                    row["experiment_id"] = run["experiment_id"] + copy * stride
+                else:
+                    row["start_time"] = run["start_time"] + copy * span
+                    row["end_time"] = run["end_time"] + copy * span
+                copied.append(row)
+            db.execute(insert(schema.runs), copied)
+            for table in tables:
+                rows = [{**r, "run_uuid": ids[r["run_uuid"]]} for r in kept[table.name]]
+                if rows:
+                    db.execute(insert(table), rows)
+
+
+def build_experiments_store(uri: str, artifacts: str, experiments: int, runs_each: int) -> None:
+    """`experiments` experiments of `runs_each` finished runs each, one param and metric per
+    run: what the experiments screen reads is the experiments and their runs' times."""
+    from tuitrack.client import TrackingClient
+    from tuitrack.entities import Metric, Param, RunStatus
+
+    start = 1_700_000_000_000
+    with TrackingClient(uri, artifacts) as client:
+        for index in range(experiments):
+            experiment = client.create_experiment(f"exp-{index:05d}")
+            for number in range(runs_each):
+                born = start + (index * runs_each + number) * 60_000
+                run = client.create_run(experiment, run_name=f"r{number}", start_time=born)
+                client.log_batch(
+                    run.info.run_id,
+                    metrics=[Metric(key="m", value=1.0, timestamp=born, step=0)],
+                    params=[Param(key="p", value=str(number))],
+                )
+                client.set_terminated(run.info.run_id, RunStatus.FINISHED, end_time=born + 1)
+            if index % 500 == 0:
+                print(f"  {index}/{experiments} experiments written", file=sys.stderr)
 
 
 class LoopLag:
@@ -341,7 +422,8 @@ async def measure(uri: str, artifacts: str, why: bool = False) -> dict[str, floa
             await asyncio.sleep(0)
             await app.workers.wait_for_complete()
             await pilot.pause()
-            if screen.next_token is None and table.cursor_row == table.row_count - 1:
+            at_end = screen.chain is not None and screen.chain.below() is None
+            if at_end and table.cursor_row == table.row_count - 1:
                 break
         results["scroll_to_bottom_s"] = time.perf_counter() - scrolled
         results["rows_after_scroll"] = table.row_count
@@ -373,6 +455,159 @@ def summarize(passes: list[dict[str, float]]) -> dict[str, object]:
     return summary
 
 
+# --- scale: 10,000 experiments, 100,000 runs --------------------------------------------
+
+SCALE_GOALS = {
+    "experiments_first_rows_s": ("experiments screen: first rows", 1.0, "s"),
+    "experiments_list_s": ("`tuitrack experiments list`", None, "s"),
+    "jump_to_end_s": ("`G`: cursor on the last run", 1.0, "s"),
+    "jump_peak_rss_mb": ("`G`: peak memory", 300.0, "MB"),
+    "scroll_peak_rss_mb": ("scrolling end to end: peak memory", 300.0, "MB"),
+    "scroll_s": ("scrolling end to end (500 rows a step)", None, "s"),
+    "scroll_rows_held_max": ("scrolling: most rows held at once", None, "rows"),
+}
+
+
+def build_scale_store(folder: Path, kind: str, size: int) -> str:
+    """A store of `size` experiments (2 runs each) or `size` runs (one experiment), built once
+    in `folder`: a few hundred logged through the client, the rest copied (see multiply)."""
+    uri = f"sqlite:///{folder / 'bench.db'}"
+    if (folder / "complete").exists():
+        return uri
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"building {size:,} {kind} in {folder} …", file=sys.stderr)
+    if kind == "experiments":
+        build_experiments_store(uri, str(folder / "artifacts"), 200, 2)
+        multiply(uri, size // 200 - 1, experiments=True)
+    else:
+        build_store(uri, str(folder / "artifacts"), 1000, 1)
+        multiply(uri, size // 1000 - 1, experiments=False)
+    (folder / "complete").touch()
+    return uri
+
+
+async def measure_experiments_screen(uri: str, artifacts: str) -> dict[str, float]:
+    """App start -> the experiments screen's first rows drawn."""
+    from tuitrack.client import TrackingClient
+    from tuitrack.tui.app import TuitrackApp
+    from tuitrack.tui.widgets.key_table import KeyTable
+
+    client = TrackingClient(uri, artifacts)
+    started = time.perf_counter()
+    app = TuitrackApp(client, refresh_seconds=0)
+    async with app.run_test(size=(120, 40)):
+        screen = app.screen
+        await wait_for(
+            lambda: bool(screen.query(KeyTable)) and screen.query_one(KeyTable).row_count > 0,
+            timeout=600,
+        )
+        shown = time.perf_counter() - started
+    client.close()
+    return {"experiments_first_rows_s": shown}
+
+
+def time_experiments_list(uri: str) -> dict[str, float]:
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "tuitrack.cli", "--uri", uri, "experiments", "list"]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return {"experiments_list_s": time.perf_counter() - started}
+
+
+async def measure_big_listing(uri: str, artifacts: str, phase: str) -> dict[str, float]:
+    """`jump`: `G` right after the first rows, until the cursor is on the listing's last run;
+    `scroll`: the cursor moved down 500 rows at a time (reading pages as it goes) from the
+    first run to the last. Each measures the peak memory from the first rows on."""
+    from tuitrack.client import TrackingClient
+    from tuitrack.tui.app import TuitrackApp
+    from tuitrack.tui.screens.runs import RunsScreen
+    from tuitrack.tui.widgets.key_table import KeyTable
+    from tuitrack.tui.widgets.runs_table import RunsTable
+
+    client = TrackingClient(uri, artifacts)
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    assert experiment is not None
+    oldest = client.search_runs(
+        experiment.experiment_id, order_by=["attributes.start_time ASC"], max_results=1
+    )
+    last_run = oldest[0].info.run_id  # the default order is newest first
+    results: dict[str, float] = {}
+    app = TuitrackApp(client, refresh_seconds=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(
+            lambda: (
+                bool(app.screen.query(KeyTable)) and app.screen.query_one(KeyTable).row_count > 0
+            ),
+            600,
+        )
+        await pilot.press("enter")
+        await wait_for(
+            lambda: (
+                isinstance(app.screen, RunsScreen) and app.screen.query_one(RunsTable).row_count > 0
+            ),
+            600,
+        )
+        table = app.screen.query_one(RunsTable)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        gc.collect()
+        reset_peak_rss()
+        started = time.perf_counter()
+        held = 0
+        if phase == "jump":
+            await pilot.press("G")
+            await wait_for(lambda: table.current_row_key() == last_run, 600)
+            results["jump_to_end_s"] = time.perf_counter() - started
+            results["jump_peak_rss_mb"] = peak_rss_mb()
+        else:
+            while table.current_row_key() != last_run:
+                table.move_cursor(table.cursor_row + 500)
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                held = max(held, len(table.runs))
+            results["scroll_s"] = time.perf_counter() - started
+            results["scroll_peak_rss_mb"] = peak_rss_mb()
+            results["scroll_rows_held_max"] = held
+    client.close()
+    return results
+
+
+def run_scale(args: argparse.Namespace) -> None:
+    """Each phase in its own process, so one phase's memory is not the next one's."""
+    folder = Path(args.folder)
+    experiments = build_scale_store(
+        folder / f"experiments{args.experiments}", "experiments", args.experiments
+    )
+    runs = build_scale_store(folder / f"bigruns{args.big_runs}", "runs", args.big_runs)
+    results: dict[str, float] = {}
+    phases = [("experiments", experiments), ("list", experiments), ("jump", runs), ("scroll", runs)]
+    for phase, uri in phases:
+        command = [sys.executable, __file__, "--scale-phase", phase, "--uri", uri]
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        results.update(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(
+        f"{args.experiments:,} experiments x 2 runs; {args.big_runs:,} runs in one experiment;"
+        f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    print(f"{'measure':44} {'value':>10} {'goal':>10}")
+    for key, (label, goal, unit) in SCALE_GOALS.items():
+        if key in results:
+            target = f"< {goal:g} {unit}" if goal is not None else ""
+            print(f"{label:44} {results[key]:>8.2f} {unit:<4} {target:>8}")
+    print(json.dumps({k: round(v, 3) for k, v in results.items()}))
+
+
+def run_scale_phase(phase: str, uri: str) -> None:
+    artifacts = str(Path(uri.removeprefix("sqlite:///")).parent / "artifacts")
+    if phase == "experiments":
+        found = asyncio.run(measure_experiments_screen(uri, artifacts))
+    elif phase == "list":
+        found = time_experiments_list(uri)
+    else:
+        found = asyncio.run(measure_big_listing(uri, artifacts, phase))
+    print(json.dumps(found))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
@@ -384,7 +619,21 @@ def main() -> None:
         "--why", action="store_true", help="print where the UI thread was during long stalls"
     )
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="measure the experiments screen at --experiments and `G`/scrolling at --big-runs",
+    )
+    parser.add_argument("--experiments", type=int, default=10_000, help="with --scale")
+    parser.add_argument("--big-runs", type=int, default=100_000, help="with --scale")
+    parser.add_argument("--scale-phase", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.scale_phase:
+        run_scale_phase(args.scale_phase, args.uri)
+        return
+    if args.scale:
+        run_scale(args)
+        return
     folder = Path(args.folder) / f"runs{args.runs}-steps{args.steps}"
     uri = args.uri or f"sqlite:///{folder / 'bench.db'}"
     artifacts = str(folder / "artifacts")

@@ -19,6 +19,7 @@ from typing import IO
 from tuitrack.entities import (
     Experiment,
     FileInfo,
+    LifecycleStage,
     Metric,
     MetricSummary,
     PagedList,
@@ -46,6 +47,7 @@ from tuitrack.validation import normalize_artifact_path, validate_metric_columns
 __all__ = [
     "AlreadyExistsError",
     "ArtifactStore",
+    "ExperimentActivity",
     "InvalidValueError",
     "MarkResult",
     "NotFoundError",
@@ -69,6 +71,33 @@ class MarkResult:
 
     marked: list[Orphan] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExperimentActivity:
+    """An experiment and what its runs add up to (TrackingStore.search_experiment_activity)."""
+
+    experiment: Experiment
+    run_count: int
+    running_count: int
+    """Runs whose status is RUNNING, orphaned or not: judging them is the reader's business."""
+    last_activity: int | None
+    """The latest start, end or heartbeat time (ms) of its runs; None when it has none."""
+
+
+def offset_token(offset: int) -> str:
+    """A page token that resumes at row `offset` of a list the store sorts itself."""
+    return f"offset:{offset}"
+
+
+def read_offset_token(token: str | None) -> int:
+    """The row an offset_token resumes at (0 for None); InvalidValueError for another token."""
+    if token is None:
+        return 0
+    prefix, _, number = token.partition(":")
+    if prefix != "offset" or not number.isdigit():
+        raise InvalidValueError(f"page token {token[:40]!r} is not valid")
+    return int(number)
 
 
 class TrackingStore(ABC):
@@ -478,6 +507,58 @@ class TrackingStore(ABC):
             )
             for key in sorted(counts)
         ]
+
+    def search_experiment_activity(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ExperimentActivity]:
+        """A page of experiments with their runs summed up (see ExperimentActivity), the most
+        recently active first, then by name; experiments without runs come last. An active
+        experiment counts its active runs, a deleted one every run. `filter_string` is as
+        for search_experiments.
+
+        The default asks count_runs and search_runs about every experiment (a few queries
+        each) and pages the sorted list; SQL stores aggregate in one query per page.
+        Raises InvalidValueError for a bad filter, max_results or page token.
+        """
+        if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+            raise InvalidValueError(f"max_results must be an integer >= 1, got {max_results!r}")
+        start = read_offset_token(page_token)
+        experiments: list[Experiment] = []
+        token: str | None = None
+        while True:
+            page = self.search_experiments(view_type, 1000, filter_string, page_token=token)
+            experiments.extend(page)
+            token = page.token
+            if not token:
+                break
+        found = sorted(
+            (self._experiment_activity(experiment) for experiment in experiments),
+            key=lambda a: (a.last_activity is None, -(a.last_activity or 0), a.experiment.name),
+        )
+        end = start + max_results
+        return PagedList(found[start:end], offset_token(end) if end < len(found) else None)
+
+    def _experiment_activity(self, experiment: Experiment) -> ExperimentActivity:
+        ids = [experiment.experiment_id]
+        deleted = experiment.lifecycle_stage == LifecycleStage.DELETED
+        view = ViewType.ALL if deleted else ViewType.ACTIVE_ONLY
+        running = self.count_runs(ids, "attributes.status = 'RUNNING'", view)
+        newest = self.search_runs(ids, None, view, max_results=1)
+        ended = self.search_runs(ids, None, view, 1, ["attributes.end_time DESC"])
+        beating = self.search_runs(ids, "attributes.status = 'RUNNING'", view) if running else []
+        moments = [
+            moment
+            for run in (*newest, *ended, *beating)
+            for moment in (run.info.start_time, run.info.end_time, run.info.heartbeat_time)
+            if moment
+        ]
+        return ExperimentActivity(
+            experiment, self.count_runs(ids, None, view), running, max(moments, default=None)
+        )
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the store must not be used afterwards."""

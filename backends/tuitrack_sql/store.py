@@ -34,7 +34,7 @@ from tuitrack.errors import (
 )
 from tuitrack.gc_pause import gc_paused
 from tuitrack.orphans import REASON_TAG
-from tuitrack.store import TrackingStore, now_ms
+from tuitrack.store import ExperimentActivity, TrackingStore, now_ms
 from tuitrack.validation import (
     MAX_TAG_VALUE_LENGTH,
     validate_experiment_name,
@@ -50,6 +50,7 @@ from tuitrack_sql.engine import (
     read_transaction,
     write_transaction,
 )
+from tuitrack_sql.experiment_listing import search_experiment_activity
 from tuitrack_sql.keys import metric_summaries, tag_summaries
 from tuitrack_sql.loading import RUN_COLUMNS, chunks, load_experiments, load_runs, run_info_from_row
 from tuitrack_sql.migrate import ensure_schema
@@ -184,6 +185,19 @@ class SqlTrackingStore(TrackingStore):
         with read_transaction(self.engine) as connection:
             return search_experiments(
                 connection, ViewType(view_type), limit, filter_string, order_by, page_token
+            )
+
+    def search_experiment_activity(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ExperimentActivity]:
+        limit = _max_results(max_results)
+        with read_transaction(self.engine) as connection:
+            return search_experiment_activity(
+                connection, ViewType(view_type), limit, filter_string, page_token
             )
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:

@@ -22,6 +22,8 @@ from tuitrack.entities import (
 )
 from tuitrack.errors import InvalidValueError
 from tuitrack.orphans import Orphan, OrphanPolicy
+from tuitrack.search.lexical import quote_string
+from tuitrack.store import ExperimentActivity
 from tuitrack.tui.status import judge_runs
 
 RUNS_PAGE_SIZE = 100
@@ -29,6 +31,8 @@ RUNS_PAGE_SIZE = 100
 MORE_PAGE_SIZE = 1000
 """Later pages, read while the user scrolls (or all of them at once for `G`)."""
 COUNT_PAGE_SIZE = 1000
+EXPERIMENTS_PAGE_SIZE = 200
+"""Experiments per page: a screenful and some to scroll, summed up by the store at once."""
 TREND_POINTS = 100
 """Points of a metric read for its sparkline: the store downsamples the whole series."""
 TAG_VALUES_SHOWN = 50
@@ -39,47 +43,77 @@ class ExperimentSummary:
     experiment: Experiment
     run_count: int
     running_count: int
+    """RUNNING runs that are not orphaned."""
     last_activity: int | None
 
 
-def _all_experiments(client: TrackingClient, view_type: ViewType) -> list[Experiment]:
-    experiments: list[Experiment] = []
-    token: str | None = None
-    while True:
-        page = client.search_experiments(view_type=view_type, page_token=token)
-        experiments.extend(page)
-        token = page.token
-        if not token:
-            return experiments
+@dataclass(frozen=True)
+class ExperimentsPage:
+    summaries: list[ExperimentSummary]
+    token: str | None
+    """Reads the next page; None on the last one."""
 
 
-def summarize_experiment(
-    client: TrackingClient, experiment: Experiment, now: int, policy: OrphanPolicy | None = None
-) -> ExperimentSummary:
-    """Counted in the store; only the RUNNING runs (few) and the newest run are read."""
-    ids = [experiment.experiment_id]
-    view = (
-        ViewType.ALL
-        if experiment.lifecycle_stage == LifecycleStage.DELETED
-        else ViewType.ACTIVE_ONLY
+def name_contains(text: str) -> str | None:
+    """An experiment filter matching names that contain `text`, ignoring case."""
+    if not text:
+        return None
+    escaped = "".join("\\" + c if c in "\\%_" else c for c in text)
+    return f"name ILIKE {quote_string(f'%{escaped}%')}"
+
+
+def load_experiments_page(
+    client: TrackingClient,
+    now: int,
+    show_deleted: bool = False,
+    policy: OrphanPolicy | None = None,
+    name: str = "",
+    page_token: str | None = None,
+    page_size: int = EXPERIMENTS_PAGE_SIZE,
+) -> ExperimentsPage:
+    """A page of experiments, most recently active first, counted by the store in one go;
+    only the RUNNING runs of the page's experiments are read, to leave orphans out."""
+    view = ViewType.ALL if show_deleted else ViewType.ACTIVE_ONLY
+    page = client.store.search_experiment_activity(view, page_size, name_contains(name), page_token)
+    orphans = _orphans_per_experiment(
+        client, [a for a in page if a.running_count], now, policy or OrphanPolicy.from_environment()
     )
-    total = client.store.count_runs(ids, run_view_type=view)
-    running = client.search_runs(
-        ids, "attributes.status = 'RUNNING'", view, max_results=COUNT_PAGE_SIZE
-    )
-    newest = client.search_runs(ids, run_view_type=view, max_results=1)
-    ended = client.search_runs(
-        ids, run_view_type=view, max_results=1, order_by=["attributes.end_time DESC"]
-    )
-    moments = [
-        t
-        for run in (*running, *newest, *ended)
-        for t in (run.info.start_time, run.info.end_time, run.info.heartbeat_time)
-        if t
+    summaries = [
+        ExperimentSummary(
+            a.experiment,
+            a.run_count,
+            a.running_count - orphans[a.experiment.experiment_id],
+            a.last_activity,
+        )
+        for a in page
     ]
-    orphans = judge_page(client, running, now, policy or OrphanPolicy.from_environment())
-    live = len(running) - len(orphans)
-    return ExperimentSummary(experiment, total, live, max(moments, default=None))
+    return ExperimentsPage(summaries, page.token)
+
+
+def _orphans_per_experiment(
+    client: TrackingClient, activities: Sequence[ExperimentActivity], now: int, policy: OrphanPolicy
+) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    deleted = {
+        a.experiment.experiment_id
+        for a in activities
+        if a.experiment.lifecycle_stage == LifecycleStage.DELETED
+    }
+    active = [
+        a.experiment.experiment_id for a in activities if a.experiment.experiment_id not in deleted
+    ]
+    for view, ids in ((ViewType.ACTIVE_ONLY, active), (ViewType.ALL, sorted(deleted))):
+        token: str | None = None
+        while ids:
+            running = client.search_runs(
+                ids, "attributes.status = 'RUNNING'", view, COUNT_PAGE_SIZE, page_token=token
+            )
+            orphans = judge_page(client, running, now, policy)
+            counts.update(r.info.experiment_id for r in running if r.info.run_id in orphans)
+            token = running.token
+            if not token:
+                break
+    return counts
 
 
 def load_experiment_summaries(
@@ -88,11 +122,17 @@ def load_experiment_summaries(
     show_deleted: bool = False,
     policy: OrphanPolicy | None = None,
 ) -> list[ExperimentSummary]:
-    view = ViewType.ALL if show_deleted else ViewType.ACTIVE_ONLY
-    summaries = [
-        summarize_experiment(client, e, now, policy) for e in _all_experiments(client, view)
-    ]
-    return sorted(summaries, key=lambda s: (-(s.last_activity or 0), s.experiment.name))
+    """Every experiment, page by page (the CLI's listing and tests; the screen pages)."""
+    summaries: list[ExperimentSummary] = []
+    token: str | None = None
+    while True:
+        page = load_experiments_page(
+            client, now, show_deleted, policy, page_token=token, page_size=COUNT_PAGE_SIZE
+        )
+        summaries.extend(page.summaries)
+        token = page.token
+        if not token:
+            return summaries
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,16 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 
 from tuitrack.tui.formatting import format_ago, short_uri, truncate
 from tuitrack.tui.queries import (
+    EXPERIMENTS_PAGE_SIZE,
+    ExperimentsPage,
     ExperimentSummary,
     RunsPage,
     RunsQuery,
-    load_experiment_summaries,
+    load_experiments_page,
     load_judged_page,
 )
 from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
@@ -28,8 +30,15 @@ from tuitrack.tui.widgets.filter_bar import FilterBar
 from tuitrack.tui.widgets.footer import KeysFooter
 from tuitrack.tui.widgets.key_table import KeyTable
 
-# Each experiment costs a few queries, so the live refresh here is slower than on runs.
+# The live refresh re-reads every experiment loaded so far, so it comes less often than on runs.
 LIVE_SLOWDOWN = 5
+READ_MORE_ROWS = 20
+"""Read the next page of experiments when the cursor gets this close to the last row."""
+READ_ALL_PAGE_SIZE = 1000
+"""Pages read for `G`: fewer, larger pages (each costs the store one aggregate query)."""
+NARROW_HERE_ROWS = 1000
+"""Up to this many experiments loaded, a name filter narrows them here as it is typed; past
+it, redrawing every match per key costs more than asking the store for a page of them."""
 EMPTY_STORE = (
     "No experiments yet. Log a run from Python (`with tuitrack.start_run(): ...`), "
     "or try `tuitrack demo` for a store full of examples."
@@ -37,9 +46,17 @@ EMPTY_STORE = (
 
 
 class ExperimentsLoaded(Message):
-    def __init__(self, summaries: list[ExperimentSummary]) -> None:
+    def __init__(
+        self, page: ExperimentsPage, name: str, after: str | None, everything: bool = False
+    ) -> None:
         super().__init__()
-        self.summaries = summaries
+        self.page = page
+        self.name = name
+        """The name filter the store was asked with."""
+        self.after = after
+        """The page token this page was read with: None for a first page."""
+        self.everything = everything
+        """Part of a `G`: the last of these pages moves the cursor to the last row."""
 
 
 class RunsPrefetched(Message):
@@ -63,9 +80,15 @@ class ExperimentsScreen(BaseScreen):
     def __init__(self, session: Session) -> None:
         super().__init__(session)
         self.summaries: list[ExperimentSummary] = []
+        self.next_token: str | None = None
+        """Reads the page after the loaded ones; None once every experiment is loaded."""
+        self.loaded_name = ""
+        """The name filter `summaries` were read with (names containing it)."""
         self.show_deleted = False
         self.name_filter = ""
         self.marked: set[str] = set()
+        self.names: dict[str, str] = {}
+        """Every experiment's name seen so far, by id (marked ones may be filtered away)."""
         self._prefetching = False
         self._prefetch_wanted: RunsQuery | None = None
         self._prefetched_query: RunsQuery | None = None
@@ -102,18 +125,70 @@ class ExperimentsScreen(BaseScreen):
         if running and not self.session.live_paused and self.app.screen is self:
             self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="experiments")
     def load(self) -> None:
+        """Read again the experiments loaded so far (at least a page) in one page."""
+        size = max(EXPERIMENTS_PAGE_SIZE, len(self.summaries))
+        self.workers.cancel_group(self, "more")
+        self.read_first(self._store_name(), size)
+
+    def _store_name(self) -> str:
+        """The name filter to ask the store with: none when the loaded list is complete and
+        the typed filter only narrows it (then the rows are narrowed here at once)."""
+        complete = self.next_token is None and 0 < len(self.summaries) <= NARROW_HERE_ROWS
+        narrows = self.loaded_name.lower() in self.name_filter.lower()
+        return self.loaded_name if complete and narrows else self.name_filter
+
+    def _read_page(self, name: str, token: str | None, size: int) -> ExperimentsPage:
         session = self.session
-        summaries = load_experiment_summaries(
-            session.client, session.clock(), self.show_deleted, session.orphan_policy
+        return load_experiments_page(
+            session.client,
+            session.clock(),
+            self.show_deleted,
+            session.orphan_policy,
+            name,
+            token,
+            size,
         )
-        self.post_message(ExperimentsLoaded(summaries))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="experiments")
+    def read_first(self, name: str, size: int) -> None:
+        page = self._read_page(name, None, size)
+        if not get_current_worker().is_cancelled:
+            self.post_message(ExperimentsLoaded(page, name, None))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="more")
+    def read_more(self, name: str, token: str, everything: bool) -> None:
+        """The next page; with `everything` (`G`), every page left, each shown as it comes."""
+        worker = get_current_worker()
+        after: str | None = token
+        while after and not worker.is_cancelled:
+            page = self._read_page(
+                name, after, READ_ALL_PAGE_SIZE if everything else EXPERIMENTS_PAGE_SIZE
+            )
+            if not worker.is_cancelled:
+                self.post_message(ExperimentsLoaded(page, name, after, everything))
+            after = page.token if everything else None
+
+    def _read_more_if_near_end(self) -> None:
+        table = self.table
+        near = table.cursor_row >= table.row_count - READ_MORE_ROWS
+        if self.next_token and near and not self._busy("experiments", "more"):
+            self.read_more(self.loaded_name, self.next_token, everything=False)
+
+    @on(KeyTable.JumpedToEnd, "#experiments")
+    def _read_everything(self) -> None:
+        """`G`: read every page left (replacing a page being read), then go to the last row."""
+        if self.next_token and not self._busy("experiments"):
+            self.read_more(self.loaded_name, self.next_token, everything=True)
+
+    def _busy(self, *groups: str) -> bool:
+        return any(w.group in groups and w.is_running for w in self.workers if w.node is self)
 
     @on(DataTable.RowHighlighted, "#experiments")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value is not None:
             self._read_ahead(event.row_key.value)
+        self._read_more_if_near_end()
 
     def _read_ahead(self, experiment_id: str) -> None:
         query = RunsQuery((experiment_id,))
@@ -158,7 +233,21 @@ class ExperimentsScreen(BaseScreen):
         super().handle_worker_error(worker, error)
 
     def on_experiments_loaded(self, message: ExperimentsLoaded) -> None:
-        self.summaries = message.summaries
+        page = message.page
+        self.names.update((s.experiment.experiment_id, s.experiment.name) for s in page.summaries)
+        if message.after is not None:
+            if message.after != self.next_token or message.name != self.loaded_name:
+                return  # a page of an earlier listing, or one added already
+            self.summaries.extend(page.summaries)
+            self.next_token = page.token
+            self._add_rows(page.summaries)
+            if message.everything and page.token is None:
+                self.table.action_scroll_bottom()
+            self._update_title()
+            return
+        self.summaries = page.summaries
+        self.next_token = page.token
+        self.loaded_name = message.name
         self.clear_error()
         self._render_table()
         # Fresh figures: read the current experiment's runs ahead again, now rather than
@@ -170,29 +259,50 @@ class ExperimentsScreen(BaseScreen):
         self._update_title()
 
     def _visible(self) -> list[ExperimentSummary]:
+        return self._matching(self.summaries)
+
+    def _matching(self, summaries: list[ExperimentSummary]) -> list[ExperimentSummary]:
         needle = self.name_filter.lower()
-        return [s for s in self.summaries if needle in s.experiment.name.lower()]
+        return [s for s in summaries if needle in s.experiment.name.lower()]
+
+    LABELS = (" ", "Experiment", "Runs", "Running", "Last activity", "ID")
+    KEYS = ("mark", "name", "runs", "running", "last", "id")
 
     def _render_table(self) -> None:
         table = self.table
         keep = table.current_row_key()
         table.clear(columns=True)
         now = self.session.clock()
-        rows = [self._cells(summary, now) for summary in self._visible()]
+        visible = self._visible()
+        rows = [self._cells(summary, now) for summary in visible]
         # Widths measured here, not left to the table: it measures new rows only when idle,
         # and a frame drawn before that keeps the header's widths.
-        labels = (" ", "Experiment", "Runs", "Running", "Last activity", "ID")
-        keys = ("mark", "name", "runs", "running", "last", "id")
-        for index, (label, key) in enumerate(zip(labels, keys, strict=True)):
+        for index, (label, key) in enumerate(zip(self.LABELS, self.KEYS, strict=True)):
             width = max([len(label), *(row[index].cell_len for row in rows)])
             table.add_column(label, key=key, width=width)
-        for summary, cells in zip(self._visible(), rows, strict=True):
+        for summary, cells in zip(visible, rows, strict=True):
             table.add_row(*cells, key=summary.experiment.experiment_id)
-        if keep is not None and keep in {s.experiment.experiment_id for s in self._visible()}:
+        if keep is not None and keep in {s.experiment.experiment_id for s in visible}:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
         empty = self.query_one("#experiments-empty", Static)
         empty.display = not self.summaries
         table.display = bool(self.summaries)
+
+    def _add_rows(self, summaries: list[ExperimentSummary]) -> None:
+        """Rows of a page read while scrolling, below the others (all again if one is wider
+        than its column)."""
+        table = self.table
+        now = self.session.clock()
+        visible = self._matching(summaries)
+        rows = [self._cells(summary, now) for summary in visible]
+        widths = [column.width for column in table.ordered_columns]
+        if any(
+            cell.cell_len > width for row in rows for cell, width in zip(row, widths, strict=True)
+        ):
+            self._render_table()
+            return
+        for summary, cells in zip(visible, rows, strict=True):
+            table.add_row(*cells, key=summary.experiment.experiment_id)
 
     def _cells(self, summary: ExperimentSummary, now: int) -> list[Text]:
         experiment = summary.experiment
@@ -203,7 +313,7 @@ class ExperimentsScreen(BaseScreen):
         if summary.running_count:
             running.stylize("bold green")
         return [
-            Text("▌" if experiment.experiment_id in self.marked else " ", style="bold yellow"),
+            self._mark_cell(experiment.experiment_id),
             name,
             Text(str(summary.run_count), justify="right"),
             running,
@@ -211,13 +321,17 @@ class ExperimentsScreen(BaseScreen):
             Text(experiment.experiment_id),
         ]
 
+    def _mark_cell(self, experiment_id: str) -> Text:
+        return Text("▌" if experiment_id in self.marked else " ", style="bold yellow")
+
     def _update_title(self, loading: bool = False) -> None:
         shown = len(self._visible())
+        more = "+" if self.next_token else ""
         parts = ["[b]tuitrack[/b]"]
         if loading:
             parts.append("loading…")
         else:
-            parts.append(f"{shown} experiment{'s' if shown != 1 else ''}")
+            parts.append(f"{shown:,}{more} experiment{'s' if shown != 1 or more else ''}")
         if self.name_filter:
             parts.append(escape(f"name ~ {self.name_filter!r}"))
         if self.show_deleted:
@@ -239,23 +353,20 @@ class ExperimentsScreen(BaseScreen):
             bar = self.query_one(FilterBar)
             bar.input.value = ""
             bar.action_close()
-            self._render_table()
-            self._update_title()
+            self._name_changed()
 
     def action_open(self) -> None:
         from tuitrack.tui.screens.runs import RunsScreen
 
-        ids = [
-            s.experiment.experiment_id
-            for s in self.summaries
-            if s.experiment.experiment_id in self.marked
-        ]
+        loaded = [s.experiment.experiment_id for s in self.summaries]
+        ids = [i for i in loaded if i in self.marked]
+        ids += sorted(self.marked.difference(loaded))  # marked, then filtered away
         if not ids:
             current = self.table.current_row_key()
             if current is None:
                 return
             ids = [current]
-        names = {s.experiment.experiment_id: s.experiment.name for s in self.summaries}
+        names = {i: self.names[i] for i in ids if i in self.names}
         self.app.push_screen(RunsScreen(self.session, tuple(ids), names))
 
     @on(DataTable.RowSelected, "#experiments")
@@ -268,7 +379,7 @@ class ExperimentsScreen(BaseScreen):
         if current is None:
             return
         self.marked ^= {current}
-        self._render_table()
+        self.table.update_cell(current, "mark", self._mark_cell(current))
         self._update_title()
         self.table.action_cursor_down()
 
@@ -287,16 +398,24 @@ class ExperimentsScreen(BaseScreen):
     @on(FilterBar.Applied)
     def _filter_applied(self, event: FilterBar.Applied) -> None:
         self.name_filter = event.text
-        self._render_table()
-        self._update_title()
+        self._name_changed()
         self.table.focus()
 
     @on(Input.Changed, "#filter-input")
     def _filter_typed(self, event: Input.Changed) -> None:
-        # Names are filtered locally, so narrowing as you type costs nothing.
         self.name_filter = event.value.strip()
-        self._render_table()
-        self._update_title()
+        self._name_changed()
+
+    def _name_changed(self) -> None:
+        """Narrow the loaded rows at once (a few), and ask the store unless they hold every
+        match."""
+        if len(self.summaries) <= NARROW_HERE_ROWS:
+            self._render_table()
+        name = self._store_name()
+        self._update_title(loading=name != self.loaded_name)
+        if name != self.loaded_name:
+            self.workers.cancel_group(self, "more")
+            self.read_first(name, EXPERIMENTS_PAGE_SIZE)
 
     @on(FilterBar.Closed)
     def _filter_closed(self) -> None:

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, get_current_worker
 
-from tuitrack.entities import PagedList, Run, RunStatus
+from tuitrack.entities import Run, RunStatus
 from tuitrack.errors import InvalidValueError
 from tuitrack.orphans import Orphan
 from tuitrack.store import MarkResult
@@ -32,6 +32,15 @@ from tuitrack.tui.queries import (
     newest_run_id,
     refresh_runs,
 )
+from tuitrack.tui.run_pages import (
+    ChainPage,
+    PageChain,
+    PageStart,
+    backward_chain,
+    first_page,
+    forward_chain,
+    read_chain_page,
+)
 from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
 from tuitrack.tui.session import Session
 from tuitrack.tui.widgets.filter_bar import FilterBar
@@ -47,31 +56,41 @@ STATUS_KEYS = {
     "4": RunStatus.KILLED,
 }
 ORPHANED_KEY = "5"
+WINDOW_PAGES = 5
+"""Pages of runs the table holds at most: the farthest from the cursor is dropped (and read
+again if the cursor comes back), so memory stays flat however far one scrolls."""
 # A first page read ahead on the experiments screen is used if at most this old.
 PREFETCH_MAX_AGE_MS = 5_000
 PREFETCH_WAIT_SECONDS = 30.0
 """How long the first load waits for a page being read ahead before reading it itself."""
 
 
-class RunsLoaded(Message):
+class PageRead(Message):
+    """A page of runs read for the table; `how` says where it goes:
+
+    `fresh`: the first page of a new listing (replaces every row); `top`: the same, after `g`
+    from far below (the cursor goes to the first row); `jump`: the last page, after `G`
+    (replaces every row; the cursor goes to the last row); `more`: next to the pages held.
+    """
+
     def __init__(
         self,
         query: RunsQuery,
-        page: PagedList[Run],
-        orphans: dict[str, Orphan],
-        append: bool,
+        chain: PageChain,
+        read: ChainPage,
+        how: str,
         last: bool = False,
-        after: str | None = None,
+        newest: str | None = None,
     ) -> None:
         super().__init__()
         self.query = query
-        self.page = page
-        self.orphans = orphans
-        self.append = append
+        self.chain = chain
+        self.read = read
+        self.how = how
         self.last = last
-        """The final page of a `G` (load everything): move to the last row."""
-        self.after = after
-        """The page token this page was read with (appended pages only)."""
+        """The final page of a `G` that reads every page left: move to the last row."""
+        self.newest = newest
+        """The newest run of the listing when this fresh page was read (live refresh)."""
 
 
 class RunsCounted(Message):
@@ -108,13 +127,13 @@ class LiveUpdate(Message):
         query: RunsQuery,
         updated: list[Run],
         orphans: dict[str, Orphan],
-        newer_run: bool,
+        newest: str | None,
     ) -> None:
         super().__init__()
         self.query = query
         self.updated = updated
         self.orphans = orphans
-        self.newer_run = newer_run
+        self.newest = newest
 
 
 def compose_filter(
@@ -170,7 +189,10 @@ class RunsScreen(BaseScreen):
         self.statuses: frozenset[RunStatus] = frozenset()
         self.orphans_only = False
         self.runs_query = RunsQuery(experiment_ids)
-        self.next_token: str | None = None
+        self.chain: PageChain | None = None
+        """The pages of the listing and which of them the table holds."""
+        self.newest_known: str | None = None
+        """The newest run of the listing as last seen: live refresh reloads when it changes."""
         self.total: int | None = None
         self.orphans: dict[str, Orphan] = {}
         """Every orphaned run of the experiments shown, by id (refreshed while live)."""
@@ -208,24 +230,34 @@ class RunsScreen(BaseScreen):
         if ahead is None:
             self.load(self.runs_query, read_ahead=True)
         else:  # read while the experiments screen was up: rows in the first frame
-            self.on_runs_loaded(RunsLoaded(self.runs_query, ahead.runs, ahead.orphans, False))
+            chain = forward_chain(self.runs_query, MORE_PAGE_SIZE)
+            read = first_page(chain, ahead)
+            newest = ahead.runs[0].info.run_id if ahead.runs else None  # newest first
+            self.on_page_read(PageRead(self.runs_query, chain, read, "fresh", newest=newest))
         if self.session.refresh_seconds > 0:
             self.set_interval(self.session.refresh_seconds, self._live_tick)
 
     # --- loading -------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
-    def load(self, query: RunsQuery, read_ahead: bool = False) -> None:
+    def load(self, query: RunsQuery, read_ahead: bool = False, how: str = "fresh") -> None:
         """The first page; with `read_ahead`, the one the experiments screen is reading
         already, if it is (the same page is not read twice at once)."""
         session = self.session
+        chain = forward_chain(query, MORE_PAGE_SIZE)
         page = None
         if read_ahead:
             page = session.wait_prefetching(query, PREFETCH_MAX_AGE_MS, PREFETCH_WAIT_SECONDS)
         if page is None:
             page = load_judged_page(session.client, query, session.clock(), session.orphan_policy)
+        newest = None
+        if query.order_by and session.refresh_seconds > 0:
+            newest = newest_run_id(session.client, replace(query, order_by=()))
+        elif page.runs:  # newest first: the first run
+            newest = page.runs[0].info.run_id
         if not get_current_worker().is_cancelled:
-            self.post_message(RunsLoaded(query, page.runs, page.orphans, append=False))
+            read = first_page(chain, page)
+            self.post_message(PageRead(query, chain, read, how, newest=newest))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="count")
     def count(self, query: RunsQuery) -> None:
@@ -234,29 +266,36 @@ class RunsScreen(BaseScreen):
             self.post_message(RunsCounted(query, total))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="more")
-    def load_more(self, query: RunsQuery, token: str, everything: bool = False) -> None:
-        """The next page; with `everything`, every page left, each shown as it arrives."""
+    def read_pages(
+        self, query: RunsQuery, chain: PageChain, index: int, start: PageStart, walk: bool
+    ) -> None:
+        """Page `index` of the chain; with `walk` (`G` near the end), every page after it
+        too, each shown as it arrives."""
         session = self.session
         worker = get_current_worker()
-        next_token: str | None = token
-        while next_token and not worker.is_cancelled:
-            after = next_token
-            page = load_judged_page(
-                session.client,
-                query,
-                session.clock(),
-                session.orphan_policy,
-                next_token,
-                MORE_PAGE_SIZE,
+        following: PageStart | None = start
+        while following is not None and not worker.is_cancelled:
+            read = read_chain_page(
+                session.client, chain, index, following, session.clock(), session.orphan_policy
             )
-            next_token = page.runs.token
-            last = everything and not next_token
+            following = read.following if walk else None
             if not worker.is_cancelled:
-                self.post_message(
-                    RunsLoaded(query, page.runs, page.orphans, True, last, after=after)
-                )
-            if not everything:
-                break
+                last = walk and following is None
+                self.post_message(PageRead(query, chain, read, "more", last=last))
+            index += 1
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="more")
+    def jump_to_end(self, query: RunsQuery) -> None:
+        """`G` far from the end: read the listing's last page, as its reverse's first."""
+        session = self.session
+        chain = backward_chain(query, query.page_size, MORE_PAGE_SIZE)
+        start = chain.starts[0]
+        assert start is not None
+        read = read_chain_page(
+            session.client, chain, 0, start, session.clock(), session.orphan_policy
+        )
+        if not get_current_worker().is_cancelled:
+            self.post_message(PageRead(query, chain, read, "jump"))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="orphans")
     def find_orphans(self) -> None:
@@ -273,38 +312,75 @@ class RunsScreen(BaseScreen):
         self.workers.cancel_group(self, "count")
         self.load(query)
 
-    def on_runs_loaded(self, message: RunsLoaded) -> None:
-        if message.append and (
-            message.query != self.runs_query or message.after != self.next_token
-        ):
-            return  # a page of a replaced query, or one already added
-        if not message.append and message.query != self.runs_query:
+    def on_page_read(self, message: PageRead) -> None:
+        if message.how == "more":
+            if message.chain is self.chain and message.query == self.runs_query:
+                self._add_page(message.chain, message.read, message.last)
+            return  # else a page of a replaced listing
+        fresh = message.how != "jump"
+        if fresh and message.query != self.runs_query:
             self.total = None
+        if message.query != self.runs_query and not fresh:
+            return
         self.runs_query = message.query
-        self.next_token = message.page.token
+        self.chain = chain = message.chain
+        read = message.read
+        chain.record(read)
+        runs = list(read.page.runs)
+        chain.held = {read.index: len(runs)}
         self.is_loading = False
         self.clear_error()
         self.query_one(FilterBar).clear_error()
         table = self.table
         table.empty_message = self._empty_message()
-        if message.append:
-            table.append_runs(message.page, message.orphans)
-            if message.last:
-                table.move_cursor(table.row_count - 1)
+        if message.how == "jump":
+            table.show_runs(runs[::-1], read.page.orphans)
+            table.move_cursor(table.row_count - 1)
         else:
-            # The count and the orphan search wait until these rows are drawn: as worker
-            # threads they would hold the GIL while the UI thread draws.
-            if message.page.token:
-                self.call_after_refresh(self._count_current, message.query)
-            else:
-                self.total = len(message.page)
-            if not self._orphans_asked:
-                self._orphans_asked = True
-                self.call_after_refresh(self.find_orphans)
-            if self.columns is None:
-                self.columns = default_columns(message.page)
-            table.set_data_columns(self.columns, show_experiment=self._many_experiments)
-            table.show_runs(message.page, message.orphans)
+            self.newest_known = message.newest
+            self._show_first_page(message.query, read, runs)
+            if message.how == "top":
+                table.move_cursor(0)
+        self._update_title()
+        heap.freeze_survivors()
+
+    def _show_first_page(self, query: RunsQuery, read: ChainPage, runs: list[Run]) -> None:
+        # The count and the orphan search wait until these rows are drawn: as worker
+        # threads they would hold the GIL while the UI thread draws.
+        if read.following is not None:
+            self.call_after_refresh(self._count_current, query)
+        else:
+            self.total = len(runs)
+        if not self._orphans_asked:
+            self._orphans_asked = True
+            self.call_after_refresh(self.find_orphans)
+        if self.columns is None:
+            self.columns = default_columns(runs)
+        table = self.table
+        table.set_data_columns(self.columns, show_experiment=self._many_experiments)
+        table.show_runs(runs, read.page.orphans)
+
+    def _add_page(self, chain: PageChain, read: ChainPage, last: bool) -> None:
+        """Add a page above or below the rows held, then drop the page farthest from it
+        while the table holds more than WINDOW_PAGES."""
+        below, above = chain.below(), chain.above()
+        if read.index not in (below, above):
+            return  # held already (read twice)
+        chain.record(read)
+        runs = list(read.page.runs)
+        if chain.backward:
+            runs.reverse()
+        table = self.table
+        if read.index == below:
+            chain.held[read.index] = table.append_runs(runs, read.page.orphans)
+            while len(chain.held) > WINDOW_PAGES:
+                table.drop_top(chain.held.pop(chain.top_page()))
+        else:
+            chain.held[read.index] = table.prepend_runs(runs, read.page.orphans)
+            while len(chain.held) > WINDOW_PAGES:
+                table.drop_bottom(chain.held.pop(chain.bottom_page()))
+        if last:
+            table.move_cursor(table.row_count - 1)
         self._update_title()
         heap.freeze_survivors()
 
@@ -347,13 +423,39 @@ class RunsScreen(BaseScreen):
 
     @on(RunsTable.NeedMore, "#runs")
     def _load_more(self, event: RunsTable.NeedMore) -> None:
-        if not self.next_token or self._busy("runs"):
+        chain = self.chain
+        if chain is None or not chain.held or self._busy("runs"):
+            return
+        if event.everything and event.above:
+            if chain.above() is not None:  # `g` far below the top: read the first page again
+                self.is_loading = True
+                self._update_title()
+                self.load(self.runs_query, how="top")
             return
         if event.everything:
-            # `G`: read every page left (a running page load is replaced by this one).
-            self.load_more(self.runs_query, self.next_token, everything=True)
-        elif not self._busy("more"):
-            self.load_more(self.runs_query, self.next_token)
+            if chain.below() is not None:
+                self._read_to_the_end(chain)
+            return
+        index = chain.above() if event.above else chain.below()
+        if index is not None and not self._busy("more"):
+            start = chain.starts[index]
+            assert start is not None
+            self.read_pages(self.runs_query, chain, index, start, walk=False)
+
+    def _read_to_the_end(self, chain: PageChain) -> None:
+        """`G`: read every page left when they fit in the window with the ones held, else
+        jump to the end (a page being read is replaced either way)."""
+        index = chain.below()
+        start = None if index is None else chain.starts[index]
+        if index is None or start is None:
+            return
+        if not chain.backward and self.total is not None:
+            read = chain.first_size + chain.bottom_page() * chain.more_size
+            left = -(-max(self.total - read, 0) // chain.more_size)
+            if len(chain.held) + left <= WINDOW_PAGES:
+                self.read_pages(self.runs_query, chain, index, start, walk=True)
+                return
+        self.jump_to_end(self.runs_query)
 
     def _busy(self, group: str) -> bool:
         return any(w.group == group and w.is_running for w in self.workers if w.node is self)
@@ -365,11 +467,10 @@ class RunsScreen(BaseScreen):
             return
         if self._busy("live"):
             return
-        known = {run.info.run_id for run in self.table.runs}
-        self.live_refresh(self.runs_query, self.table.running_run_ids(), known)
+        self.live_refresh(self.runs_query, self.table.running_run_ids())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="live")
-    def live_refresh(self, query: RunsQuery, running: list[str], known: set[str]) -> None:
+    def live_refresh(self, query: RunsQuery, running: list[str]) -> None:
         """Re-read only the RUNNING runs on screen, and ask whether a newer run exists."""
         session = self.session
         client = session.client
@@ -382,14 +483,13 @@ class RunsScreen(BaseScreen):
         )
         if not get_current_worker().is_cancelled:
             self.post_message(OrphansFound(every_orphan))
-            self.post_message(
-                LiveUpdate(query, updated, orphans, newest is not None and newest not in known)
-            )
+            self.post_message(LiveUpdate(query, updated, orphans, newest))
 
     def on_live_update(self, message: LiveUpdate) -> None:
         if message.query != self.runs_query:
             return
-        if message.newer_run:
+        if message.newest is not None and message.newest != self.newest_known:
+            self.newest_known = message.newest
             self.load(self.runs_query)
             return
         if message.updated:
@@ -401,9 +501,13 @@ class RunsScreen(BaseScreen):
     def _count_text(self) -> str:
         loaded = len(self.table.runs)
         total = self.total
+        where = None if total is None or self.chain is None else self.chain.held_rows(total)
+        if where is not None:  # a window far from the top
+            return f"{where[0]:,}-{where[1]:,} of {total:,} runs"
         if total is None:
-            shown = f"{loaded:,}{'+' if self.next_token else ''}"
-            return f"{shown} run{'s' if loaded != 1 or self.next_token else ''}"
+            more = self.chain is not None and self.chain.below() is not None
+            shown = f"{loaded:,}{'+' if more else ''}"
+            return f"{shown} run{'s' if loaded != 1 or more else ''}"
         if loaded < total:
             return f"{loaded:,} of {total:,} runs"
         return f"{total:,} run{'s' if total != 1 else ''}"
@@ -482,7 +586,7 @@ class RunsScreen(BaseScreen):
             if not ids:  # nothing to ask the store
                 self.workers.cancel_group(self, "runs")
                 self.runs_query = replace(self.runs_query, filter_string="")
-                self.next_token, self.total, self.is_loading = None, 0, False
+                self.chain, self.total, self.is_loading = None, 0, False
                 self.table.empty_message = self._empty_message()
                 self.table.show_runs([])
                 self._update_title()
@@ -581,7 +685,7 @@ class RunsScreen(BaseScreen):
         self.find_orphans()
 
     def _marked_in_table_order(self) -> list[str]:
-        return [r.info.run_id for r in self.table.runs if r.info.run_id in self.table.marked]
+        return [run.info.run_id for run in self.table.marked_in_order()]
 
     def action_chart(self) -> None:
         """Overlay the marked runs (or the run under the cursor) on a chart of the metric
@@ -597,7 +701,8 @@ class RunsScreen(BaseScreen):
         else:
             keys = self.columns.metrics[:1] if self.columns else ()
         if run_ids:
-            runs = [run for run in self.table.runs if run.info.run_id in run_ids]
+            held = [*self.table.marked_in_order(), *self.table.runs]
+            runs = list({r.info.run_id: r for r in held if r.info.run_id in run_ids}.values())
             self.app.push_screen(ChartScreen(self.session, run_ids, keys, runs))
 
     def action_compare(self) -> None:

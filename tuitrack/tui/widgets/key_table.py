@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable
 
 
@@ -20,6 +21,17 @@ class KeyTable(DataTable[object]):
         Binding("ctrl+pagedown", "page_right", "Page right", show=False, id="table.page_right"),
         Binding("enter", "select_cursor", "Open", show=False, id="table.select"),
     ]
+
+    class JumpedToEnd(Message):
+        """`G`: the cursor went to the last row (a screen may have more rows to read)."""
+
+        def __init__(self, table: KeyTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> KeyTable:
+            return self.table
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(
@@ -44,6 +56,7 @@ class KeyTable(DataTable[object]):
     def action_scroll_bottom(self) -> None:
         if self.row_count:
             self.move_cursor(row=self.row_count - 1)
+        self.post_message(self.JumpedToEnd(self))
 
     def current_row_key(self) -> str | None:
         """The key of the row under the cursor, or None on an empty table."""

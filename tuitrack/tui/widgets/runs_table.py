@@ -1,7 +1,8 @@
 """The runs table: status glyph, name (nested under parents), times, params and metrics.
 
-A Line API widget: it holds every loaded run but renders only the rows in view, so ten
-thousand runs cost no more to draw than forty. Column widths grow to fit the cells drawn so
+A Line API widget: it holds the runs of the pages loaded around the cursor (the screen drops
+far ones) and renders only the rows in view, so ten thousand runs cost no more to draw than
+forty. Column widths grow to fit the cells drawn so
 far; the mark, status and name columns stay put while the rest scroll sideways.
 """
 
@@ -221,11 +222,13 @@ class RunsTable(ScrollView, can_focus=True):
             self.column_key = column_key
 
     class NeedMore(_TableMessage):
-        """The cursor or the view is near the last loaded row; `everything` after `G`."""
+        """The cursor or the view is near the last loaded row (the first, with `above`);
+        `everything` after `G` (`g` with `above`): the listing's very end (top) is wanted."""
 
-        def __init__(self, table: RunsTable, everything: bool) -> None:
+        def __init__(self, table: RunsTable, everything: bool, above: bool = False) -> None:
             super().__init__(table)
             self.everything = everything
+            self.above = above
 
     def __init__(self, clock: Clock, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -233,6 +236,8 @@ class RunsTable(ScrollView, can_focus=True):
         self.columns_shown: list[RunColumn] = list(FIXED_COLUMNS)
         self.runs: list[Run] = []
         self.marked: set[str] = set()
+        self._marked_runs: dict[str, Run] = {}
+        """The marked runs as last seen, kept when their page is dropped."""
         self.expanded: set[str] = set()
         self.experiment_names: dict[str, str] = {}
         self.orphans: dict[str, Orphan] = {}
@@ -296,6 +301,16 @@ class RunsTable(ScrollView, can_focus=True):
     def running_run_ids(self) -> list[str]:
         return [r.info.run_id for r in self.runs if r.info.status is RunStatus.RUNNING]
 
+    def marked_in_order(self) -> list[Run]:
+        """The marked runs: those loaded in table order, then those whose page was dropped."""
+        loaded = [run for run in self.runs if run.info.run_id in self.marked]
+        shown = {run.info.run_id for run in loaded}
+        return loaded + [
+            run
+            for run_id, run in self._marked_runs.items()
+            if run_id in self.marked and run_id not in shown
+        ]
+
     # --- filling ---------------------------------------------------------------------------
 
     def set_data_columns(self, choice: ColumnChoice, show_experiment: bool = False) -> None:
@@ -314,9 +329,11 @@ class RunsTable(ScrollView, can_focus=True):
         self._loaded = {r.info.run_id for r in self.runs}
         self._rebuild(keep)
 
-    def append_runs(self, runs: Sequence[Run], orphans: dict[str, Orphan] | None = None) -> None:
-        """Add the next page; only rows of the new runs are built unless one nests."""
+    def append_runs(self, runs: Sequence[Run], orphans: dict[str, Orphan] | None = None) -> int:
+        """Add the next page; only rows of the new runs are built unless one nests. Runs held
+        already are left out (a page read again after runs moved); returns how many were added."""
         self.orphans.update(orphans or {})
+        runs = [run for run in runs if run.info.run_id not in self._loaded]
         new_ids = {run.info.run_id for run in runs}
         nests = any(r.info.parent_run_id in self._loaded for r in runs)
         nests = nests or bool(new_ids & self._parents)
@@ -325,12 +342,44 @@ class RunsTable(ScrollView, can_focus=True):
         self._parents.update(r.info.parent_run_id for r in runs if r.info.parent_run_id)
         if nests:
             self._rebuild(self.current_row_key())
-            return
+            return len(runs)
         start = len(self._rows)
         self._rows.extend(tree_rows(runs, self.expanded))
         for index in range(start, len(self._rows)):
             self._row_index[self._rows[index].run.info.run_id] = index
         self._layout_changed()
+        return len(runs)
+
+    def prepend_runs(self, runs: Sequence[Run], orphans: dict[str, Orphan] | None = None) -> int:
+        """Add the page before the first one held; the rows in view stay where they are.
+        Returns how many runs were added (as append_runs)."""
+        self.orphans.update(orphans or {})
+        runs = [run for run in runs if run.info.run_id not in self._loaded]
+        self._replace_steadily([*runs, *self.runs])
+        return len(runs)
+
+    def drop_top(self, count: int) -> None:
+        """Forget the first `count` runs (a page far above the cursor)."""
+        self._replace_steadily(self.runs[count:])
+
+    def drop_bottom(self, count: int) -> None:
+        """Forget the last `count` runs (a page far below the cursor)."""
+        self._replace_steadily(self.runs[: len(self.runs) - count])
+
+    def _replace_steadily(self, runs: list[Run]) -> None:
+        """Hold `runs` instead, keeping the cursor's run on the same screen line."""
+        keep = self.current_row_key()
+        line = self._cursor - int(self.scroll_y)
+        self.runs = runs
+        self._loaded = {run.info.run_id for run in runs}
+        self._parents = {r.info.parent_run_id for r in runs if r.info.parent_run_id}
+        self.orphans = {k: v for k, v in self.orphans.items() if k in self._loaded}
+        self._build_rows(keep)
+        self._update_virtual_size()
+        self.scroll_to(y=max(self._cursor - line, 0), animate=False)
+        self._scroll_to_cursor()
+        self._measure_view()
+        self.refresh()
 
     def update_runs(self, updated: Sequence[Run], orphans: dict[str, Orphan]) -> None:
         """Replace these runs' data (live refresh); `orphans` is the verdict on each of them."""
@@ -356,14 +405,18 @@ class RunsTable(ScrollView, can_focus=True):
             self.refresh_line(index + 1)
 
     def _rebuild(self, keep: str | None) -> None:
+        self._build_rows(keep)
+        self._layout_changed()
+        self._scroll_to_cursor()
+
+    def _build_rows(self, keep: str | None) -> None:
+        """Rows from the runs held, the cursor on `keep` when it has a row."""
         self._rows = list(tree_rows(self.runs, self.expanded))
         self._row_index = {row.run.info.run_id: index for index, row in enumerate(self._rows)}
         self._forget_drawn()
         if keep is not None and keep in self._row_index:
             self._cursor = self._row_index[keep]
         self._cursor = max(0, min(self._cursor, len(self._rows) - 1))
-        self._layout_changed()
-        self._scroll_to_cursor()
 
     def _forget_drawn(self) -> None:
         self._cells.clear()
@@ -498,6 +551,8 @@ class RunsTable(ScrollView, can_focus=True):
         view = self._rows_in_view()
         if view and view.stop >= len(self._rows) - PREFETCH_ROWS:
             self.post_message(self.NeedMore(self, everything=False))
+        if view and view.start < PREFETCH_ROWS:
+            self.post_message(self.NeedMore(self, everything=False, above=True))
 
     # --- drawing ---------------------------------------------------------------------------
 
@@ -632,6 +687,8 @@ class RunsTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
         if self._cursor >= len(self._rows) - PREFETCH_ROWS:
             self.post_message(self.NeedMore(self, everything=False))
+        if self._cursor < PREFETCH_ROWS:
+            self.post_message(self.NeedMore(self, everything=False, above=True))
 
     def move_to_run(self, run_id: str) -> None:
         index = self._row_index.get(run_id)
@@ -689,6 +746,7 @@ class RunsTable(ScrollView, can_focus=True):
 
     def action_scroll_top(self) -> None:
         self.move_cursor(0)
+        self.post_message(self.NeedMore(self, everything=True, above=True))
 
     def action_scroll_bottom(self) -> None:
         self.move_cursor(len(self._rows) - 1)
@@ -737,10 +795,12 @@ class RunsTable(ScrollView, can_focus=True):
         if run is None:
             return
         self.marked ^= {run.info.run_id}
+        self._marked_runs[run.info.run_id] = run
         self.redraw_run(run.info.run_id)
         self.action_cursor_down()
 
     def clear_marks(self) -> None:
+        self._marked_runs.clear()
         marked, self.marked = self.marked, set()
         for run_id in marked:
             self.redraw_run(run_id)
