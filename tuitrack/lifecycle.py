@@ -4,10 +4,10 @@
 - an uncaught exception in a thread -> FAILED for the runs that thread started;
 - SIGTERM / SIGHUP -> KILLED, then the previous handler runs (the default one still ends
   the process, by the same signal);
-- the interpreter exiting (atexit) -> FINISHED, or FAILED when a `sys.exit` with a non-zero
-  code in the main thread is what ends it.
-Every hook chains to what was installed before it, and never raises. `sys.exit` is wrapped
-while the process has used runs, and put back at exit.
+- the interpreter exiting (atexit) -> FINISHED, or FAILED when a `sys.exit` (or `exit()`)
+  with a non-zero code in the main thread is what ends it.
+Every hook chains to what was installed before it, and never raises. `sys.exit` and the
+`exit` / `quit` builtins are wrapped once the process has used runs, and put back at exit.
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ _previous_signal_handlers: dict[int, SignalHandler] = {}
 _previous_excepthook: Callable[[type[BaseException], BaseException, TracebackType | None], Any]
 _previous_excepthook = sys.excepthook
 _previous_thread_excepthook = threading.excepthook
-_previous_exit: Callable[..., NoReturn] = sys.exit
-# The last SystemExit raised through sys.exit in the main thread, caught or not.
+# The last SystemExit raised through a wrapped exit function in the main thread.
 _main_thread_exit: SystemExit | None = None
+# (namespace, name, wrapper) for each exit function wrapped, to put back at exit.
+_wrapped_exits: list[tuple[object, str, _RememberingExit]] = []
 
 
 def status_for_exception(error: BaseException | None) -> RunStatus:
@@ -59,14 +60,13 @@ def install(end_runs: EndRuns, at_exit: Callable[[], None]) -> None:
     """Install the hooks once per process; signal handlers as soon as we are in the main
     thread (Python only allows them there)."""
     global _end_runs, _at_exit, _process_hooks_installed, _previous_excepthook
-    global _previous_thread_excepthook, _previous_exit
+    global _previous_thread_excepthook
     _end_runs = end_runs
     _at_exit = at_exit
     if not _process_hooks_installed:
         _process_hooks_installed = True
         atexit.register(_on_exit)
-        _previous_exit = sys.exit
-        sys.exit = _exit_and_remember
+        _wrap_exit_functions()
         _previous_excepthook = sys.excepthook
         sys.excepthook = _on_uncaught_exception
         _previous_thread_excepthook = threading.excepthook
@@ -121,15 +121,43 @@ def _on_uncaught_thread_exception(args: threading.ExceptHookArgs) -> None:
     _previous_thread_excepthook(args)
 
 
-def _exit_and_remember(status: str | int | None = None) -> NoReturn:
-    """sys.exit, remembering the main thread's exit: atexit hooks are not told the code."""
-    global _main_thread_exit
-    try:
-        _previous_exit(status)
-    except SystemExit as error:
-        if threading.current_thread() is threading.main_thread():
-            _main_thread_exit = error
-        raise
+class _RememberingExit:
+    """An exit function (sys.exit, the exit and quit builtins) that remembers the main
+    thread's exit: atexit hooks are not told the exit code."""
+
+    def __init__(self, wrapped: Callable[..., NoReturn]) -> None:
+        self.wrapped = wrapped
+
+    def __call__(self, code: object = None) -> NoReturn:
+        global _main_thread_exit
+        try:
+            self.wrapped(code)
+        except SystemExit as error:
+            if threading.current_thread() is threading.main_thread():
+                _main_thread_exit = error
+            raise
+
+    def __repr__(self) -> str:
+        return repr(self.wrapped)  # the REPL's "Use exit() or Ctrl-D (i.e. EOF) to exit"
+
+
+def _wrap_exit_functions() -> None:
+    import builtins
+
+    for namespace, name in ((sys, "exit"), (builtins, "exit"), (builtins, "quit")):
+        original = getattr(namespace, name, None)
+        if callable(original):
+            wrapper = _RememberingExit(original)
+            setattr(namespace, name, wrapper)
+            _wrapped_exits.append((namespace, name, wrapper))
+
+
+def _unwrap_exit_functions() -> None:
+    """Put the originals back, unless someone replaced our wrapper since."""
+    for namespace, name, wrapper in _wrapped_exits:
+        if getattr(namespace, name, None) is wrapper:
+            setattr(namespace, name, wrapper.wrapped)
+    _wrapped_exits.clear()
 
 
 def _ended_the_process(error: SystemExit) -> bool:
@@ -163,8 +191,7 @@ def _on_exit() -> None:
     global _main_thread_exit
     _end(_exit_status())
     _main_thread_exit = None
-    if sys.exit is _exit_and_remember:
-        sys.exit = _previous_exit
+    _unwrap_exit_functions()
     if _at_exit is not None:
         try:
             _at_exit()

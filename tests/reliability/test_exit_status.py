@@ -3,8 +3,8 @@ as it would without tuitrack.
 
 Each script runs as a real process twice: with a run open (no `with` block, no end_run)
 and without tuitrack, and both must exit with the same code:
-- `sys.exit(n)` with n non-zero (or a message) is FAILED, `sys.exit(0)` FINISHED, and an
-  exit that the script catches, or one in a thread, does not fail the run;
+- `sys.exit(n)` (or `exit(n)`) with n non-zero or a message is FAILED, and an exit that
+  the script catches, or one in a thread, does not fail the run;
 - Ctrl-C exits by SIGINT (a shell shows 130) with the run KILLED, while the environment
   capture is still running too;
 - a script that ends without end_run() right after start_run() still saves its
@@ -41,6 +41,7 @@ print("run: none", flush=True)
 EXITS: dict[str, tuple[str, int, RunStatus]] = {
     "exit 1": ("sys.exit(1)", 1, RunStatus.FAILED),
     "exit with a message": ("sys.exit('diverged at step 12')", 1, RunStatus.FAILED),
+    "the exit builtin": ("exit(6)", 6, RunStatus.FAILED),
     "exit from a function, through finally": (
         """
         def train():
