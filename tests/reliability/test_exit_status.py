@@ -142,15 +142,13 @@ def test_the_exit_code_decides_the_status_of_a_run_left_open(sandbox: SdkSandbox
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.parametrize("inside_with", [False, True], ids=["open run", "with block"])
-def test_ctrl_c_exits_by_sigint_with_the_run_killed(sandbox: SdkSandbox, inside_with: bool) -> None:
-    # Ctrl-C right after start_run, while the environment capture still runs.
-    body = "import time\n" + (
-        "with run:\n    time.sleep(60)\n" if inside_with else "time.sleep(60)\n"
-    )
+def test_ctrl_c_exits_by_sigint_with_the_run_killed(sandbox: SdkSandbox) -> None:
+    # Ctrl-C right after start_run, while the environment capture still runs. (In a with
+    # block, leaving the block waits for the capture, so that case never raced.)
+    body = "import time\ntime.sleep(60)\n"
     codes, run_ids = [], []
     for label, start in (("tracked", WITH_RUN), ("plain", WITHOUT_RUN)):
-        script = _script(sandbox, f"ctrl-c {label} {inside_with}", start, body)
+        script = _script(sandbox, f"ctrl-c {label}", start, body)
         child = _spawn(sandbox, script, TUITRACK_CAPTURE_ENV="1")
         run_ids.append(wait_for_line(child, "run:"))
         child.send_signal(signal.SIGINT)
