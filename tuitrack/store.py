@@ -221,8 +221,13 @@ class TrackingStore(ABC):
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        batch_id: str | None = None,
     ) -> None:
         """Write metrics, params and tags in one transaction: all of them or none.
+
+        `batch_id` (at most 64 characters) names this batch once for all its attempts: a
+        store that records it skips a batch whose id it has stored already, so that a
+        retry after a lost COMMIT reply stores it once. Stores may ignore it.
 
         Raises NotFoundError for an unknown run, ReadOnlyError for a deleted run,
         InvalidValueError for a bad key or value, ParamConflictError when a param already
@@ -337,16 +342,22 @@ class TrackingStore(ABC):
     def set_tag(self, run_id: str, tag: RunTag) -> None:
         self.log_batch(run_id, tags=[tag])
 
-    def log_metric_points(self, run_id: str, points: Sequence[tuple[str, float, int, int]]) -> None:
+    def log_metric_points(
+        self,
+        run_id: str,
+        points: Sequence[tuple[str, float, int, int]],
+        batch_id: str | None = None,
+    ) -> None:
         """Append (key, value, timestamp ms, step) points in order, in one transaction.
 
         The SDK's background writer calls this with points it has validated already;
         building a Metric per point costs more than storing it, so backends may override
-        this to skip them. Raises as log_batch.
+        this to skip them. `batch_id` as in log_batch. Raises as log_batch.
         """
         self.log_batch(
             run_id,
             metrics=[Metric(key=k, value=v, timestamp=t, step=s) for k, v, t, s in points],
+            batch_id=batch_id,
         )
 
     def log_metric_columns(
@@ -356,12 +367,14 @@ class TrackingStore(ABC):
         values: Sequence[float],
         timestamps: Sequence[int],
         steps: Sequence[int],
+        batch_id: str | None = None,
     ) -> None:
         """log_metric_points with the points given column by column, as the SDK's writer
         holds them. The default zips them into points; SQL stores take the columns as they
         are. Raises as log_batch, and InvalidValueError for columns of unequal length."""
         validate_metric_columns(keys, values, timestamps, steps)
-        self.log_metric_points(run_id, list(zip(keys, values, timestamps, steps, strict=True)))
+        points = list(zip(keys, values, timestamps, steps, strict=True))
+        self.log_metric_points(run_id, points, batch_id=batch_id)
 
     # --- orphaned runs ------------------------------------------------------------------
 

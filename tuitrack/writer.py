@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,8 @@ class _Unit:
     points: MetricColumns | None = None
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    # Given once, kept by every retry: the store skips a batch whose id it stored already.
+    batch_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def size(self) -> int:
         points = 0 if self.points is None else self.points.count()
@@ -96,10 +99,15 @@ class _Unit:
         if self.points is not None:
             points = self.points
             store.log_metric_columns(
-                self.run_id, points.keys, points.values, points.timestamps, points.steps
+                self.run_id,
+                points.keys,
+                points.values,
+                points.timestamps,
+                points.steps,
+                batch_id=self.batch_id,
             )
         else:
-            store.log_batch(self.run_id, (), _params(self), _tags(self))
+            store.log_batch(self.run_id, (), _params(self), _tags(self), batch_id=self.batch_id)
 
 
 class BackgroundWriter:

@@ -63,6 +63,7 @@ class MlflowReadOnlyStore(TrackingStore):
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        batch_id: str | None = None,  # tags are upserts: a batch written twice changes nothing
     ) -> None:
         if metrics or params:
             raise self.refuse("log metrics or params")

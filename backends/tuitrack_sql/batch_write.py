@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
@@ -10,11 +11,12 @@ from itertools import islice, repeat
 from operator import add, itemgetter, lt
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from tuitrack.entities import Metric, Param, RunTag
 from tuitrack.errors import InvalidValueError, ParamConflictError
 from tuitrack.gc_pause import gc_paused
+from tuitrack.store import now_ms
 from tuitrack.validation import (
     INT64_MAX,
     INT64_MIN,
@@ -540,3 +542,32 @@ def touch_run_name(connection: Connection, run_id: str, tags: Sequence[RunTag]) 
             connection.execute(
                 update(schema.runs).where(schema.runs.c.run_uuid == run_id).values(name=tag.value)
             )
+
+
+# --- batch ids (schema.write_batches) ---------------------------------------------------
+
+MAX_BATCH_ID_LENGTH = 64
+BATCH_ID_DAYS = 1
+# A batch prunes the ids older than BATCH_ID_DAYS with this chance: about every 256th
+# batch, so that none pays for it often and writers seldom prune at the same time.
+_PRUNE_CHANCE = 1 / 256
+
+
+def record_batch(connection: Connection, run_id: str, batch_id: str) -> None:
+    """Insert the batch's id: an IntegrityError if it is stored already (see batch_stored);
+    a retry still in flight waits here for the attempt before it to end."""
+    if not isinstance(batch_id, str) or not 0 < len(batch_id) <= MAX_BATCH_ID_LENGTH:
+        raise InvalidValueError(
+            f"batch id {batch_id!r} must be a string of 1 to {MAX_BATCH_ID_LENGTH} characters"
+        )
+    table = schema.write_batches
+    now = now_ms()
+    if random.random() < _PRUNE_CHANCE:
+        connection.execute(delete(table).where(table.c.created < now - BATCH_ID_DAYS * 86_400_000))
+    connection.execute(table.insert().values(batch_id=batch_id, run_uuid=run_id, created=now))
+
+
+def batch_stored(connection: Connection, batch_id: str) -> bool:
+    table = schema.write_batches
+    found = connection.execute(select(table.c.batch_id).where(table.c.batch_id == batch_id))
+    return found.first() is not None

@@ -1,5 +1,7 @@
 """Create or upgrade the schema with alembic, safely when several processes open a new
-database at once: the upgrade runs under a database-wide lock and re-reads the version."""
+database at once: the upgrade runs under a database-wide lock and re-reads the version.
+On MySQL/MariaDB, where DDL cannot be rolled back, an upgrade killed midway is completed
+by the next one (see migrations/steps.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +11,13 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, inspect, text
 
+from tuitrack.errors import StoreUnavailableError
 from tuitrack.notices import notice
 from tuitrack_sql.engine import describe, make_engine, mapped_errors, write_transaction
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
-HEAD_REVISION = "0005"
-_LOCK_NAME = "tuitrack_schema_upgrade"
+HEAD_REVISION = "0006"
+_LOCK_SECONDS = 120
 _PG_LOCK_KEY = 0x7475_6974  # any constant shared by every tuitrack process
 
 
@@ -37,12 +40,21 @@ def _schema_lock(engine: Engine) -> Iterator[Connection]:
             yield connection
     else:  # MySQL/MariaDB: DDL commits implicitly, so use a named session lock instead
         with mapped_errors(engine), engine.connect() as connection:
-            connection.execute(text("SELECT GET_LOCK(:name, 120)"), {"name": _LOCK_NAME})
+            # Lock names are server-wide: one per database (at most 64 characters).
+            name = "CONCAT('tuitrack_schema:', SHA1(DATABASE()))"
+            locked = connection.execute(
+                text(f"SELECT GET_LOCK({name}, :seconds)"), {"seconds": _LOCK_SECONDS}
+            ).scalar()
+            if locked != 1:
+                raise StoreUnavailableError(
+                    f"another process has been upgrading the schema of {describe(engine)} "
+                    f"for over {_LOCK_SECONDS} s; try again when it is done"
+                )
             try:
                 yield connection
                 connection.commit()
             finally:
-                connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _LOCK_NAME})
+                connection.execute(text(f"SELECT RELEASE_LOCK({name})"))
 
 
 def _run_alembic_upgrade(connection: Connection) -> None:

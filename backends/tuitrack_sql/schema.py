@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 
 # MySQL's default collations compare case-insensitively; tuitrack keys are case-sensitive.
+# Migration 0006 then moves text to a NO PAD binary collation ("loss " is not "loss"),
+# where the server has one; the migrations, not these definitions, create the tables.
 MYSQL_TABLE_ARGS: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 # In SQLite only INTEGER PRIMARY KEY aliases the rowid (and so autoincrements cheaply).
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
@@ -220,5 +222,17 @@ metric_blocks = Table(
     # Clustered by (run, key, block) as InnoDB does anyway: one B-tree to write, and a
     # series' blocks read from neighbouring pages.
     sqlite_with_rowid=False,
+    **MYSQL_TABLE_ARGS,
+)
+
+# The batches the SDK's writer stored, by the id it gave each batch: a batch retried after
+# its COMMIT's reply was lost is found here and skipped. Rows older than a day are pruned.
+write_batches = Table(
+    "write_batches",
+    metadata,
+    Column("batch_id", String(64), primary_key=True),
+    Column("run_uuid", String(32), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Index(None, "created"),
     **MYSQL_TABLE_ARGS,
 )

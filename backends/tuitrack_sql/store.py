@@ -386,21 +386,27 @@ class SqlTrackingStore(TrackingStore):
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        batch_id: str | None = None,
     ) -> None:
         if not (metrics or params or tags):
             self.get_run(run_id)
             return
         with gc_paused():
             columns = batch_write.metric_columns(metrics)
-        self._write_with_retry(run_id, columns, params, tags)
+        self._write_with_retry(run_id, columns, params, tags, batch_id)
 
-    def log_metric_points(self, run_id: str, points: Sequence[tuple[str, float, int, int]]) -> None:
+    def log_metric_points(
+        self,
+        run_id: str,
+        points: Sequence[tuple[str, float, int, int]],
+        batch_id: str | None = None,
+    ) -> None:
         with gc_paused():
             columns = batch_write.point_columns(points)
         if columns is None:
             self.get_run(run_id)
             return
-        self._write_with_retry(run_id, columns, (), ())
+        self._write_with_retry(run_id, columns, (), (), batch_id)
 
     def log_metric_columns(
         self,
@@ -409,13 +415,14 @@ class SqlTrackingStore(TrackingStore):
         values: Sequence[float],
         timestamps: Sequence[int],
         steps: Sequence[int],
+        batch_id: str | None = None,
     ) -> None:
         with gc_paused():
             columns = batch_write.checked_columns(keys, values, timestamps, steps)
         if columns is None:
             self.get_run(run_id)
             return
-        self._write_with_retry(run_id, columns, (), ())
+        self._write_with_retry(run_id, columns, (), (), batch_id)
 
     def _write_with_retry(
         self,
@@ -423,13 +430,16 @@ class SqlTrackingStore(TrackingStore):
         columns: batch_write.PointColumns | None,
         params: Sequence[Param],
         tags: Sequence[RunTag],
+        batch_id: str | None,
     ) -> None:
         integrity_errors = conflicts = 0
         while True:
             try:
-                self._write_batch(run_id, columns, params, tags)
+                self._write_batch(run_id, columns, params, tags, batch_id)
                 return
             except IntegrityError as error:
+                if batch_id is not None and self._batch_stored(batch_id):
+                    return  # an earlier attempt stored it and its COMMIT's reply was lost
                 # A concurrent writer inserted the same param first: re-check against it.
                 integrity_errors += 1
                 if integrity_errors == 2:
@@ -449,6 +459,7 @@ class SqlTrackingStore(TrackingStore):
         columns: batch_write.PointColumns | None,
         params: Sequence[Param],
         tags: Sequence[RunTag],
+        batch_id: str | None,
     ) -> None:
         with write_transaction(self.engine) as connection:
             row = connection.execute(
@@ -458,11 +469,17 @@ class SqlTrackingStore(TrackingStore):
                 raise NotFoundError(f"no run with id {run_id!r}")
             if row.lifecycle_stage != LifecycleStage.ACTIVE.value:
                 raise ReadOnlyError(f"run {run_id} is deleted; restore it before logging to it")
+            if batch_id is not None:
+                batch_write.record_batch(connection, run_id, batch_id)
             batch_write.insert_params(connection, run_id, params)
             batch_write.upsert_tags(connection, run_id, tags)
             batch_write.touch_run_name(connection, run_id, tags)
             if columns is not None:
                 batch_write.insert_points(connection, run_id, columns)
+
+    def _batch_stored(self, batch_id: str) -> bool:
+        with read_transaction(self.engine) as connection:
+            return batch_write.batch_stored(connection, batch_id)
 
     def get_metric_history(
         self,

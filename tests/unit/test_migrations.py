@@ -318,3 +318,65 @@ def test_0005_packs_every_series_into_chunks(kind: str, tmp_path: Path) -> None:
             ]
         assert [as_points(history) for history in after] == [as_points(h) for h in before]
         assert all(after)
+
+
+class _Interrupted(Exception):
+    """Stands for a process killed before it sent a statement."""
+
+
+@pytest.mark.parametrize(
+    "interrupted_at",
+    [
+        ("DROP", "TABLE", "metrics"),  # 0004: the points are in the copy only
+        ("CREATE", "INDEX", "ix_metrics_series_id_step"),  # new table, points not back yet
+    ],
+)
+def test_an_upgrade_cut_short_on_mysql_is_completed_keeping_every_point(
+    interrupted_at: tuple[str, ...], tmp_path: Path
+) -> None:
+    """MySQL/MariaDB commit each DDL statement: an upgrade that stops midway leaves what it
+    did, and the next open completes it from there."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import event
+
+    from tuitrack.client import TrackingClient
+    from tuitrack.entities import Metric
+    from tuitrack_sql import schema
+
+    reason = skip_reason("mysql")
+    if reason:
+        pytest.skip(reason)
+    with fresh_database("mysql", tmp_path) as uri:
+        with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+            run_id = client.create_run(client.create_experiment("cut")).info.run_id
+            client.log_batch(
+                run_id,
+                metrics=[
+                    Metric(key=key, value=v, step=s, timestamp=t)
+                    for s, v, t in _points_logged_before_0003()[-300:]
+                    for key in ("loss", "acc")
+                ],
+            )
+            before = client.get_metric_history(run_id, "loss")
+        engine = make_engine(uri)
+        stored = _points_by_id(engine, migrate.HEAD_REVISION)
+        _migrate(engine, "0003", downgrade=True)
+
+        def cut_short(*args: object) -> None:
+            statement = str(args[2])
+            if tuple(statement.split()[:3]) == interrupted_at:
+                raise _Interrupted(statement)
+
+        event.listen(engine, "before_cursor_execute", cut_short)
+        with pytest.raises(_Interrupted):
+            migrate.ensure_schema(engine)
+        event.remove(engine, "before_cursor_execute", cut_short)
+        migrate.ensure_schema(engine)
+        assert _points_by_id(engine, migrate.HEAD_REVISION) == stored
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, schema.metadata) == []
+        engine.dispose()
+        with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+            assert client.get_metric_history(run_id, "loss") == before

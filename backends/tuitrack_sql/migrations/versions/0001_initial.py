@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from tuitrack_sql.migrations import steps
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -17,7 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    steps.create_table(
         "experiments",
         sa.Column("experiment_id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("name", sa.String(length=256), nullable=False),
@@ -30,7 +32,7 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    op.create_table(
+    steps.create_table(
         "experiment_tags",
         sa.Column("experiment_id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=250), nullable=False),
@@ -45,7 +47,7 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    op.create_table(
+    steps.create_table(
         "runs",
         sa.Column("run_uuid", sa.String(length=32), nullable=False),
         sa.Column("experiment_id", sa.Integer(), nullable=False),
@@ -70,16 +72,11 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    with op.batch_alter_table("runs", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_runs_experiment_id_start_time"),
-            ["experiment_id", "start_time"],
-            unique=False,
-        )
-        batch_op.create_index(batch_op.f("ix_runs_parent_run_id"), ["parent_run_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_runs_status"), ["status"], unique=False)
+    steps.create_index("ix_runs_experiment_id_start_time", "runs", ["experiment_id", "start_time"])
+    steps.create_index("ix_runs_parent_run_id", "runs", ["parent_run_id"])
+    steps.create_index("ix_runs_status", "runs", ["status"])
 
-    op.create_table(
+    steps.create_table(
         "latest_metrics",
         sa.Column("run_uuid", sa.String(length=32), nullable=False),
         sa.Column("key", sa.String(length=250), nullable=False),
@@ -100,12 +97,9 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    with op.batch_alter_table("latest_metrics", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_latest_metrics_key_value"), ["key", "value"], unique=False
-        )
+    steps.create_index("ix_latest_metrics_key_value", "latest_metrics", ["key", "value"])
 
-    op.create_table(
+    steps.create_table(
         "metrics",
         sa.Column(
             "id",
@@ -129,12 +123,9 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    with op.batch_alter_table("metrics", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_metrics_run_uuid_key_step"), ["run_uuid", "key", "step"], unique=False
-        )
+    steps.create_index("ix_metrics_run_uuid_key_step", "metrics", ["run_uuid", "key", "step"])
 
-    op.create_table(
+    steps.create_table(
         "params",
         sa.Column("run_uuid", sa.String(length=32), nullable=False),
         sa.Column("key", sa.String(length=250), nullable=False),
@@ -149,7 +140,7 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    op.create_table(
+    steps.create_table(
         "tags",
         sa.Column("run_uuid", sa.String(length=32), nullable=False),
         sa.Column("key", sa.String(length=250), nullable=False),

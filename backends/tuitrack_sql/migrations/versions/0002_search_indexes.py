@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
+from tuitrack_sql.migrations import steps
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -16,17 +18,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.drop_index("ix_latest_metrics_key_value", table_name="latest_metrics")
-    op.create_index(
+    steps.drop_index("ix_latest_metrics_key_value", "latest_metrics")
+    steps.create_index(
         "ix_latest_metrics_key_value_run_uuid", "latest_metrics", ["key", "value", "run_uuid"]
     )
-    op.create_index(
+    steps.create_index(
         "ix_params_key_value_run_uuid",
         "params",
         ["key", "value", "run_uuid"],
         mysql_length={"value": 255},
     )
-    op.create_index(
+    steps.create_index(
         "ix_tags_key_value_run_uuid",
         "tags",
         ["key", "value", "run_uuid"],

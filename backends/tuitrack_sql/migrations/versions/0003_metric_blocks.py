@@ -12,6 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from tuitrack_sql.migrations import steps
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -34,7 +36,7 @@ def _point(name: str, nullable: bool) -> list[sa.Column[Any]]:
 
 
 def upgrade() -> None:
-    op.create_table(
+    steps.create_table(
         "metric_blocks",
         sa.Column("run_uuid", sa.String(length=32), nullable=False),
         sa.Column("key", sa.String(length=250), nullable=False),
@@ -58,7 +60,8 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    op.execute(_backfill_sql(op.get_bind().dialect))
+    if steps.is_empty("metric_blocks"):  # the backfill is one statement: all of it or none
+        op.execute(_backfill_sql(op.get_bind().dialect))
 
 
 def downgrade() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from tuitrack_sql.migrations import steps
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -44,7 +46,7 @@ def _restart_id_sequence() -> None:
 
 def upgrade() -> None:
     key = _key()
-    op.create_table(
+    steps.create_table(
         "metric_series",
         sa.Column("series_id", _ID, autoincrement=True, nullable=False),
         sa.Column("run_uuid", sa.String(length=32), nullable=False),
@@ -60,17 +62,23 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    op.execute(
-        f"INSERT INTO metric_series (run_uuid, {key}) SELECT DISTINCT run_uuid, {key} FROM metrics"
-    )
-    # Copy aside, drop, recreate: the new table takes the old one's constraint names.
-    op.execute(
-        f"CREATE TABLE {_COPY} AS SELECT m.id, s.series_id, m.step, m.timestamp, m.value, "
-        f"m.kind FROM metrics m JOIN metric_series s "
-        f"ON s.run_uuid = m.run_uuid AND s.{key} = m.{key}"
-    )
-    op.drop_table("metrics")
-    op.create_table(
+    if steps.has_column("metrics", "key"):  # the points still name their run and key
+        if steps.is_empty("metric_series"):  # one statement: all series or none
+            op.execute(
+                f"INSERT INTO metric_series (run_uuid, {key}) "
+                f"SELECT DISTINCT run_uuid, {key} FROM metrics"
+            )
+        # Copy aside, drop, recreate: the new table takes the old one's constraint names.
+        # While the old table is there it is the source: a copy left by a killed upgrade
+        # is made again.
+        steps.drop_table(_COPY)
+        op.execute(
+            f"CREATE TABLE {_COPY} AS SELECT m.id, s.series_id, m.step, m.timestamp, m.value, "
+            f"m.kind FROM metrics m JOIN metric_series s "
+            f"ON s.run_uuid = m.run_uuid AND s.{key} = m.{key}"
+        )
+        op.drop_table("metrics")
+    steps.create_table(
         "metrics",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
         sa.Column("series_id", _ID, nullable=False),
@@ -85,12 +93,14 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    op.create_index("ix_metrics_series_id_step", "metrics", ["series_id", "step"])
-    op.execute(
-        "INSERT INTO metrics (id, series_id, step, timestamp, value, kind) "
-        f"SELECT id, series_id, step, timestamp, value, kind FROM {_COPY}"
-    )
-    op.drop_table(_COPY)
+    steps.create_index("ix_metrics_series_id_step", "metrics", ["series_id", "step"])
+    # The copy goes only after the points are back; their INSERT commits with its DROP.
+    if steps.has_table(_COPY) and steps.is_empty("metrics"):
+        op.execute(
+            "INSERT INTO metrics (id, series_id, step, timestamp, value, kind) "
+            f"SELECT id, series_id, step, timestamp, value, kind FROM {_COPY}"
+        )
+    steps.drop_table(_COPY)
     _restart_id_sequence()
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from tuitrack_sql.floats import decode
+from tuitrack_sql.migrations import steps
 from tuitrack_sql.packed import CHUNK_COLUMNS, pack
 
 revision = "0005"
@@ -23,7 +24,7 @@ _INSERT_BATCH = 200
 
 
 def upgrade() -> None:
-    chunks = op.create_table(
+    chunks = steps.create_table(
         "metric_chunks",
         sa.Column("chunk_id", _ID, autoincrement=True, nullable=False),
         sa.Column("series_id", _ID, nullable=False),
@@ -45,15 +46,19 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    op.create_index(
+    steps.create_index(
         "ix_metric_chunks_series_id_chunk_id", "metric_chunks", ["series_id", "chunk_id"]
     )
     _backfill(op.get_bind(), chunks)
 
 
 def _backfill(connection: sa.Connection, chunks: sa.Table) -> None:
-    """Pack every series' points, in logging (id) order."""
-    series_ids = connection.exec_driver_sql("SELECT series_id FROM metric_series").scalars()
+    """Pack every series' points, in logging (id) order; a rerun leaves series that have
+    chunks already as they are."""
+    series_ids = connection.exec_driver_sql(
+        "SELECT series_id FROM metric_series "
+        "WHERE series_id NOT IN (SELECT series_id FROM metric_chunks)"
+    ).scalars()
     points = sa.text(
         "SELECT step, timestamp, value, kind FROM metrics WHERE series_id = :series ORDER BY id"
     )
