@@ -25,7 +25,7 @@ from tuitrack.entities import (
 )
 from tuitrack.errors import InvalidValueError
 from tuitrack.store import ArtifactStore, TrackingStore, now_ms
-from tuitrack.validation import normalize_artifact_path, validate_metric_value
+from tuitrack.validation import normalize_artifact_path, validate_metric_value, value_text
 
 
 def _status(value: RunStatus | str) -> RunStatus:
@@ -106,7 +106,9 @@ class TrackingClient:
         self.store.restore_experiment(str(experiment_id))
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
-        self.store.set_experiment_tag(str(experiment_id), key, str(value))
+        self.store.set_experiment_tag(
+            str(experiment_id), key, value_text(value, f"value of experiment tag {key!r}")
+        )
 
     # --- runs --------------------------------------------------------------------------
 
@@ -202,11 +204,13 @@ class TrackingClient:
         self.store.log_batch(run_id, metrics=[metric])
 
     def log_param(self, run_id: str, key: str, value: Any) -> Any:
-        self.store.log_batch(run_id, params=[Param(key=key, value=str(value))])
+        text = value_text(value, f"value of param {key!r}")
+        self.store.log_batch(run_id, params=[Param(key=key, value=text)])
         return value
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
-        self.store.log_batch(run_id, tags=[RunTag(key=key, value=str(value))])
+        text = value_text(value, f"value of tag {key!r}")
+        self.store.log_batch(run_id, tags=[RunTag(key=key, value=text)])
 
     def get_metric_history(
         self,

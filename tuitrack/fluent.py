@@ -47,6 +47,7 @@ from tuitrack.validation import (
     validate_key,
     validate_metric_value,
     validate_text,
+    value_text,
 )
 from tuitrack.writer import BackgroundWriter
 
@@ -611,9 +612,14 @@ def log_metrics(
         _after_log(handle, synchronous)
 
 
+def _text(key: str, value: Any, kind: str, limit: int) -> str:
+    what = f"value of {kind} {key!r}"
+    return validate_text(value_text(value, what), what, limit)
+
+
 def _param_text(key: str, value: Any) -> str:
     validate_key(key, "param key")
-    return validate_text(str(value), f"value of param {key!r}", MAX_PARAM_VALUE_LENGTH)
+    return _text(key, value, "param", MAX_PARAM_VALUE_LENGTH)
 
 
 def log_param(
@@ -653,9 +659,7 @@ def set_tags(
 ) -> None:
     handle = _run_for_logging(run_id)
     texts = {
-        validate_key(key, "tag key"): validate_text(
-            str(value), f"value of tag {key!r}", MAX_TAG_VALUE_LENGTH
-        )
+        validate_key(key, "tag key"): _text(key, value, "tag", MAX_TAG_VALUE_LENGTH)
         for key, value in tags.items()
     }
     for key, text in texts.items():

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import posixpath
 import re
+import reprlib
 from collections.abc import Iterable, Sequence
 
 from tuitrack.entities import Metric, Param, RunTag
@@ -15,9 +15,15 @@ MAX_TAG_VALUE_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 256
 MAX_RUN_NAME_LENGTH = 250
 MAX_BATCH_METRICS = 1_000_000
+# Longest name of one file or folder in an artifact path (what common filesystems hold),
+# and of a whole artifact path (S3's limit for a whole key).
+MAX_ARTIFACT_NAME_BYTES = 255
+MAX_ARTIFACT_PATH_BYTES = 1024
 # Timestamps and steps are stored as signed 64-bit integers.
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+# Experiment ids of SQL stores are 32-bit database integers.
+INT32_MAX = 2**31 - 1
 
 _KEY_PATTERN = re.compile(r"[\w\-./ :]+")
 ALLOWED_KEY_CHARS = "letters, digits and _ - . / space :"
@@ -40,7 +46,9 @@ def validate_key(key: object, kind: str = "key") -> str:
         )
     if not _KEY_PATTERN.fullmatch(key):
         raise InvalidValueError(f"{kind} {key!r} may only contain {ALLOWED_KEY_CHARS}")
-    if key.startswith("/") or posixpath.normpath(key) != key or ".." in key.split("/"):
+    if not key.strip():
+        raise InvalidValueError(f"{kind} {key!r} must not be blank")
+    if any(part in ("", ".", "..") for part in key.split("/")):
         raise InvalidValueError(
             f"{kind} {key!r} must be a normalized relative name "
             "(no leading '/', no '.' or '..' parts, no '//', no trailing '/')"
@@ -51,13 +59,69 @@ def validate_key(key: object, kind: str = "key") -> str:
 
 
 def validate_text(value: object, what: str, limit: int) -> str:
+    """`value` if it is a string of at most `limit` characters that every store can hold."""
     if not isinstance(value, str):
         raise InvalidValueError(f"{what} must be a string, got {type(value).__name__} {value!r}")
     if len(value) > limit:
         raise InvalidValueError(
             f"{what} {value[:40]!r}... is {len(value)} characters long; at most {limit} allowed"
         )
+    _check_storable(value, what)
     return value
+
+
+def _check_storable(text: str, what: str) -> None:
+    """Refuse what a database cannot store: NUL (PostgreSQL text) and lone surrogates
+    (not encodable as UTF-8)."""
+    if "\0" in text:
+        raise InvalidValueError(
+            f"{what} {_excerpt(text)} contains a NUL character (\\x00), which is not allowed"
+        )
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise InvalidValueError(
+                f"{what} {_excerpt(text)} contains {text[error.start]!r}, which is not "
+                "a Unicode character (a lone surrogate); only valid Unicode text is allowed"
+            ) from None
+
+
+def _excerpt(text: str) -> str:
+    return repr(text) if len(text) <= 60 else f"{text[:40]!r}..."
+
+
+def value_text(value: object, what: str) -> str:
+    """str(value) for a param or tag value given as any object."""
+    try:
+        return str(value)
+    except ValueError as error:  # e.g. an int of more than 4300 digits
+        raise InvalidValueError(f"{what} cannot be written as text: {error}") from None
+
+
+def stored_id(value: object, max_length: int) -> str | None:
+    """`value` if it is a string id that a database column of `max_length` characters could
+    hold, else None: such an id names nothing in that store."""
+    if not isinstance(value, str) or len(value) > max_length or "\0" in value:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value
+
+
+def integer_id(value: object, maximum: int = INT32_MAX) -> int | None:
+    """The number an integer id such as '42' stands for; None for anything a store whose
+    ids are integers from 0 to `maximum` never issued (signs, spaces, other digits)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 0 <= value <= maximum else None
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+        return None
+    if len(value) > len(str(maximum)):
+        return None
+    number = int(value)
+    return number if number <= maximum else None
 
 
 def validate_param(param: Param) -> None:
@@ -92,12 +156,15 @@ def validate_metric_value(key: str, value: object) -> float:
     if isinstance(value, float):
         return value
     if isinstance(value, bool | str | bytes):
-        raise InvalidValueError(f"value of metric {key!r} must be a number, got {value!r}")
+        raise InvalidValueError(
+            f"value of metric {key!r} must be a number, got {reprlib.repr(value)}"
+        )
     try:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
         raise InvalidValueError(
-            f"value of metric {key!r} must be a number, got {value!r}"
+            f"value of metric {key!r} must be a number a 64-bit float can hold, "
+            f"got {reprlib.repr(value)}"
         ) from None
 
 
@@ -134,12 +201,20 @@ def validate_run_name(name: object) -> str:
 def normalize_artifact_path(path: str | None) -> str:
     """Return `path` as a clean relative '/'-separated path ('' for the root).
 
-    Raises InvalidValueError for absolute paths and paths that climb out of the root.
+    Raises InvalidValueError for absolute paths, paths that climb out of the root, control
+    characters, and names or paths longer than filesystems and object stores accept.
     """
     if path is None:
         return ""
     if not isinstance(path, str):
         raise InvalidValueError(f"artifact path must be a string, got {path!r}")
+    _check_storable(path, "artifact path")
+    control = _CONTROL_CHARACTER.search(path)
+    if control:
+        raise InvalidValueError(
+            f"artifact path {_excerpt(path)} contains the control character "
+            f"{control.group()!r}; names of artifacts must be printable"
+        )
     text = path.replace("\\", "/")
     if text.startswith("/") or re.match(r"^[A-Za-z]:", text) or "://" in text:
         raise InvalidValueError(
@@ -150,7 +225,22 @@ def normalize_artifact_path(path: str | None) -> str:
         raise InvalidValueError(
             f"artifact path {path!r} leaves the run's artifact root ('..' is not allowed)"
         )
-    return "/".join(parts)
+    for part in parts:
+        if len(part.encode()) > MAX_ARTIFACT_NAME_BYTES:
+            raise InvalidValueError(
+                f"artifact name {_excerpt(part)} is {len(part.encode())} bytes long in UTF-8; "
+                f"at most {MAX_ARTIFACT_NAME_BYTES} allowed"
+            )
+    clean = "/".join(parts)
+    if len(clean.encode()) > MAX_ARTIFACT_PATH_BYTES:
+        raise InvalidValueError(
+            f"artifact path {_excerpt(clean)} is {len(clean.encode())} bytes long in UTF-8; "
+            f"at most {MAX_ARTIFACT_PATH_BYTES} allowed"
+        )
+    return clean
+
+
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def validate_metric_columns(

@@ -7,6 +7,7 @@ sort and page them with tuitrack's Python evaluator (the same semantics as the S
 from __future__ import annotations
 
 import os
+import reprlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -33,6 +34,7 @@ from tuitrack.search import (
     sort_experiments,
     sort_runs,
 )
+from tuitrack.validation import stored_id
 from tuitrack_mlflow import mlruns_layout as layout
 from tuitrack_mlflow.history import downsample
 from tuitrack_mlflow.readonly import MlflowReadOnlyStore
@@ -41,6 +43,8 @@ from tuitrack_sql.paging import decode_token, encode_token, fingerprint
 
 MAX_RESULTS_LIMIT = 50_000
 _PREFIXES = ("mlruns://", "file://")
+# A run is a folder: a longer name could not be one (and would make the OS raise).
+_RUN_ID_LENGTH = 255
 T = TypeVar("T")
 
 
@@ -171,7 +175,9 @@ class MlrunsStore(MlflowReadOnlyStore):
         return found
 
     def _run_dir(self, run_id: str) -> Path:
-        folder = self._run_dirs.get(run_id) if isinstance(run_id, str) else None
+        if stored_id(run_id, _RUN_ID_LENGTH) is None:  # no folder has that name
+            raise NotFoundError(f"no run with id {reprlib.repr(run_id)}")
+        folder = self._run_dirs.get(run_id)
         if folder is None or not (folder / "meta.yaml").is_file():
             for experiment_dir in self._experiment_dirs().values():
                 if (experiment_dir / str(run_id) / "meta.yaml").is_file():

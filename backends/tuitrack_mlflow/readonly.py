@@ -12,7 +12,13 @@ from collections.abc import Mapping, Sequence
 from tuitrack.entities import Metric, Param, Run, RunInfo, RunStatus, RunTag
 from tuitrack.errors import InvalidValueError, ReadOnlyError
 from tuitrack.store import TrackingStore, now_ms
-from tuitrack.validation import MAX_TAG_VALUE_LENGTH, validate_key, validate_tag, validate_text
+from tuitrack.validation import (
+    MAX_TAG_VALUE_LENGTH,
+    validate_int64,
+    validate_key,
+    validate_tag,
+    validate_text,
+)
 
 WRITABLE_STATUSES = (RunStatus.FAILED, RunStatus.KILLED)
 PARENT_TAG = "mlflow.parentRunId"  # how MLflow records a nested run's parent
@@ -99,6 +105,8 @@ class MlflowReadOnlyStore(TrackingStore):
             raise InvalidValueError(f"run status {status!r} is not one of {allowed}") from None
         if new_status not in WRITABLE_STATUSES:
             raise self.refuse(f"set status {new_status.value} (only FAILED or KILLED)")
+        if end_time is not None:
+            validate_int64(end_time, "end_time")
         return self.write_run_end(run_id, new_status, end_time if end_time else now_ms())
 
     def create_experiment(

@@ -20,6 +20,7 @@ from tuitrack.entities import (
     ViewType,
 )
 from tuitrack.errors import InvalidValueError, NotFoundError, ReadOnlyError
+from tuitrack.validation import integer_id, stored_id
 from tuitrack_mlflow import tables
 from tuitrack_mlflow.connect import open_engine
 from tuitrack_mlflow.history import downsample
@@ -44,14 +45,13 @@ def _max_results(max_results: int) -> int:
     return max_results
 
 
+# MLflow's run_uuid column.
+_RUN_ID_LENGTH = 32
+
+
 def _int_ids(ids: Sequence[str]) -> list[int]:
-    keys = []
-    for experiment_id in ids:
-        try:
-            keys.append(int(experiment_id))
-        except (TypeError, ValueError):
-            continue  # an id MLflow never issued matches nothing
-    return keys
+    # An id MLflow never issued (not a 32-bit integer) matches nothing.
+    return [key for key in map(integer_id, ids) if key is not None]
 
 
 class MlflowSqlStore(MlflowReadOnlyStore):
@@ -84,11 +84,8 @@ class MlflowSqlStore(MlflowReadOnlyStore):
         return list(connection.execute(query.order_by(table.c.experiment_id)).all())
 
     def _experiment_key(self, connection: Connection, experiment_id: str) -> int:
-        try:
-            key = int(experiment_id)
-        except (TypeError, ValueError):
-            key = -1
-        if key < 0 or not self._experiment_rows(connection, experiment_id=key):
+        key = integer_id(experiment_id)
+        if key is None or not self._experiment_rows(connection, experiment_id=key):
             raise NotFoundError(f"no experiment with id {experiment_id!r}")
         return key
 
@@ -131,7 +128,7 @@ class MlflowSqlStore(MlflowReadOnlyStore):
 
     def _run_row(self, connection: Connection, run_id: str) -> Row[Any]:
         row = None
-        if isinstance(run_id, str):
+        if stored_id(run_id, _RUN_ID_LENGTH) is not None:
             query = select(*RUN_COLUMNS).where(tables.runs.c.run_uuid == run_id)
             row = connection.execute(query).first()
         if row is None:

@@ -10,7 +10,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    SQLAlchemyError,
+)
 from sqlalchemy.pool import NullPool, StaticPool
 
 from tuitrack.errors import InvalidValueError, StoreUnavailableError, TuitrackError
@@ -139,17 +145,37 @@ def is_write_conflict(error: BaseException) -> bool:
     )
 
 
+# MySQL/MariaDB: out of range, wrong value for the column, value too long.
+_REFUSED_VALUE_CODES = {1264, 1292, 1366, 1406}
+
+
+def _refuses_value(error: DBAPIError) -> bool:
+    """The database refused a value it was given (a bug upstream of it: values are
+    validated first), as opposed to failing to answer."""
+    if isinstance(error, DataError):  # PostgreSQL's SQLSTATE class 22, data exceptions
+        return True
+    args: tuple[object, ...] = getattr(error.orig, "args", ())
+    return bool(args) and args[0] in _REFUSED_VALUE_CODES
+
+
 @contextmanager
 def mapped_errors(engine: Engine) -> Iterator[None]:
-    """Turn database driver errors into StoreUnavailableError; let tuitrack errors through."""
+    """Turn database driver errors into StoreUnavailableError, or InvalidValueError when the
+    database refused a value; let tuitrack errors through."""
     try:
         yield
     except TuitrackError:
         raise
     except IntegrityError:
         raise
+    except OverflowError as error:  # sqlite3: an integer beyond 64 bits
+        raise InvalidValueError(f"database {describe(engine)} refused a value: {error}") from None
     except DBAPIError as error:
         detail = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        if _refuses_value(error):
+            raise InvalidValueError(
+                f"database {describe(engine)} refused a value: {detail}"
+            ) from error
         raise StoreUnavailableError(f"database {describe(engine)} failed: {detail}") from error
     except SQLAlchemyError as error:
         raise StoreUnavailableError(f"database {describe(engine)} failed: {error}") from error

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
+import reprlib
 import time
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tuitrack.entities import (
@@ -36,8 +38,12 @@ from tuitrack.gc_pause import gc_paused
 from tuitrack.orphans import REASON_TAG
 from tuitrack.store import ExperimentActivity, TrackingStore, now_ms
 from tuitrack.validation import (
+    INT32_MAX,
     MAX_TAG_VALUE_LENGTH,
+    integer_id,
+    stored_id,
     validate_experiment_name,
+    validate_int64,
     validate_key,
     validate_run_name,
     validate_tag,
@@ -58,25 +64,48 @@ from tuitrack_sql.run_search import count_runs, search_experiments, search_runs
 from tuitrack_sql.upsert import upsert
 
 MAX_RESULTS_LIMIT = 50_000
-# Runs of one batch after deadlocks with other writers before the error is raised.
+# Runs of one write after deadlocks with other writers before the error is raised.
 _CONFLICT_ATTEMPTS = 8
+_T = TypeVar("_T")
+
+
+def _wait_or_raise(error: StoreUnavailableError, conflicts: int) -> None:
+    """After the `conflicts`-th failed try: wait a little before the next one if `error`
+    is a deadlock with another writer (the database rolled the write back), else raise it."""
+    if not is_write_conflict(error) or conflicts >= _CONFLICT_ATTEMPTS:
+        raise error
+    time.sleep(random.uniform(0.005, 0.02) * conflicts)
+
+
+# Runs' artifact URIs are the experiment's location, "/<run id>/artifacts", 1000 at most.
+_MAX_ARTIFACT_LOCATION_LENGTH = 1000 - len("/0123456789abcdef0123456789abcdef/artifacts")
+_RUN_ID_LENGTH = 32
 
 
 def _experiment_key(experiment_id: str) -> int:
-    try:
-        return int(experiment_id)
-    except (TypeError, ValueError):
-        raise NotFoundError(f"no experiment with id {experiment_id!r}") from None
+    key = integer_id(experiment_id)
+    if key is None:
+        raise NotFoundError(
+            f"no experiment with id {reprlib.repr(experiment_id)}: experiment ids of this "
+            f"store are whole numbers from 0 to {INT32_MAX} written in digits"
+        )
+    return key
 
 
 def _experiment_keys(experiment_ids: Sequence[str]) -> list[int]:
-    keys = []
-    for experiment_id in experiment_ids:
-        try:
-            keys.append(int(experiment_id))
-        except (TypeError, ValueError):
-            continue  # an id this store never issued matches no run
-    return keys
+    # An id this store never issued matches no run.
+    return [key for key in map(integer_id, experiment_ids) if key is not None]
+
+
+def _run_key(run_id: str) -> str:
+    """`run_id` if a run could have it, else NotFoundError (a query would fail on it)."""
+    key = stored_id(run_id, _RUN_ID_LENGTH)
+    if key is None:
+        raise NotFoundError(
+            f"no run with id {reprlib.repr(run_id)}: run ids are strings of "
+            f"{_RUN_ID_LENGTH} hexadecimal digits"
+        )
+    return key
 
 
 def _max_results(max_results: int) -> int:
@@ -109,6 +138,8 @@ class SqlTrackingStore(TrackingStore):
         tags: Mapping[str, str] | None = None,
     ) -> str:
         validate_experiment_name(name)
+        if artifact_location:
+            validate_text(artifact_location, "artifact location", _MAX_ARTIFACT_LOCATION_LENGTH)
         tag_items = dict(tags or {})
         for key, value in tag_items.items():
             validate_key(key, "experiment tag key")
@@ -130,6 +161,7 @@ class SqlTrackingStore(TrackingStore):
                 experiment_id = int(result.inserted_primary_key[0])  # type: ignore[index]
                 if not artifact_location:
                     location = f"{self.default_artifact_root}/{experiment_id}"
+                    validate_text(location, "artifact location", _MAX_ARTIFACT_LOCATION_LENGTH)
                     connection.execute(
                         update(schema.experiments)
                         .where(schema.experiments.c.experiment_id == experiment_id)
@@ -243,7 +275,8 @@ class SqlTrackingStore(TrackingStore):
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         validate_key(key, "experiment tag key")
         validate_text(value, f"value of experiment tag {key!r}", MAX_TAG_VALUE_LENGTH)
-        with write_transaction(self.engine) as connection:
+
+        def write(connection: Connection) -> None:
             row = self._require_experiment(connection, experiment_id)
             upsert(
                 connection,
@@ -251,6 +284,8 @@ class SqlTrackingStore(TrackingStore):
                 [{"experiment_id": row.experiment_id, "key": key, "value": value}],
                 ("experiment_id", "key"),
             )
+
+        self._write_retrying(write)
 
     # --- runs --------------------------------------------------------------------------
 
@@ -270,9 +305,16 @@ class SqlTrackingStore(TrackingStore):
         tag_list = [RunTag(key=k, value=v) for k, v in (tags or {}).items()]
         for tag in tag_list:
             validate_tag(tag)
+        if user_id is not None:  # limits: the widths of the runs table's columns
+            validate_text(user_id, "user id", 256)
+        if host is not None:
+            validate_text(host, "host name", 255)
+        if pid is not None and integer_id(pid) is None:
+            raise InvalidValueError(f"pid must be an integer from 0 to {INT32_MAX}, got {pid!r}")
         run_id = uuid.uuid4().hex
-        started = start_time if start_time is not None else now_ms()
-        with write_transaction(self.engine) as connection:
+        started = validate_int64(start_time, "start_time") if start_time is not None else now_ms()
+
+        def insert(connection: Connection) -> Run:
             experiment = self._require_experiment(connection, experiment_id)
             if experiment.lifecycle_stage != LifecycleStage.ACTIVE.value:
                 raise ReadOnlyError(
@@ -299,15 +341,47 @@ class SqlTrackingStore(TrackingStore):
                 )
             )
             batch_write.upsert_tags(connection, run_id, tag_list)
-            self._update_experiment(connection, experiment.experiment_id)
             row = self._require_run(connection, run_id)
             return load_runs(connection, [row])[0]
 
+        run = self._write_retrying(insert)
+        self._touch_experiment(run.info.experiment_id)
+        return run
+
+    def _touch_experiment(self, experiment_id: str) -> None:
+        """Move the experiment's last_update_time to now after a run was created in it.
+
+        This is a transaction of its own: on MySQL/MariaDB the run's insert holds a shared
+        lock on the experiment row (the foreign key), so two run creations that both went on
+        to update that row deadlocked. Alone, it waits at most for one short write.
+        The run exists either way, so a store that fails only here does not fail create_run.
+        """
+        now = now_ms()
+        experiments = schema.experiments
+        stale = or_(experiments.c.last_update_time.is_(None), experiments.c.last_update_time < now)
+        with contextlib.suppress(StoreUnavailableError):
+            self._write_retrying(
+                lambda connection: connection.execute(
+                    update(experiments)
+                    .where(experiments.c.experiment_id == int(experiment_id), stale)
+                    .values(last_update_time=now)
+                )
+            )
+
+    def _write_retrying(self, write: Callable[[Connection], _T]) -> _T:
+        """`write` in a write transaction of its own, run again after a deadlock."""
+        conflicts = 0
+        while True:
+            try:
+                with write_transaction(self.engine) as connection:
+                    return write(connection)
+            except StoreUnavailableError as error:
+                conflicts += 1
+                _wait_or_raise(error, conflicts)
+
     def _require_run(self, connection: Connection, run_id: str) -> Row[Any]:
-        if not isinstance(run_id, str):
-            raise NotFoundError(f"no run with id {run_id!r}")
         row = connection.execute(
-            select(*RUN_COLUMNS).where(schema.runs.c.run_uuid == run_id)
+            select(*RUN_COLUMNS).where(schema.runs.c.run_uuid == _run_key(run_id))
         ).first()
         if row is None:
             raise NotFoundError(f"no run with id {run_id!r}")
@@ -332,10 +406,11 @@ class SqlTrackingStore(TrackingStore):
                 allowed = ", ".join(s.value for s in RunStatus)
                 raise InvalidValueError(f"run status {status!r} is not one of {allowed}") from None
         if end_time is not None:
-            values["end_time"] = end_time
+            values["end_time"] = validate_int64(end_time, "end_time")
         if run_name is not None:
             values["name"] = validate_run_name(run_name)
-        with write_transaction(self.engine) as connection:
+
+        def write(connection: Connection) -> RunInfo:
             self._require_run(connection, run_id)
             if values:
                 connection.execute(
@@ -349,6 +424,8 @@ class SqlTrackingStore(TrackingStore):
                     tags.delete().where(tags.c.run_uuid == run_id, tags.c.key == REASON_TAG)
                 )
             return run_info_from_row(self._require_run(connection, run_id))
+
+        return self._write_retrying(write)
 
     def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
         with write_transaction(self.engine) as connection:
@@ -369,14 +446,20 @@ class SqlTrackingStore(TrackingStore):
         self._set_run_stage(run_id, LifecycleStage.ACTIVE)
 
     def record_heartbeat(self, run_id: str, heartbeat_time: int | None = None) -> None:
-        with write_transaction(self.engine) as connection:
+        key = _run_key(run_id)
+        if heartbeat_time is not None:
+            validate_int64(heartbeat_time, "heartbeat_time")
+
+        def write(connection: Connection) -> None:
             result = connection.execute(
                 update(schema.runs)
-                .where(schema.runs.c.run_uuid == run_id)
+                .where(schema.runs.c.run_uuid == key)
                 .values(heartbeat_time=heartbeat_time if heartbeat_time is not None else now_ms())
             )
             if result.rowcount == 0:
                 raise NotFoundError(f"no run with id {run_id!r}")
+
+        self._write_retrying(write)
 
     # --- data --------------------------------------------------------------------------
 
@@ -449,9 +532,7 @@ class SqlTrackingStore(TrackingStore):
             except StoreUnavailableError as error:
                 # A deadlock with another writer rolled the whole batch back: run it again.
                 conflicts += 1
-                if not is_write_conflict(error) or conflicts == _CONFLICT_ATTEMPTS:
-                    raise
-                time.sleep(random.uniform(0.005, 0.02) * conflicts)
+                _wait_or_raise(error, conflicts)
 
     def _write_batch(
         self,
@@ -463,7 +544,9 @@ class SqlTrackingStore(TrackingStore):
     ) -> None:
         with write_transaction(self.engine) as connection:
             row = connection.execute(
-                select(schema.runs.c.lifecycle_stage).where(schema.runs.c.run_uuid == run_id)
+                select(schema.runs.c.lifecycle_stage).where(
+                    schema.runs.c.run_uuid == _run_key(run_id)
+                )
             ).first()
             if row is None:
                 raise NotFoundError(f"no run with id {run_id!r}")
@@ -504,6 +587,8 @@ class SqlTrackingStore(TrackingStore):
     ) -> dict[tuple[str, str], list[Metric]]:
         request = history.HistoryRequest.of(start_step, end_step, max_points)
         ids, names = history.unique_names(run_ids), history.unique_names(keys)
+        for run_id in ids:
+            _run_key(run_id)
         with read_transaction(self.engine) as connection:
             history.require_runs(connection, ids)
             return {
@@ -531,8 +616,9 @@ class SqlTrackingStore(TrackingStore):
     def last_activity_times(self, run_ids: Sequence[str]) -> dict[str, int]:
         table = schema.latest_metrics
         times: dict[str, int] = {}
+        known = [run_id for run_id in run_ids if stored_id(run_id, _RUN_ID_LENGTH) is not None]
         with read_transaction(self.engine) as connection:
-            for chunk in chunks(list(run_ids)):
+            for chunk in chunks(known):
                 query = (
                     select(table.c.run_uuid, func.max(table.c.timestamp))
                     .where(table.c.run_uuid.in_(chunk))
