@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import IO
 
+from tuitrack.artifact_sources import files_to_upload
 from tuitrack.entities import (
     Experiment,
     FileInfo,
@@ -59,6 +60,10 @@ __all__ = [
     "UnknownSchemeError",
     "now_ms",
 ]
+
+
+# Points per window of TrackingStore.iter_metric_history's default.
+HISTORY_WINDOW_POINTS = 50_000
 
 
 def now_ms() -> int:
@@ -259,6 +264,41 @@ class TrackingStore(ABC):
         InvalidValueError for a max_points that is not None or an integer >= 5, or a step
         bound that is not an integer.
         """
+
+    def iter_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> Iterator[Metric]:
+        """The points get_metric_history(run_id, key, start_step, end_step) returns, in the
+        same order, read a window of steps at a time: memory stays bounded by one window
+        whatever the series' length. Points logged while it runs may or may not appear.
+
+        The default finds the range's first and last step with a downsampled read
+        (max_points=5), then reads windows of steps sized from the points per step seen so
+        far; a window is at least one step. Stores that can page their points override it.
+        Raises as get_metric_history, when called rather than when first iterated.
+        """
+        ends = self.get_metric_history(run_id, key, start_step, end_step, max_points=5)
+        if not ends:
+            return iter(())
+        return self._history_windows(run_id, key, ends[0].step, ends[-1].step)
+
+    def _history_windows(self, run_id: str, key: str, first: int, last: int) -> Iterator[Metric]:
+        start, width = first, HISTORY_WINDOW_POINTS
+        while start <= last:
+            end = min(start + width - 1, last)
+            points = self.get_metric_history(run_id, key, start, end)
+            yield from points
+            # The next window aims at HISTORY_WINDOW_POINTS points at this one's points per
+            # step, growing at most 4x (past a gap, until it finds points again).
+            span = end - start + 1
+            width = 4 * span
+            if points:
+                width = min(width, max(1, span * HISTORY_WINDOW_POINTS // len(points)))
+            start = end + 1
 
     def get_metric_histories(
         self,
@@ -611,15 +651,18 @@ class ArtifactStore(ABC):
         """Delete a file or directory tree (everything when None); absent is not an error."""
 
     def log_artifacts(self, local_dir: str, artifact_path: str | None = None) -> None:
-        """Copy a local directory tree under `artifact_path`. Raises NotFoundError."""
+        """Copy a local directory tree under `artifact_path`.
+
+        A symbolic link is copied as what it points to when that is inside `local_dir`.
+        Raises NotFoundError if `local_dir` is not a directory, and InvalidValueError, before
+        copying anything, naming each link that points outside it, to nothing, or in a loop.
+        """
         if not os.path.isdir(local_dir):
             raise NotFoundError(f"local directory {local_dir!r} does not exist")
         base = normalize_artifact_path(artifact_path)
-        for dirpath, _dirnames, filenames in os.walk(local_dir):
-            relative = os.path.relpath(dirpath, local_dir).replace(os.sep, "/")
-            target = "/".join(p for p in (base, "" if relative == "." else relative) if p)
-            for filename in sorted(filenames):
-                self.log_artifact(os.path.join(dirpath, filename), target or None)
+        for local in files_to_upload(local_dir):
+            folder = "/".join(p for p in (base, local.relative.rpartition("/")[0]) if p)
+            self.log_artifact(local.path, folder or None)
 
     def walk_files(self, path: str | None = None) -> Iterator[FileInfo]:
         """Every file below `path`, depth first."""

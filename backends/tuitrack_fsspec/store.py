@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
 import posixpath
+import re
+import shutil
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import IO, Any, cast
 
@@ -13,6 +17,7 @@ import fsspec
 from fsspec.core import split_protocol, url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
+from tuitrack.artifact_sources import files_to_upload
 from tuitrack.entities import FileInfo
 from tuitrack.errors import (
     InvalidValueError,
@@ -23,6 +28,37 @@ from tuitrack.errors import (
 )
 from tuitrack.store import ArtifactStore
 from tuitrack.validation import normalize_artifact_path
+from tuitrack_fsspec import network
+
+# A file being written on a local root has this name until it is complete; listings skip it.
+_PARTIAL_PREFIX = ".tuitrack-partial-"
+_PARTIAL_NAME = re.compile(rf"{re.escape(_PARTIAL_PREFIX)}[0-9a-f]{{32}}")
+
+
+def _is_partial(path: str) -> bool:
+    return _PARTIAL_NAME.fullmatch(posixpath.basename(path)) is not None
+
+
+def _write_in_place(full: str, write: Callable[[str], None]) -> None:
+    """Let `write` fill a temporary sibling of `full`, then rename it to `full`.
+
+    Readers never see a half-written file, and a failed write (a full disk) leaves nothing.
+    """
+    folder = os.path.dirname(full)
+    os.makedirs(folder, exist_ok=True)
+    temporary = os.path.join(folder, f"{_PARTIAL_PREFIX}{uuid.uuid4().hex}")
+    try:
+        write(temporary)
+        os.replace(temporary, full)
+    except BaseException:
+        with suppress(OSError):
+            os.remove(temporary)
+        raise
+
+
+def _write_new_file(path: str, *, data: bytes) -> None:
+    with open(path, "xb") as handle:
+        handle.write(data)
 
 
 def _check_protocols(root_uri: str) -> None:
@@ -52,11 +88,15 @@ class FsspecArtifactStore(ArtifactStore):
     def __init__(self, root_uri: str) -> None:
         super().__init__(root_uri)
         _check_protocols(root_uri)
+        self._limits = network.limits_from_environment()
         try:
-            fs, root = url_to_fs(root_uri)
+            fs, root = url_to_fs(root_uri, **network.storage_options(root_uri, self._limits))
+            network.bound_retries(fs)
         except Exception as error:
+            limits = self._limits.describe(retried=network.retries_requests(root_uri))
+            late = f" in time ({limits})" if network.is_timeout(error) else ""
             raise StoreUnavailableError(
-                f"cannot open artifact store {root_uri!r}: {type(error).__name__}: {error}"
+                f"cannot open artifact store {root_uri!r}{late}: {type(error).__name__}: {error}"
             ) from error
         self._local = isinstance(fs, LocalFileSystem)
         if self._local:
@@ -111,19 +151,41 @@ class FsspecArtifactStore(ArtifactStore):
                 ) from error
             raise NotFoundError(f"{where} is not a file") from error
         except Exception as error:
-            raise StoreUnavailableError(
-                f"{where}: the filesystem failed: {type(error).__name__}: {error}"
-            ) from error
+            raise StoreUnavailableError(self._failure_message(where, error)) from error
 
-    def _put(self, sources: Sequence[str], targets: Sequence[str], what: str) -> None:
+    def _failure_message(self, where: str, error: Exception) -> str:
+        cause = f"{type(error).__name__}: {error}"
+        code = getattr(error, "errno", None)
+        if isinstance(error, OSError) and isinstance(code, int) and code in errno.errorcode:
+            # e.g. "No space left on device (ENOSPC)": the reason a person can act on.
+            cause = f"{os.strerror(code)} ({errno.errorcode[code]}): {error}"
+        if self._local:
+            return f"{where}: the filesystem failed: {cause}"
+        server = network.endpoint(self._fs)
+        at = f" at endpoint {server}" if server else ""
+        what = "did not answer in time" if network.is_timeout(error) else "failed"
+        limits = self._limits.describe(retried=network.retries_requests(self.root_uri))
+        return f"{where}: the store{at} {what} ({limits}): {cause}"
+
+    def _put(self, sources: Sequence[str], cleans: Sequence[str], what: str) -> None:
+        """Copy local files to the artifact paths `cleans`; `what` names them in errors."""
+        targets = [self._full_path(clean) for clean in cleans]
+        if self._local:
+            for source, clean, target in zip(sources, cleans, targets, strict=True):
+                with self._failures(clean, writing=True):
+                    _write_in_place(target, functools.partial(shutil.copyfile, source))
+            return
+        # Object stores make an upload visible only when it is complete (s3fs aborts a
+        # failed multipart upload), so no temporary name is needed there.
         with self._failures(what, writing=True):
+            network.prepare_for_writes(self._fs)
             try:
-                self._fs.put(list(sources), list(targets))
+                self._fs.put(list(sources), targets)
             except FileNotFoundError:
                 # Filesystems with real directories (sftp, ...) need the parents first.
                 for parent in sorted({posixpath.dirname(target) for target in targets}):
                     self._fs.makedirs(parent, exist_ok=True)
-                self._fs.put(list(sources), list(targets))
+                self._fs.put(list(sources), targets)
 
     # --- writing -----------------------------------------------------------------------
 
@@ -134,23 +196,18 @@ class FsspecArtifactStore(ArtifactStore):
             raise NotFoundError(f"local file {local_file!r} does not exist")
         base = normalize_artifact_path(artifact_path)
         clean = normalize_artifact_path(posixpath.join(base, os.path.basename(local_file)))
-        self._put([local_file], [self._full_path(clean)], clean)
+        self._put([local_file], [clean], clean)
 
     def log_artifacts(self, local_dir: str, artifact_path: str | None = None) -> None:
+        """Copy a local directory tree under `artifact_path`, by the link rule of
+        `tuitrack.artifact_sources`. Raises NotFoundError and InvalidValueError."""
         if not os.path.isdir(local_dir):
             raise NotFoundError(f"local directory {local_dir!r} does not exist")
         base = normalize_artifact_path(artifact_path)
-        sources: list[str] = []
-        targets: list[str] = []
-        for dirpath, dirnames, filenames in os.walk(local_dir):
-            dirnames.sort()
-            relative = os.path.relpath(dirpath, local_dir).replace(os.sep, "/")
-            for filename in sorted(filenames):
-                clean = normalize_artifact_path(posixpath.join(base, relative, filename))
-                sources.append(os.path.join(dirpath, filename))
-                targets.append(self._full_path(clean))
-        if sources:
-            self._put(sources, targets, base or ".")
+        files = files_to_upload(local_dir)
+        cleans = [normalize_artifact_path(posixpath.join(base, file.relative)) for file in files]
+        if files:
+            self._put([file.real_path for file in files], cleans, base or ".")
 
     def log_bytes(self, data: bytes, artifact_file: str) -> None:
         clean = normalize_artifact_path(artifact_file)
@@ -159,27 +216,14 @@ class FsspecArtifactStore(ArtifactStore):
         full = self._full_path(clean)
         with self._failures(clean, writing=True):
             if self._local:
-                self._replace_local(full, data)
+                _write_in_place(full, functools.partial(_write_new_file, data=data))
                 return
+            network.prepare_for_writes(self._fs)
             try:
                 self._fs.pipe_file(full, data)
             except FileNotFoundError:
                 self._fs.makedirs(posixpath.dirname(full), exist_ok=True)
                 self._fs.pipe_file(full, data)
-
-    @staticmethod
-    def _replace_local(full: str, data: bytes) -> None:
-        """Write a temporary sibling, then rename: readers never see a half-written file."""
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        temporary = f"{full}.{uuid.uuid4().hex}.tmp"
-        try:
-            with open(temporary, "xb") as handle:
-                handle.write(data)
-            os.replace(temporary, full)
-        except BaseException:
-            with suppress(OSError):
-                os.remove(temporary)
-            raise
 
     def delete_artifacts(self, path: str | None = None) -> None:
         clean = normalize_artifact_path(path)
@@ -220,7 +264,7 @@ class FsspecArtifactStore(ArtifactStore):
         for entry in self._entries(clean):
             relative = self._relative(entry["name"])
             # Skips the path itself: ls of a file returns that file, not children.
-            if relative and posixpath.dirname(relative) == clean:
+            if relative and posixpath.dirname(relative) == clean and not _is_partial(relative):
                 infos.append(self._file_info(relative, entry))
         return sorted(infos, key=lambda info: info.path)
 
@@ -237,7 +281,9 @@ class FsspecArtifactStore(ArtifactStore):
         infos: list[FileInfo] = []
         for name, entry in found.items():
             relative = self._relative(name)
-            if relative and (not clean or relative.startswith(f"{clean}/")):
+            if not relative or _is_partial(relative):
+                continue
+            if not clean or relative.startswith(f"{clean}/"):
                 infos.append(self._file_info(relative, entry))
         yield from sorted(infos, key=lambda info: info.path)
 
