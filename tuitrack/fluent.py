@@ -36,6 +36,7 @@ from tuitrack.errors import (
 )
 from tuitrack.heartbeat import Heartbeat
 from tuitrack.notices import notice_once, warn_once
+from tuitrack.quiet_thread import block_process_signals
 from tuitrack.run_stack import RunHandle
 from tuitrack.sdk_settings import EXPERIMENT_ID_ENV, SdkSettings
 from tuitrack.validation import (
@@ -378,6 +379,7 @@ def _load_artifact_backend(artifact_uri: str) -> None:
 
 
 def _capture_context(handle: RunHandle, git: bool, environment: bool) -> None:
+    block_process_signals()  # the thread start_run starts for this
     try:
         if git:
             for key, value in context.git_tags(context.source_directory()).items():
@@ -546,6 +548,7 @@ def _timestamp_ns(key: str, timestamp: object) -> int:
 
 
 def _after_log(handle: RunHandle, synchronous: bool | None) -> None:
+    handle.writer.wait_for_room()
     handle.writer.raise_failure()
     if synchronous:
         handle.writer.flush()
@@ -585,7 +588,8 @@ def log_metric(
             step,
         )
     )
-    if synchronous or handle.writer.failure is not None:
+    writer = handle.writer
+    if synchronous or len(writer.metrics) >= writer.caller_check_at:  # full, or a failure
         _after_log(handle, synchronous)
 
 
@@ -608,7 +612,8 @@ def log_metrics(
         points.append((handle.run_id, key, number, time_ns, checked_step))
     for point in points:
         handle.append(point)
-    if synchronous or handle.writer.failure is not None:
+    writer = handle.writer
+    if synchronous or len(writer.metrics) >= writer.caller_check_at:  # full, or a failure
         _after_log(handle, synchronous)
 
 

@@ -6,6 +6,7 @@ import threading
 
 from tuitrack.errors import NotFoundError
 from tuitrack.notices import warn_once
+from tuitrack.quiet_thread import start_quiet_thread
 from tuitrack.store import TrackingStore
 
 # After a failed write, the next try comes this soon (or at the interval, if sooner), so
@@ -30,10 +31,7 @@ class Heartbeat:
             self._runs.add(run_id)
             if self._thread is None or not self._thread.is_alive():
                 self._stopped = False
-                self._thread = threading.Thread(
-                    target=self._beat, name="tuitrack-heartbeat", daemon=True
-                )
-                self._thread.start()
+                self._thread = start_quiet_thread(self._beat, "tuitrack-heartbeat")
         self._wake.set()
 
     def remove(self, run_id: str) -> None:

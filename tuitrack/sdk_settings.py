@@ -12,6 +12,7 @@ HEARTBEAT_ENV = "TUITRACK_HEARTBEAT_SECONDS"
 FLUSH_INTERVAL_ENV = "TUITRACK_FLUSH_INTERVAL_SECONDS"
 FLUSH_TIMEOUT_ENV = "TUITRACK_FLUSH_TIMEOUT_SECONDS"
 MAX_QUEUED_POINTS_ENV = "TUITRACK_MAX_QUEUED_POINTS"
+FULL_QUEUE_WAIT_ENV = "TUITRACK_FULL_QUEUE_WAIT_SECONDS"
 CAPTURE_ENVIRONMENT_ENV = "TUITRACK_CAPTURE_ENV"
 CAPTURE_GIT_ENV = "TUITRACK_CAPTURE_GIT"
 EXPERIMENT_NAME_ENV = "TUITRACK_EXPERIMENT_NAME"
@@ -53,7 +54,11 @@ class SdkSettings:
     flush_interval_seconds: float = 0.5
     # How long flush() and end_run wait for the store, and interpreter exit keeps retrying.
     flush_timeout_seconds: float = 10.0
+    # Metric points waiting in memory; a log call that finds this many waits for room.
     max_queued_points: int = 1_000_000
+    # How long log calls wait at a full queue for a store that takes nothing (down, not
+    # slow) before they refuse new points; as long as SQLite waits for a lock.
+    full_queue_wait_seconds: float = 60.0
     capture_environment: bool = True
     capture_git: bool = True
 
@@ -65,6 +70,7 @@ class SdkSettings:
             flush_interval_seconds=env_number(FLUSH_INTERVAL_ENV, 0.5, 0.01),
             flush_timeout_seconds=env_number(FLUSH_TIMEOUT_ENV, 10.0, 0.0),
             max_queued_points=int(env_number(MAX_QUEUED_POINTS_ENV, 1_000_000, 1)),
+            full_queue_wait_seconds=env_number(FULL_QUEUE_WAIT_ENV, 60.0, 0.0),
             capture_environment=env_flag(CAPTURE_ENVIRONMENT_ENV, True),
             capture_git=env_flag(CAPTURE_GIT_ENV, True),
         )

@@ -1,7 +1,10 @@
 """The background writer: the training loop appends plain tuples, a thread writes batches.
 
-The caller side is one `deque.append` of a tuple (see `fluent.log_metric`); everything
-costly - grouping by run, the store transaction, retries - happens in the writer thread.
+The caller side is one `deque.append` of a tuple and one length check (see
+`fluent.log_metric`); everything costly - grouping by run, the store transaction,
+retries - happens in the writer thread. A full queue holds the caller until the writer
+makes room (backpressure, see `BackgroundWriter.wait_for_room`): accepted points are
+never dropped.
 Points go to `store.log_metric_columns` column by column: building a Metric object per
 point would cost more than storing it. Items of one run reach the store in the order they
 were queued, so each metric series keeps its order.
@@ -22,6 +25,7 @@ from tuitrack.entities import Param, RunTag
 from tuitrack.errors import NotFoundError, ReadOnlyError, StoreUnavailableError, TuitrackError
 from tuitrack.gc_pause import gc_paused
 from tuitrack.notices import notice, notice_once, warn_once
+from tuitrack.quiet_thread import start_quiet_thread
 from tuitrack.sdk_settings import SdkSettings
 from tuitrack.store import TrackingStore
 
@@ -37,6 +41,7 @@ _BATCH_POINTS = 100_000
 _WRITE_SOON_POINTS = 5_000
 _MAX_BACKOFF_SECONDS = 10.0
 _STRICT_ATTEMPTS = 3
+_ROOM_POLL_SECONDS = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,18 +119,28 @@ class BackgroundWriter:
     """Queues metrics, params and tags; writes them with `store.log_metric_columns` and
     `store.log_batch`.
 
-    Store failures are retried with backoff and reported once on stderr; data waits in
-    memory (at most `max_queued_points` metric points: beyond that the oldest are
-    dropped). In strict mode the first failure is kept in `failure` and raised by the
-    next SDK call instead.
+    An unreachable store (StoreUnavailableError) is retried with backoff and reported
+    once on stderr while the data waits in memory: at most `max_queued_points` metric
+    points, beyond which log calls wait for room (`wait_for_room`). Any other error fails
+    only the batch it came from, loudly, and the writer goes on with the next ones. In
+    strict mode the first failure is kept in `failure` and raised by the next SDK call.
     """
 
     def __init__(self, store: TrackingStore, settings: SdkSettings) -> None:
         self.store = store
         self.settings = settings
-        self.metrics: deque[MetricItem] = deque(maxlen=settings.max_queued_points)
+        self.metrics: deque[MetricItem] = deque()
         self.key_values: deque[KeyValueItem] = deque()
         self.failure: TuitrackError | None = None
+        # A log call that finds this many metric points queued calls `wait_for_room`:
+        # the limit, or 0 while strict mode holds a failure for the caller to raise.
+        self.caller_check_at = settings.max_queued_points
+        self._write_soon_points = min(_WRITE_SOON_POINTS, max(settings.max_queued_points // 2, 1))
+        self._room = threading.Condition(threading.Lock())
+        self._progress_at = time.monotonic()  # when the writer last took or stored data
+        self._full_at = 0.0  # when a log call first waited for room since that progress
+        self._refusing_since: float | None = None  # progress mark when refusals began
+        self._refused: dict[str, int] = {}
         self._pending: deque[_Unit] = deque()
         self._wake = threading.Event()
         self._progress = threading.Condition(threading.RLock())
@@ -135,8 +150,7 @@ class BackgroundWriter:
         self._consecutive_failures = 0
         self._retry_at = 0.0
         self._closing = False
-        self._thread = threading.Thread(target=self._run, name="tuitrack-writer", daemon=True)
-        self._thread.start()
+        self._thread = start_quiet_thread(self._run, "tuitrack-writer")
 
     # --- caller side -------------------------------------------------------------------
 
@@ -148,9 +162,89 @@ class BackgroundWriter:
 
     def raise_failure(self) -> None:
         """Raise (once) the failure strict mode kept from the writer thread."""
+        self.caller_check_at = self.settings.max_queued_points  # before taking the failure
         failure, self.failure = self.failure, None
         if failure is not None:
             raise failure
+
+    def wait_for_room(self) -> None:
+        """Hold a log call that found the metric queue full until the writer makes room.
+
+        While the writer takes or stores data, the call waits as long as that takes: the
+        training loop runs at the store's speed and nothing is dropped. When the store has
+        taken nothing for `full_queue_wait_seconds` (it is down, not slow), the newest
+        point is refused instead, counted and reported on stderr, and later calls refuse
+        at once until the store takes data again; strict mode raises StoreUnavailableError.
+        """
+        limit = self.settings.max_queued_points
+        if len(self.metrics) < limit:
+            return
+        notice_once(
+            "queue-full",
+            f"logging is outpacing the tracking store: {limit:,} metric points are queued "
+            f"(TUITRACK_MAX_QUEUED_POINTS), so log calls now wait for the store; the loop "
+            "is slowed to the store's speed and no point is dropped",
+        )
+        with self._room:
+            if self._full_at <= self._progress_at:  # the first call to wait since progress
+                self._full_at = time.monotonic()
+            while len(self.metrics) >= limit:
+                if self.settings.strict and self.failure is not None:
+                    break
+                if self._store_is_down():
+                    self._refuse_newest()
+                    return
+                self._wake.set()
+                self._room.wait(_ROOM_POLL_SECONDS)
+        if self.settings.strict:
+            self.raise_failure()
+
+    def _store_is_down(self) -> bool:
+        """True when the writer took and stored nothing for `full_queue_wait_seconds`
+        while log calls waited, or nothing since refusals began. Holds `_room`."""
+        progress_at = self._progress_at
+        if self._refusing_since is not None:
+            if progress_at == self._refusing_since:
+                return True
+            self._refusing_since = None
+        quiet_for = time.monotonic() - max(progress_at, self._full_at)
+        writing = self._thread.is_alive()
+        if quiet_for < self.settings.full_queue_wait_seconds and writing:
+            return False
+        self._refusing_since = progress_at
+        why = (
+            f"the tracking store has taken nothing for {quiet_for:.0f} s"
+            if writing
+            else "the background writer has stopped"
+        )
+        notice(
+            f"warning: {why} and {len(self.metrics):,} metric points are queued "
+            "(TUITRACK_MAX_QUEUED_POINTS): new metric points are refused and counted until "
+            "it takes data again; the queued ones are kept"
+        )
+        return True
+
+    def _refuse_newest(self) -> None:
+        """Take back the point just queued (or another call's, as new). Holds `_room`."""
+        run_id = self.metrics.pop()[0]
+        self._refused[run_id] = self._refused.get(run_id, 0) + 1
+        if self.settings.strict:
+            raise StoreUnavailableError(
+                f"the tracking store has taken nothing for "
+                f"{self.settings.full_queue_wait_seconds:g} s and the metric queue is full "
+                f"({self.settings.max_queued_points:,} points): this point of run {run_id} "
+                "was not queued"
+            )
+
+    def _report_refused(self) -> None:
+        with self._room:
+            refused, self._refused = self._refused, {}
+        if refused:
+            counts = ", ".join(f"run {run_id}: {count:,}" for run_id, count in refused.items())
+            notice(
+                "warning: metric points refused while the tracking store was down and the "
+                f"queue full ({counts}); they were not stored"
+            )
 
     def queued(self) -> int:
         return len(self.metrics) + len(self.key_values) + sum(u.size() for u in self._pending)
@@ -159,17 +253,20 @@ class BackgroundWriter:
         """Wait until everything queued before this call is stored.
 
         Returns False when the store failed an attempt meanwhile (the data stays queued
-        and is retried) or the timeout passed. Never raises, except in strict mode.
+        and is retried) or the timeout passed. Without `timeout`, waits as long as the
+        writer keeps storing data (a full queue takes a while), and at most
+        TUITRACK_FLUSH_TIMEOUT_SECONDS after its last progress. Never raises, except in
+        strict mode.
         """
         limit = self.settings.flush_timeout_seconds if timeout is None else timeout
-        deadline = time.monotonic() + limit
+        started = time.monotonic()
         with self._progress:
             self._requested += 1
             wanted = self._requested
             failures_before = self._failed_attempts
             self._wake.set()
             while self._completed < wanted and self._failed_attempts == failures_before:
-                remaining = deadline - time.monotonic()
+                remaining = self._deadline(started, limit, timeout is None) - time.monotonic()
                 if remaining <= 0 or not self._thread.is_alive():
                     break
                 self._progress.wait(min(remaining, 0.25))
@@ -179,32 +276,40 @@ class BackgroundWriter:
         return done
 
     def close(self, timeout: float | None = None) -> bool:
-        """Store what is queued, retrying until `timeout`, then stop the thread.
+        """Store what is queued, retrying until `timeout` (by default as `flush` waits),
+        then stop the thread.
 
         Says on stderr how much could not be stored.
         """
         limit = self.settings.flush_timeout_seconds if timeout is None else timeout
-        deadline = time.monotonic() + limit
+        started = time.monotonic()
         done = False
         while not done and self._thread.is_alive():
-            done = self.flush(max(deadline - time.monotonic(), 0.0))
-            if done or time.monotonic() >= deadline:
+            remaining = self._deadline(started, limit, timeout is None) - time.monotonic()
+            done = self.flush(max(remaining, 0.0))
+            if done or remaining <= 0:
                 break
-            time.sleep(min(0.2, max(deadline - time.monotonic(), 0.0)))
+            time.sleep(min(0.2, remaining))
         self._closing = True
         self._wake.set()
         self._thread.join(timeout=1.0)
+        self._report_refused()
         left = self.queued()
         if left:
             notice(f"warning: {left} queued metric points, params or tags could not be stored")
         return done
+
+    def _deadline(self, started: float, limit: float, patient: bool) -> float:
+        """`limit` after `started`; when patient, also `limit` after the writer's last
+        progress, so that a slow store still storing a full queue is waited for."""
+        return max(started, self._progress_at) + limit if patient else started + limit
 
     # --- writer thread -----------------------------------------------------------------
 
     def _run(self) -> None:
         last_write = time.monotonic()
         while not self._closing:
-            if len(self.metrics) < _WRITE_SOON_POINTS:  # else the loop is ahead: keep up
+            if len(self.metrics) < self._write_soon_points:  # else the loop is ahead: keep up
                 self._wake.wait(_POLL_SECONDS)
             self._wake.clear()
             with self._progress:
@@ -216,7 +321,7 @@ class BackgroundWriter:
                     continue
                 has_data = bool(self.metrics or self.key_values or self._pending)
                 due = now - last_write >= self.settings.flush_interval_seconds
-                if not (len(self.metrics) >= _WRITE_SOON_POINTS or (has_data and due)):
+                if not (len(self.metrics) >= self._write_soon_points or (has_data and due)):
                     continue
             try:
                 stored = self._write_queued()
@@ -237,13 +342,6 @@ class BackgroundWriter:
             return False
         metric_count = len(self.metrics)
         key_value_count = len(self.key_values)
-        if metric_count >= self.settings.max_queued_points:
-            warn_once(
-                "queue-full",
-                f"{metric_count} metric points are waiting in memory, the limit "
-                "(TUITRACK_MAX_QUEUED_POINTS); the oldest are dropped until the store "
-                "accepts writes again",
-            )
         while metric_count > 0 or key_value_count > 0:
             take = min(metric_count, _BATCH_POINTS)
             units = self._take(take, key_value_count)
@@ -265,53 +363,73 @@ class BackgroundWriter:
         pop_metric = self.metrics.popleft
         with gc_paused():
             items = [pop_metric() for _ in range(metric_count)]
+            if items:
+                self._made_progress()
             units = list(settings.values())
             units += [_Unit(run_id, points=points) for run_id, points in _points_by_run(items)]
         return units
+
+    def _made_progress(self) -> None:
+        """Tell log calls waiting for room that the writer took or stored data."""
+        with self._room:
+            self._progress_at = time.monotonic()
+            self._room.notify_all()
 
     def _write_units(self, units: deque[_Unit]) -> bool:
         while units:
             unit = units[0]
             try:
                 unit.write(self.store)
-            except StoreUnavailableError as error:
+            except StoreUnavailableError as error:  # the one error worth retrying
                 self._record_failure(error)
                 return False
-            except TuitrackError as error:
+            except Exception as error:  # refused data, or a backend bug: not an outage
                 units.popleft()
                 self._reject(unit, error, units)
                 continue
-            except Exception as error:  # a backend bug or a driver error it did not map
-                self._record_failure(error)
-                return False
             units.popleft()
             self._record_success()
         return True
 
-    def _reject(self, unit: _Unit, error: TuitrackError, units: deque[_Unit]) -> None:
-        """A batch the store refuses for good: store what it accepts, drop the rest.
+    def _reject(self, unit: _Unit, error: Exception, units: deque[_Unit]) -> None:
+        """A batch the store fails for good: store what it accepts, drop the rest.
 
-        A refused item is found by halving; a run that is gone or deleted refuses all.
+        A failing item is found by halving; a run that is gone or deleted refuses all.
         """
         if unit.size() > 1 and not isinstance(error, NotFoundError | ReadOnlyError):
             first, second = unit.halves()
             units.appendleft(second)
             units.appendleft(first)
             return
+        if isinstance(error, TuitrackError):
+            self._keep_failure(error)
+            warn_once(
+                f"rejected:{type(error).__name__}:{unit.run_id}",
+                f"the store refused data of run {unit.run_id} and it was dropped: {error}",
+            )
+            return
+        message = (
+            f"writing data of run {unit.run_id} failed with {type(error).__name__}: {error} "
+            f"(a bug in {type(self.store).__name__}, not an outage); that data was dropped "
+            "and the writer goes on with the rest"
+        )
+        failure = TuitrackError(message)
+        failure.__cause__ = error
+        self._keep_failure(failure)
+        warn_once(f"write-error:{type(error).__name__}", message)
+
+    def _keep_failure(self, error: TuitrackError) -> None:
+        """Strict mode: keep the first failure for the next SDK call to raise."""
         if self.settings.strict and self.failure is None:
             self.failure = error
-        warn_once(
-            f"rejected:{type(error).__name__}:{unit.run_id}",
-            f"the store refused data of run {unit.run_id} and it was dropped: {error}",
-        )
+            self.caller_check_at = 0
 
     def _record_failure(self, error: BaseException) -> None:
         self._consecutive_failures += 1
         backoff = min(0.1 * 2 ** (self._consecutive_failures - 1), _MAX_BACKOFF_SECONDS)
         self._retry_at = time.monotonic() + backoff
-        strict = self.settings.strict and self._consecutive_failures >= _STRICT_ATTEMPTS
-        if strict and self.failure is None:
-            self.failure = (
+        if self._consecutive_failures >= _STRICT_ATTEMPTS:
+            self._keep_failure(
                 error
                 if isinstance(error, TuitrackError)
                 else StoreUnavailableError(f"writing to the tracking store failed: {error!r}")
@@ -323,9 +441,12 @@ class BackgroundWriter:
         )
 
     def _record_success(self) -> None:
+        self._made_progress()
         if self._consecutive_failures:
             self._consecutive_failures = 0
             notice_once("store-recovered", "the tracking store accepts writes again")
+        if self._refused:
+            self._report_refused()
 
 
 def _points_by_run(items: list[MetricItem]) -> list[tuple[str, MetricColumns]]:
