@@ -1,7 +1,8 @@
 """Connect and read timeouts and a bounded retry for remote artifact filesystems.
 
 Without them an S3 endpoint that accepts the connection and never answers blocks an upload
-for tens of minutes (botocore and s3fs each retry, and their waits multiply).
+for tens of minutes: botocore and s3fs each retry, so their waits multiply, and aiohttp has
+no timeout at all for a server that stops reading or never sends "100 Continue".
 """
 
 from __future__ import annotations
