@@ -36,6 +36,8 @@ READ_MORE_ROWS = 20
 """Read the next page of experiments when the cursor gets this close to the last row."""
 READ_ALL_PAGE_SIZE = 1000
 """Pages read for `G`: fewer, larger pages (each costs the store one aggregate query)."""
+RELOAD_MOST = 10_000
+"""A reload (live refresh, coming back) reads again at most this many experiments."""
 NARROW_HERE_ROWS = 1000
 """Up to this many experiments loaded, a name filter narrows them here as it is typed; past
 it, redrawing every match per key costs more than asking the store for a page of them."""
@@ -127,7 +129,7 @@ class ExperimentsScreen(BaseScreen):
 
     def load(self) -> None:
         """Read again the experiments loaded so far (at least a page) in one page."""
-        size = max(EXPERIMENTS_PAGE_SIZE, len(self.summaries))
+        size = min(max(EXPERIMENTS_PAGE_SIZE, len(self.summaries)), RELOAD_MOST)
         self.workers.cancel_group(self, "more")
         self.read_first(self._store_name(), size)
 
