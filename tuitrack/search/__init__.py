@@ -29,7 +29,15 @@ from tuitrack.search.nodes import (
     Value,
 )
 from tuitrack.search.ordering import sort_experiments, sort_runs
-from tuitrack.search.parser import MAX_DEPTH, order_by_with_schema, parse_with_schema
+from tuitrack.search.parser import (
+    MAX_COMPARISONS,
+    MAX_DEPTH,
+    MAX_FILTER_LENGTH,
+    MAX_LIST_VALUES,
+    MAX_ORDER_BY_CLAUSES,
+    order_by_with_schema,
+    parse_with_schema,
+)
 from tuitrack.search.schema import EXPERIMENT_SCHEMA, RUN_SCHEMA
 from tuitrack.search.text import order_by_to_text, to_text
 
@@ -70,7 +78,11 @@ def parse_experiment_order_by(clauses: Sequence[str] | None) -> list[OrderKey]:
 
 
 __all__ = [
+    "MAX_COMPARISONS",
     "MAX_DEPTH",
+    "MAX_FILTER_LENGTH",
+    "MAX_LIST_VALUES",
+    "MAX_ORDER_BY_CLAUSES",
     "PARAM_NUMBER_PATTERN",
     "And",
     "Comparison",

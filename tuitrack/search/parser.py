@@ -31,6 +31,14 @@ from tuitrack.search.schema import STATUS_VALUES, Field, Schema
 # Parentheses and NOTs nested deeper than this are refused, which keeps the parser, the
 # evaluator and the SQL translation far from Python's recursion limit.
 MAX_DEPTH = 64
+# Bounds on the work one filter may ask of a store. Each top-level AND-ed comparison may be a
+# join: 40, plus the order_by keys, stays under SQLite's 64 and MySQL/MariaDB's 61 tables in
+# a join, and PostgreSQL plans it in well under a second. IN values are bound parameters
+# (SQLite allows 32,766 per statement); the text limit leaves room for 10,000 quoted run ids.
+MAX_COMPARISONS = 40
+MAX_LIST_VALUES = 10_000
+MAX_FILTER_LENGTH = 500_000
+MAX_ORDER_BY_CLAUSES = 10
 _INT64 = 2**63
 
 
@@ -40,6 +48,16 @@ class _Parser:
         self.schema = schema
         self.pos = 0
         self.depth = 0
+        if len(text) > MAX_FILTER_LENGTH:
+            raise FilterSyntaxError(
+                f"the filter is {len(text):,} characters long; at most {MAX_FILTER_LENGTH:,} "
+                "are allowed"
+            )
+        # How many comparisons and IN values were read, and where the first one over the
+        # limit starts: the filter is refused after parsing, naming the whole count.
+        self.comparisons = self.values = 0
+        self.comparison_over: int | None = None
+        self.value_over: int | None = None
         nul = text.find("\0")
         if nul != -1:
             raise self.error("NUL characters are not allowed", nul)
@@ -102,6 +120,19 @@ class _Parser:
             raise self.error(
                 f"expected AND, OR or the end of the filter, got {self.describe_next()}"
             )
+        if self.comparison_over is not None:
+            raise self.error(
+                f"the filter has {self.comparisons} comparisons; at most {MAX_COMPARISONS} "
+                "are allowed (the first one over the limit is marked): compare with "
+                "IN (...) lists or split the search",
+                self.comparison_over,
+            )
+        if self.value_over is not None:
+            raise self.error(
+                f"the filter's IN lists hold {self.values:,} values; at most "
+                f"{MAX_LIST_VALUES:,} are allowed (the first one over the limit is marked)",
+                self.value_over,
+            )
         return node
 
     def or_expr(self) -> Node:
@@ -140,6 +171,9 @@ class _Parser:
         return node
 
     def comparison(self) -> Comparison:
+        self.comparisons += 1
+        if self.comparisons == MAX_COMPARISONS + 1:
+            self.comparison_over = self.skip_space()
         field = self.identifier()
         op_position = self.skip_space()
         op = self.operator()
@@ -295,6 +329,9 @@ class _Parser:
         values: list[Scalar] = []
         while True:
             position = self.skip_space()
+            self.values += 1
+            if self.values == MAX_LIST_VALUES + 1:
+                self.value_over = position
             value = self.checked(field, op, self.literal(), position)
             if values and isinstance(value, str) != isinstance(values[0], str):
                 raise self.error(
@@ -387,6 +424,10 @@ def order_by_with_schema(clauses: Sequence[str] | None, schema: Schema) -> list[
         return []
     if isinstance(clauses, str):
         clauses = [clauses]
+    if len(clauses) > MAX_ORDER_BY_CLAUSES:
+        raise FilterSyntaxError(
+            f"order_by has {len(clauses)} clauses; at most {MAX_ORDER_BY_CLAUSES} are allowed"
+        )
     keys = []
     for clause in clauses:
         if not isinstance(clause, str):
