@@ -70,5 +70,9 @@ def test_processes_start_runs_in_one_experiment_at_once(database_uri: str, tmp_p
         runs = client.search_runs([experiment_id], max_results=1000)
         assert len(runs) == PROCESSES * RUNS_PER_PROCESS
         assert {run.info.status for run in runs} == {RunStatus.FINISHED}
+        # Run creation still moves the experiment's last update (filters and ordering use it).
+        updated = client.get_experiment(experiment_id).last_update_time
+        assert updated is not None
+        assert updated >= max(run.info.start_time or 0 for run in runs)
     finally:
         client.close()
