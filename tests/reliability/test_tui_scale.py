@@ -266,7 +266,8 @@ def test_experiment_activity_in_sql_agrees_with_the_contract_default(
         store = client.store
 
         def every_page(lister: Any, **options: Any) -> list[tuple[object, ...]]:
-            found, token = [], None
+            found: list[tuple[object, ...]] = []
+            token = None
             while True:
                 page = lister(max_results=2, page_token=token, **options)
                 found += [
