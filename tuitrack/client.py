@@ -7,7 +7,7 @@ import json
 import os
 import socket
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from tuitrack import config, registry
@@ -225,6 +225,17 @@ class TrackingClient:
         if max_points is None:  # also serves stores written before max_points
             return self.store.get_metric_history(run_id, key, start_step, end_step)
         return self.store.get_metric_history(run_id, key, start_step, end_step, max_points)
+
+    def iter_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> Iterator[Metric]:
+        """get_metric_history's points one by one, read a window of steps at a time: memory
+        stays bounded whatever the series' length. Raises as get_metric_history."""
+        return self.store.iter_metric_history(run_id, key, start_step, end_step)
 
     def get_metric_histories(
         self,

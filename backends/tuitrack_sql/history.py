@@ -22,8 +22,7 @@ row to partition them; one pass of aggregates over every row still took ~0.5 s p
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -31,27 +30,21 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection
 
 from tuitrack.entities import Metric
-from tuitrack.errors import InvalidValueError, NotFoundError, StoreUnavailableError
+from tuitrack.errors import InvalidValueError, NotFoundError
 from tuitrack.gc_pause import gc_paused
 from tuitrack.validation import INT64_MAX, INT64_MIN
-from tuitrack_sql.construct import construct_many
-from tuitrack_sql.engine import describe
+from tuitrack_sql.construct import metrics_from_columns
 from tuitrack_sql.floats import FINITE, NAN, NEG_INF, POS_INF, decode
 from tuitrack_sql.loading import chunks
-from tuitrack_sql.packed import unpack
 from tuitrack_sql.schema import BLOCK_POINTS, BLOCK_SHIFT
+from tuitrack_sql.statements import SERIES_ID_SQL, Row, Statements
+from tuitrack_sql.whole_history import read_whole
 
 POINTS_PER_BUCKET = 5  # first, last, min, max, first NaN
 MIN_MAX_POINTS = POINTS_PER_BUCKET
-# Terms per UNION ALL statement on database servers (one round trip each).
-SERVER_BATCH = 100
-
-Row = tuple[Any, ...]
-
 # --- SQL (qmark placeholders, servers get %s; {key} is the quoted key column) --------------
 
-_SERIES_ID = "(SELECT series_id FROM metric_series WHERE run_uuid = ? AND {key} = ?)"
-_SERIES = "FROM metrics WHERE series_id = " + _SERIES_ID
+_SERIES = "FROM metrics WHERE series_id = " + SERIES_ID_SQL
 _RANGE = _SERIES + " AND step BETWEEN ? AND ?"
 _POINT = "SELECT id, step, timestamp, value, kind"
 # The range's first and last step and its size up to a cap, via the index only.
@@ -81,12 +74,6 @@ BLOCK_POINTS_SQL = (
 CELL_SQL = (
     "SELECT MIN(value), MAX(value), COUNT(*), COUNT(value), MIN(step), MAX(step), "
     f"MIN(kind), MAX(kind), MAX(CASE WHEN kind = {POS_INF} THEN 1 ELSE 0 END) " + _RANGE
-)
-# The chunks that may hold points of a step range, in logging order (see packed.py).
-CHUNKS_SQL = (
-    "SELECT first_step, last_step, nans, in_order, step_bytes, timestamp_bytes, value_bytes "
-    f"FROM metric_chunks WHERE series_id = {_SERIES_ID} "
-    "AND last_step >= ? AND first_step <= ? ORDER BY chunk_id"
 )
 FIRST_SQL = f"{_POINT} {_SERIES} AND step = ? ORDER BY timestamp, id LIMIT 1"
 LAST_SQL = f"{_POINT} {_SERIES} AND step = ? ORDER BY timestamp DESC, id DESC LIMIT 1"
@@ -138,99 +125,20 @@ def unique_names(names: Sequence[str] | str) -> list[str]:
     return [names] if isinstance(names, str) else list(dict.fromkeys(names))
 
 
-# --- statements on the raw DBAPI cursor ------------------------------------------------------
-
-
-class _Statements:
-    """Many small statements without SQLAlchemy's per-row and per-call overhead.
-
-    SQLite runs them one by one (its prepared-statement cache makes that the cheapest);
-    database servers get them in UNION ALL batches, one round trip per batch.
-    """
-
-    def __init__(self, connection: Connection) -> None:
-        self._sqlite = connection.dialect.name == "sqlite"
-        self._errors: type[Exception] = connection.dialect.loaded_dbapi.Error
-        self._database = describe(connection.engine)
-        self._cursor = connection.connection.cursor()
-        quote = connection.dialect.identifier_preparer.quote
-        self._names = {"key": quote("key"), "count": quote("count")}
-        self._texts: dict[str, str] = {}
-
-    def close(self) -> None:
-        self._cursor.close()
-
-    @contextmanager
-    def _mapped_errors(self) -> Iterator[None]:
-        try:
-            yield
-        except self._errors as error:
-            detail = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-            raise StoreUnavailableError(f"database {self._database} failed: {detail}") from error
-
-    def _sql(self, template: str) -> str:
-        text = self._texts.get(template)
-        if text is None:
-            text = template.format(**self._names)
-            text = text if self._sqlite else text.replace("?", "%s")
-            self._texts[template] = text
-        return text
-
-    def rows(self, sql: str, params: Sequence[Any]) -> list[Row]:
-        with self._mapped_errors():
-            self._cursor.execute(self._sql(sql), tuple(params))
-            return list(self._cursor.fetchall())
-
-    def first_rows(self, sql: str, param_rows: Sequence[Sequence[Any]]) -> list[Row | None]:
-        """The first row (or None) of `sql` run once per parameter row, in order."""
-        if self._sqlite:
-            execute, fetchone, text = self._cursor.execute, self._cursor.fetchone, self._sql(sql)
-            with self._mapped_errors():
-                return [execute(text, params) and fetchone() for params in param_rows]
-        found: list[Row | None] = [None] * len(param_rows)
-        body = self._sql(sql).removeprefix("SELECT ")
-        for start in range(0, len(param_rows), SERVER_BATCH):
-            batch = param_rows[start : start + SERVER_BATCH]
-            union = " UNION ALL ".join(
-                f"(SELECT {start + offset} AS tag, {body})" for offset in range(len(batch))
-            )
-            flat = tuple(value for params in batch for value in params)
-            with self._mapped_errors():
-                self._cursor.execute(union, flat)
-                for tag, *row in self._cursor.fetchall():
-                    found[tag] = tuple(row)
-        return found
-
-
 # --- building Metric objects ----------------------------------------------------------------
 
 
 def build_metrics(key: str, rows: Sequence[Row]) -> list[Metric]:
     """Metrics from (step, timestamp, stored value, kind) rows."""
-    fields = [
-        {
-            "key": key,
-            "value": value if kind == FINITE else decode(value, kind),
-            "timestamp": timestamp,
-            "step": step,
-        }
-        for step, timestamp, value, kind in rows
-    ]
-    return construct_many(Metric, fields)
+    return metrics_from_columns(
+        key,
+        [row[0] for row in rows],
+        [row[1] for row in rows],
+        [value if kind == FINITE else decode(value, kind) for _, _, value, kind in rows],
+    )
 
 
 # --- reading ----------------------------------------------------------------------------------
-
-
-def _read_whole(statements: _Statements, run_id: str, key: str, lo: int, hi: int) -> list[Metric]:
-    with gc_paused():
-        columns = unpack(statements.rows(CHUNKS_SQL, (run_id, key, lo, hi)), lo, hi)
-        fields = [
-            {"key": key, "value": value, "timestamp": timestamp, "step": step}
-            for step, timestamp, value in zip(*columns, strict=True)
-        ]
-        del columns  # freed while the collector is paused
-        return construct_many(Metric, fields)
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -331,7 +239,7 @@ def _cell(row: Row | None) -> _Cell | None:
 class _Series:
     """The downsampling of one series' range lo..hi (its first and last step)."""
 
-    def __init__(self, statements: _Statements, run_id: str, key: str, lo: int, hi: int) -> None:
+    def __init__(self, statements: Statements, run_id: str, key: str, lo: int, hi: int) -> None:
         self.statements = statements
         self.run_id, self.key = run_id, key
         self.lo, self.hi = lo, hi
@@ -439,7 +347,7 @@ class _Series:
 
 
 def _read_downsampled(
-    statements: _Statements, run_id: str, key: str, lo: int, hi: int, max_points: int
+    statements: Statements, run_id: str, key: str, lo: int, hi: int, max_points: int
 ) -> list[Metric]:
     series = _Series(statements, run_id, key, lo, hi)
     chosen: dict[tuple[int, int, int], _Chosen] = {}
@@ -469,19 +377,19 @@ def read_history(
     connection: Connection, run_id: str, key: str, request: HistoryRequest
 ) -> list[Metric]:
     """One series, whole or downsampled; the caller has checked that the run exists."""
-    statements = _Statements(connection)
+    statements = Statements(connection)
     try:
         start, end = request.start_step, request.end_step
         if start > end:
             return []
         if request.max_points is None:
-            return _read_whole(statements, run_id, key, start, end)
+            return read_whole(statements, run_id, key, start, end)
         cap = request.max_points + 1
         lo, hi, capped = statements.rows(BOUNDS_SQL, (run_id, key, start, end) * 3 + (cap,))[0]
         if lo is None:
             return []
         if capped <= request.max_points:
-            return _read_whole(statements, run_id, key, lo, hi)
+            return read_whole(statements, run_id, key, lo, hi)
         with gc_paused():
             return _read_downsampled(statements, run_id, key, lo, hi, request.max_points)
     finally:
@@ -490,7 +398,7 @@ def read_history(
 
 def require_runs(connection: Connection, run_ids: Sequence[str]) -> None:
     """Raises NotFoundError naming the first of `run_ids` that no run has."""
-    statements = _Statements(connection)
+    statements = Statements(connection)
     try:
         for chunk in chunks(run_ids):
             ids = [run_id for run_id in chunk if isinstance(run_id, str)]

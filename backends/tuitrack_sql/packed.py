@@ -14,8 +14,7 @@ from __future__ import annotations
 import math
 import sys
 from array import array
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from itertools import islice
 from operator import le, lt
 from typing import Any, NamedTuple
@@ -110,40 +109,14 @@ def _array(code: str, packed: bytes) -> array[Any]:
     return items
 
 
+def chunk_arrays(
+    step_bytes: bytes, timestamp_bytes: bytes, value_bytes: bytes
+) -> tuple[array[int], array[int], array[float]]:
+    """A chunk's packed points, in logging order, as arrays (8 bytes a number)."""
+    return _array("q", step_bytes), _array("q", timestamp_bytes), _array("d", value_bytes)
+
+
 def logged(step_bytes: bytes, timestamp_bytes: bytes, value_bytes: bytes) -> Columns:
-    """Packed points (one chunk, or several joined in chunk order) in logging order."""
-    return Columns(
-        _array("q", step_bytes).tolist(),
-        _array("q", timestamp_bytes).tolist(),
-        _array("d", value_bytes).tolist(),
-    )
-
-
-def unpack(rows: Iterable[ChunkRow], lo: int, hi: int) -> Columns:
-    """The points of chunks (in chunk order) whose step lies in [lo, hi], in history order."""
-    step_parts, time_parts, value_parts = [], [], []
-    ordered, previous_last, nans = True, None, 0
-    for first, last, chunk_nans, in_order, step_bytes, timestamp_bytes, value_bytes in rows:
-        nans += chunk_nans
-        step_parts.append(step_bytes)
-        time_parts.append(timestamp_bytes)
-        value_parts.append(value_bytes)
-        if not in_order or (previous_last is not None and first <= previous_last):
-            ordered = False
-        previous_last = last if previous_last is None else max(last, previous_last)
-    steps, times, values = logged(b"".join(step_parts), b"".join(time_parts), b"".join(value_parts))
-    if nans:  # one NaN object, as the row path returns: equal histories compare equal
-        values = [math.nan if math.isnan(value) else value for value in values]
-    if ordered:
-        start, end = bisect_left(steps, lo), bisect_right(steps, hi)
-        if start == 0 and end == len(steps):
-            return Columns(steps, times, values)
-        return Columns(steps[start:end], times[start:end], values[start:end])
-    # Chunks overlap or hold points out of order: a stable sort keeps logging order for ties.
-    keys = list(zip(steps, times, strict=True))
-    order = [i for i in sorted(range(len(keys)), key=keys.__getitem__) if lo <= keys[i][0] <= hi]
-    return Columns(
-        list(map(steps.__getitem__, order)),
-        list(map(times.__getitem__, order)),
-        list(map(values.__getitem__, order)),
-    )
+    """A chunk's packed points in logging order."""
+    steps, times, values = chunk_arrays(step_bytes, timestamp_bytes, value_bytes)
+    return Columns(steps.tolist(), times.tolist(), values.tolist())

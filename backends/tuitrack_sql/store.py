@@ -7,7 +7,7 @@ import random
 import reprlib
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Row, func, or_, select, update
@@ -49,7 +49,7 @@ from tuitrack.validation import (
     validate_tag,
     validate_text,
 )
-from tuitrack_sql import batch_write, history, schema
+from tuitrack_sql import batch_write, history, schema, whole_history
 from tuitrack_sql.engine import (
     is_write_conflict,
     make_engine,
@@ -576,6 +576,23 @@ class SqlTrackingStore(TrackingStore):
         with read_transaction(self.engine) as connection:
             self._require_run(connection, run_id)
             return history.read_history(connection, run_id, key, request)
+
+    def iter_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> Iterator[Metric]:
+        request = history.HistoryRequest.of(start_step, end_step, None)
+        with read_transaction(self.engine) as connection:
+            self._require_run(connection, run_id)
+            windows = whole_history.history_windows(
+                connection, run_id, key, request.start_step, request.end_step
+            )
+        return whole_history.stream_windows(
+            lambda: read_transaction(self.engine), run_id, key, windows
+        )
 
     def get_metric_histories(
         self,
