@@ -149,13 +149,20 @@ def is_write_conflict(error: BaseException) -> bool:
 _REFUSED_VALUE_CODES = {1264, 1292, 1366, 1406}
 
 
-def _refuses_value(error: DBAPIError) -> bool:
+def refuses_value(driver_error: BaseException) -> bool:
     """The database refused a value it was given (a bug upstream of it: values are
-    validated first), as opposed to failing to answer."""
+    validated first), as opposed to failing to answer. Takes the driver's own error."""
+    sqlstate = getattr(driver_error, "sqlstate", None)  # psycopg
+    if isinstance(sqlstate, str) and sqlstate.startswith("22"):  # class 22, data exceptions
+        return True
+    args: tuple[object, ...] = getattr(driver_error, "args", ())
+    return bool(args) and args[0] in _REFUSED_VALUE_CODES
+
+
+def _refuses_value(error: DBAPIError) -> bool:
     if isinstance(error, DataError):  # PostgreSQL's SQLSTATE class 22, data exceptions
         return True
-    args: tuple[object, ...] = getattr(error.orig, "args", ())
-    return bool(args) and args[0] in _REFUSED_VALUE_CODES
+    return error.orig is not None and refuses_value(error.orig)
 
 
 @contextmanager

@@ -42,6 +42,8 @@ from tuitrack_sql.whole_history import read_whole
 
 POINTS_PER_BUCKET = 5  # first, last, min, max, first NaN
 MIN_MAX_POINTS = POINTS_PER_BUCKET
+# A larger budget means every point of any real series; the cap keeps SQL arithmetic in range.
+MAX_POINTS_BUDGET = 2**31 - 1
 # --- SQL (qmark placeholders, servers get %s; {key} is the quoted key column) --------------
 
 _SERIES = "FROM metrics WHERE series_id = " + SERIES_ID_SQL
@@ -116,7 +118,7 @@ class HistoryRequest:
         return cls(
             _step_bound(start_step, "start_step", INT64_MIN),
             _step_bound(end_step, "end_step", INT64_MAX),
-            max_points,
+            None if max_points is None else min(max_points, MAX_POINTS_BUDGET),
         )
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from tuitrack.errors import StoreUnavailableError
-from tuitrack_sql.engine import describe
+from tuitrack.errors import InvalidValueError, StoreUnavailableError
+from tuitrack_sql.engine import describe, refuses_value
 
 # Terms per UNION ALL statement on database servers (one round trip each).
 SERVER_BATCH = 100
@@ -48,6 +48,10 @@ class Statements:
             yield
         except self._errors as error:
             detail = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            if refuses_value(error):
+                raise InvalidValueError(
+                    f"database {self._database} refused a value: {detail}"
+                ) from error
             raise StoreUnavailableError(f"database {self._database} failed: {detail}") from error
 
     def _sql(self, template: str) -> str:

@@ -165,6 +165,14 @@ def test_unknown_ids_match_nothing_in_searches(target: Target) -> None:
     assert target.client.store.last_activity_times([123, "r" * 5000]) == {}  # type: ignore[list-item]
 
 
+def test_a_huge_points_budget_reads_every_point(target: Target) -> None:
+    """A budget beyond any series is every point, not a driver's out-of-range error."""
+    for step in range(7):
+        target.client.log_metric(target.run_id, "budget", float(step), step=step)
+    points = target.client.get_metric_history(target.run_id, "budget", max_points=10**30)
+    assert [point.step for point in points] == list(range(7))
+
+
 @pytest.fixture
 def fluent_on(database_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("TUITRACK_CAPTURE_ENV", "0")
