@@ -14,7 +14,6 @@ import json
 import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from tuitrack.client import TrackingClient
@@ -60,8 +59,9 @@ def add_parser(run_commands: Any) -> None:
     orphans.add_argument(
         "--older-than",
         metavar="DURATION",
-        help="only runs silent at least this long (e.g. 10m, 2h); it also becomes the "
-        "heartbeat threshold (default: 3x the heartbeat interval)",
+        help="only runs silent at least this long (e.g. 10m, 2h): a heartbeat this old is "
+        "stale, and a run that never sent one (MLflow's) is orphaned after this long without "
+        "logging (defaults: 3x the heartbeat interval; 30 minutes without logging)",
     )
     orphans.add_argument("--json", action="store_true", help="print JSON instead of a table")
     orphans.add_argument(
@@ -72,14 +72,7 @@ def add_parser(run_commands: Any) -> None:
 
 def _policy(older_than: float | None) -> OrphanPolicy:
     policy = OrphanPolicy.from_environment()
-    if older_than is None:
-        return policy
-    # Runs without a heartbeat may log rarely: their silence threshold only ever grows.
-    return replace(
-        policy,
-        stale_after_s=older_than,
-        silence_after_s=max(older_than, policy.silence_after_s),
-    )
+    return policy if older_than is None else policy.older_than(older_than)
 
 
 def _confirm(count: int) -> bool:

@@ -204,7 +204,9 @@ def load_comparison(client: TrackingClient, run_ids: Sequence[str]) -> Compariso
 
     data = load_compare_runs(client, run_ids)
     stats = with_best_steps(client, data)
-    return build_comparison(data.runs, data.experiment_names, stats, now_ms())
+    return build_comparison(
+        data.runs, data.experiment_names, stats, now_ms(), last_activity=data.last_activity
+    )
 
 
 def compare(client: TrackingClient, args: argparse.Namespace, run_ids: Sequence[str]) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tuitrack.entities import RunInfo, RunStatus
 from tuitrack.processes import ProcessState, probe
@@ -56,6 +56,12 @@ class OrphanPolicy:
             stale_after_s=_env_seconds(ORPHAN_AFTER_ENV, 3 * heartbeat),
             silence_after_s=_env_seconds(SILENCE_AFTER_ENV, 1800.0),
         )
+
+    def older_than(self, seconds: float) -> OrphanPolicy:
+        """One threshold for every run, as `tuitrack runs orphans --older-than` asks: a
+        heartbeat this old is stale, and a run that never sent one (MLflow's, another
+        tool's) is orphaned after this long without logging."""
+        return replace(self, stale_after_s=seconds, silence_after_s=seconds)
 
 
 @dataclass(frozen=True)

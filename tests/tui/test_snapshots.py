@@ -75,6 +75,7 @@ def scenarios(store: DemoStore) -> dict[str, Steps]:
             open_experiment(store, "mnist-cnn"), "slash", *"metrics.loss >", "enter"
         ),
         "run_overview": open_run(store, "cifar10-resnet-sweep", "trial-0-01"),
+        "run_orphaned": open_run(store, "gpt-pretrain", "pretrain-760m"),
         "run_metrics": open_run(store, "cifar10-resnet-sweep", "trial-0-01", "m"),
         "run_artifacts": open_run(store, "mnist-cnn", "cnn-001", "a", "j", "j"),
         "help": then(open_experiment(store, "mnist-cnn"), "question_mark"),
@@ -95,6 +96,7 @@ SCENARIOS = (
     "run_metrics",
     "run_artifacts",
     "help",
+    "run_orphaned",
     "mark_failed_confirm",
     "tag_picker",
     "tag_values",

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tuitrack.entities import Metric, Run
+from tuitrack.orphans import OrphanPolicy
 from tuitrack.tui.formatting import (
     format_duration,
     format_metric,
     format_timestamp,
     run_duration_ms,
 )
-from tuitrack.tui.status import display_status
+from tuitrack.tui.status import judge_runs, shown_status
 
 Direction = Literal["min", "max"]
 Section = Literal["run", "params", "metrics", "tags"]
@@ -133,13 +134,30 @@ def run_labels(runs: Sequence[Run]) -> tuple[str, ...]:
     )
 
 
-def _run_rows(runs: Sequence[Run], experiments: Mapping[str, str], now: int) -> list[DiffRow]:
+def _run_rows(
+    runs: Sequence[Run],
+    experiments: Mapping[str, str],
+    now: int,
+    last_activity: Mapping[str, int],
+    policy: OrphanPolicy,
+) -> list[DiffRow]:
+    orphans = judge_runs(runs, now, policy, last_activity)
+    verdicts = [orphans.get(run.info.run_id) for run in runs]
     fields: list[tuple[str, list[Any]]] = [
         ("run id", [run.info.run_id[:8] for run in runs]),
         ("experiment", [experiments.get(r.info.experiment_id, r.info.experiment_id) for r in runs]),
-        ("status", [display_status(run.info, now).value for run in runs]),
+        (
+            "status",
+            [shown_status(r.info, v).value for r, v in zip(runs, verdicts, strict=True)],
+        ),
         ("start", [format_timestamp(run.info.start_time) for run in runs]),
-        ("duration", [format_duration(run_duration_ms(run.info, now)) for run in runs]),
+        (
+            "duration",
+            [
+                format_duration(run_duration_ms(r.info, now, v))
+                for r, v in zip(runs, verdicts, strict=True)
+            ],
+        ),
         ("user", [run.info.user_id for run in runs]),
     ]
     return [
@@ -205,12 +223,21 @@ def build_comparison(
     now: int,
     *,
     steps_loaded: bool = True,
+    last_activity: Mapping[str, int] | None = None,
+    policy: OrphanPolicy | None = None,
 ) -> Comparison:
     """Rows for run attributes, params, metrics (latest, min, max, best step) and tags.
 
-    Until `steps_loaded`, the best step cells hold PENDING."""
+    Until `steps_loaded`, the best step cells hold PENDING. RUNNING runs are judged
+    orphaned or not by `policy` and their `last_activity` (as CompareData holds it)."""
     rows = [
-        *_run_rows(runs, experiment_names, now),
+        *_run_rows(
+            runs,
+            experiment_names,
+            now,
+            last_activity or {},
+            policy or OrphanPolicy.from_environment(),
+        ),
         *_pair_rows("params", "param", [run.data.params for run in runs]),
         *_metric_rows(runs, stats, steps_loaded),
         *_pair_rows("tags", "tag", [run.data.tags for run in runs]),

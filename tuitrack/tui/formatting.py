@@ -7,6 +7,7 @@ import os
 from datetime import UTC, datetime
 
 from tuitrack.entities import RunInfo
+from tuitrack.orphans import Orphan
 
 CRUMB = "\u203a"
 """Separates the levels of the title line: tuitrack > experiment > run."""
@@ -55,11 +56,17 @@ def format_ago(ms: int | None, now_ms: int) -> str:
     return f"{format_duration(max(now_ms - ms, 0))} ago"
 
 
-def run_duration_ms(info: RunInfo, now_ms: int) -> int | None:
-    """End minus start; a run still going counts up to `now_ms`."""
+def run_duration_ms(info: RunInfo, now_ms: int, orphan: Orphan | None = None) -> int | None:
+    """End minus start. A run still going counts up to `now_ms`; an orphaned one (its
+    process is gone) only up to its last sign of life, so its duration stops growing."""
     if info.start_time is None:
         return None
-    end = info.end_time if info.end_time is not None else now_ms
+    if info.end_time is not None:
+        end = info.end_time
+    elif orphan is not None and orphan.last_sign_of_life is not None:
+        end = orphan.last_sign_of_life
+    else:
+        end = now_ms
     return end - info.start_time
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from tuitrack.client import TrackingClient
 from tuitrack.entities import Run, RunStatus
@@ -75,6 +75,14 @@ def default_metric_keys(runs: Sequence[ChartRun], limit: int = 1) -> tuple[str, 
     return tuple(sorted(counts, key=lambda key: (-counts[key], key))[:limit])
 
 
+def chartable_keys(requested: Sequence[str], runs: Sequence[ChartRun]) -> tuple[str, ...]:
+    """The requested metrics that at least one of the runs has logged; when none of them
+    is, the metric most of the runs have (none when they have logged no metrics)."""
+    logged = {key for run in runs for key in run.metric_keys}
+    found = tuple(key for key in requested if key in logged)
+    return found or default_metric_keys(runs)
+
+
 def fetch_series(
     client: TrackingClient,
     run_ids: Sequence[str],
@@ -112,6 +120,8 @@ class CompareData:
     experiment_names: dict[str, str]
     stats: dict[SeriesKey, MetricStats]
     """Latest, min and max of every metric, as the store keeps them; no steps yet."""
+    last_activity: dict[str, int] = field(default_factory=dict)
+    """The RUNNING runs' latest metric times, which orphan verdicts are judged by."""
 
 
 def load_compare_runs(client: TrackingClient, run_ids: Sequence[str]) -> CompareData:
@@ -131,7 +141,9 @@ def load_compare_runs(client: TrackingClient, run_ids: Sequence[str]) -> Compare
         for run_id in ids
         for summary in client.store.get_metric_summaries(run_id)
     }
-    return CompareData(runs, names, stats)
+    running = [run.info.run_id for run in runs if run.info.status is RunStatus.RUNNING]
+    activity = client.store.last_activity_times(running) if running else {}
+    return CompareData(runs, names, stats, activity)
 
 
 def with_best_steps(client: TrackingClient, data: CompareData) -> dict[SeriesKey, MetricStats]:

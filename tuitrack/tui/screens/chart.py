@@ -38,7 +38,7 @@ from tuitrack.tui.formatting import CRUMB, format_metric, truncate
 from tuitrack.tui.history_queries import (
     ChartRun,
     SeriesKey,
-    default_metric_keys,
+    chartable_keys,
     fetch_new_points,
     fetch_series,
     load_chart_runs,
@@ -228,7 +228,7 @@ class ChartScreen(BaseScreen):
     ) -> None:
         client = self.session.client
         runs = known if known is not None else load_chart_runs(client, self.run_ids)
-        keys = keys or default_metric_keys(runs)
+        keys = chartable_keys(keys, runs)
         run_ids = [run.run_id for run in runs]
         series = fetch_series(client, run_ids, keys, budget) if keys else {}
         if not get_current_worker().is_cancelled:
@@ -242,12 +242,23 @@ class ChartScreen(BaseScreen):
         self.overview = message.series
         self.loaded = True
         if message.keys != self.keys:
+            self._say_missing([key for key in self.keys if key not in message.keys], message)
             self.keys = message.keys
             self._mount_charts()
         self.detail = None
         if self.window is not None:
             self._fetch_detail(self.window)
         self.post_message(ChartStale())
+
+    def _say_missing(self, missing: list[str], message: ChartLoaded) -> None:
+        """Name the metrics asked for that no run has, and what is shown instead."""
+        if not missing:
+            return
+        who = "This run has" if len(message.runs) == 1 else "These runs have"
+        text = f"{who} no metric {', '.join(repr(key) for key in missing)}"
+        if message.keys:
+            text += f"; showing {', '.join(repr(key) for key in message.keys)}"
+        self.notify(text + ".", timeout=6)
 
     def _fetch_detail(self, window: StepWindow) -> None:
         run_ids = [run.run_id for run in self.runs]

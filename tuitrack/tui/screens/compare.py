@@ -102,7 +102,13 @@ class CompareScreen(BaseScreen):
         self.clear_error()
         data = message.data
         self.comparison = build_comparison(
-            data.runs, data.experiment_names, data.stats, self.session.clock(), steps_loaded=False
+            data.runs,
+            data.experiment_names,
+            data.stats,
+            self.session.clock(),
+            steps_loaded=False,
+            last_activity=data.last_activity,
+            policy=self.session.orphan_policy,
         )
         self._fill()
         self.load_stats(data)
@@ -110,7 +116,12 @@ class CompareScreen(BaseScreen):
     def on_stats_loaded(self, message: StatsLoaded) -> None:
         data = message.data
         self.comparison = build_comparison(
-            data.runs, data.experiment_names, message.stats, self.session.clock()
+            data.runs,
+            data.experiment_names,
+            message.stats,
+            self.session.clock(),
+            last_activity=data.last_activity,
+            policy=self.session.orphan_policy,
         )
         self._fill()
 

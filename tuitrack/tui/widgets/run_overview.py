@@ -6,6 +6,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from tuitrack.context import COMMAND_TAG, GIT_COMMIT_TAG, SOURCE_NAME_TAG
 from tuitrack.entities import Run
 from tuitrack.tui.formatting import (
     format_ago,
@@ -17,13 +18,29 @@ from tuitrack.tui.formatting import (
 from tuitrack.tui.queries import RunDetail
 from tuitrack.tui.status import shown_status, status_label
 
-GIT_COMMIT_TAGS = ("tuitrack.git.commit", "git.commit", "mlflow.source.git.commit")
-COMMAND_TAGS = ("tuitrack.command", "command", "mlflow.source.name")
+GIT_COMMIT_TAGS = (GIT_COMMIT_TAG, "git.commit", "mlflow.source.git.commit")
+# The whole command line: the SDK's, or a plain `command` tag (the demo writes one).
+COMMAND_TAGS = (COMMAND_TAG, "command")
+# Else what ran: the SDK's script path, or MLflow's source (a script, notebook or project).
+SOURCE_TAGS = (SOURCE_NAME_TAG, "mlflow.source.name")
+MLFLOW_SOURCE_TYPE_TAG = "mlflow.source.type"
 CHILDREN_SHOWN = 8
 
 
 def _first_tag(run: Run, keys: tuple[str, ...]) -> str | None:
     return next((run.data.tags[k] for k in keys if k in run.data.tags), None)
+
+
+def _how_it_ran(run: Run) -> tuple[str, str]:
+    """("Command", the command line) when known, else ("Source", the script that ran)."""
+    command = _first_tag(run, COMMAND_TAGS)
+    if command:
+        return "Command", command
+    source = _first_tag(run, SOURCE_TAGS)
+    if not source:
+        return "Command", "-"
+    kind = run.data.tags.get(MLFLOW_SOURCE_TYPE_TAG)
+    return "Source", f"{source}  ({kind.lower()})" if kind else source
 
 
 def _run_label(run: Run) -> str:
@@ -52,14 +69,18 @@ def overview(detail: RunDetail, now: int) -> RenderableType:
     row("Status", status)
     row("Started", format_timestamp_long(info.start_time))
     row("Ended", format_timestamp_long(info.end_time))
-    row("Duration", format_duration(run_duration_ms(info, now)))
+    duration = Text(format_duration(run_duration_ms(info, now, detail.orphan)))
+    if detail.orphan is not None and detail.orphan.last_sign_of_life is not None:
+        seen = format_ago(detail.orphan.last_sign_of_life, now)
+        duration.append(f"   last seen {seen}", style="dim")
+    row("Duration", duration)
     row("User", info.user_id or "-")
     host = info.host or "-"
     if info.pid is not None:
         host += f"  (pid {info.pid})"
     row("Host", host)
     row("Git commit", _first_tag(run, GIT_COMMIT_TAGS) or "-")
-    row("Command", _first_tag(run, COMMAND_TAGS) or "-")
+    row(*_how_it_ran(run))
     row("Parent", _run_label(detail.parent) if detail.parent else "-")
     if detail.children:
         children = Text()

@@ -484,7 +484,9 @@ class RunsTable(ScrollView, can_focus=True):
             elif key == "start":
                 cells.append(Text(format_timestamp_short(info.start_time)))
             elif key == "duration":
-                cells.append(Text(format_duration(run_duration_ms(info, now)), justify="right"))
+                orphan = self.orphans.get(info.run_id)
+                duration = format_duration(run_duration_ms(info, now, orphan))
+                cells.append(Text(duration, justify="right"))
             elif key == "user":
                 cells.append(Text(truncate(info.user_id or "", 12)))
             elif key == "experiment":
