@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import shutil
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,8 +18,7 @@ from tuitrack.entities import Experiment, Run, ViewType
 from tuitrack.errors import InvalidValueError, NotFoundError, TuitrackError
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
+    from tuitrack.demo import Scale
     from tuitrack.store import ExperimentActivity
 
 DEMO_DIR_NAME = "demo"
@@ -49,15 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     ui.add_argument("target_uri", nargs="?", metavar="URI", help="tracking store URI")
     _add_ui_options(ui)
 
-    demo = commands.add_parser("demo", help="write a demo store and open the TUI on it")
+    demo = commands.add_parser(
+        "demo", help="open the demo store in the TUI (written on first use, then reopened)"
+    )
     demo.add_argument(
-        "--uri",
-        dest="demo_uri",
+        "target_uri",
+        nargs="?",
         metavar="URI",
         help="write into this store instead of the demo's own store under the data folder",
     )
     demo.add_argument("--no-ui", action="store_true", help="only write the store and print its URI")
     demo.add_argument("--small", action="store_true", help="a few runs instead of hundreds")
+    demo.add_argument(
+        "--reset", action="store_true", help="rebuild the demo's own store from scratch"
+    )
     _add_ui_options(demo)
 
     experiments = commands.add_parser("experiments", help="list experiments")
@@ -65,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     listing = experiment_commands.add_parser("list", help="list experiments")
     listing.add_argument("--all", action="store_true", help="include deleted experiments")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_table_options(listing, "id, name, stage, runs, last_activity, created, artifact_location")
 
     runs = commands.add_parser("runs", help="list, show or close runs")
     run_commands = runs.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -82,16 +86,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     runs_list.add_argument("--max", type=int, default=100, help="at most this many runs")
     runs_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_table_options(
+        runs_list,
+        "status, id, name, experiment, start, end, duration, user, "
+        "metrics.KEY, params.KEY, tags.KEY",
+    )
     show = run_commands.add_parser("show", help="show one run")
     show.add_argument("run_id", metavar="RUN_ID")
     show.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    show.add_argument(
+        "--wide", action="store_true", help="keys and values in full, however wide the terminal"
+    )
     cli_orphans.add_parser(run_commands)
     cli_plot.add_parsers(commands)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="action", metavar="ACTION", required=True)
     upgrade = db_commands.add_parser("upgrade", help="create or migrate a store's schema")
-    upgrade.add_argument("target_uri", metavar="URI", help="tracking store URI")
+    upgrade.add_argument("target_uri", nargs="?", metavar="URI", help="tracking store URI")
 
     importing = commands.add_parser(
         "import", help="copy runs from another store (an mlflow.db, an mlruns/ folder, ...)"
@@ -103,7 +115,35 @@ def _parser() -> argparse.ArgumentParser:
     importing.add_argument(
         "--dry-run", action="store_true", help="list what would be copied, write nothing"
     )
+    nested = (experiment_commands, run_commands, db_commands)
+    for command in [*commands.choices.values(), *(p for n in nested for p in n.choices.values())]:
+        _add_store_options(command)
     return parser
+
+
+def _add_store_options(parser: argparse.ArgumentParser) -> None:
+    """`--uri` and `--artifact-uri` after the command too (`tuitrack runs list --uri X`).
+    Their defaults are suppressed, so a value given before the command stays."""
+    parser.add_argument(
+        "--uri", default=argparse.SUPPRESS, help="tracking store URI (also before the command)"
+    )
+    parser.add_argument(
+        "--artifact-uri",
+        default=argparse.SUPPRESS,
+        help="artifact root for new experiments (also before the command)",
+    )
+
+
+def _add_table_options(parser: argparse.ArgumentParser, column_names: str) -> None:
+    parser.add_argument(
+        "--wide", action="store_true", help="every column in full, however wide the terminal"
+    )
+    parser.add_argument(
+        "--columns",
+        metavar="NAME,...",
+        help=f"the columns to show, in order: {column_names} "
+        "(default: the usual ones that fit the terminal)",
+    )
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -166,24 +206,49 @@ def _ui(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from tuitrack.demo import DemoTicker, write_demo
+    from tuitrack.demo_folder import DemoFolder
+    from tuitrack.tui.formatting import format_timestamp
 
-    tracking_uri = args.demo_uri or args.uri
+    scale: Scale = "small" if args.small else "full"
+    tracking_uri = args.target_uri or args.uri
     artifact_uri = args.artifact_uri
+    folder: DemoFolder | None = None
     if tracking_uri is None:
-        # The demo's own store: rewritten from scratch each time, never the user's runs.
-        demo_dir = config.data_dir() / DEMO_DIR_NAME
-        shutil.rmtree(demo_dir, ignore_errors=True)
-        demo_dir.mkdir(parents=True, exist_ok=True)
-        tracking_uri = f"sqlite:///{demo_dir / 'tuitrack.db'}"
-        artifact_uri = artifact_uri or str(demo_dir / "artifacts")
-    client = TrackingClient(tracking_uri=tracking_uri, artifact_uri=artifact_uri)
-    try:
-        print(f"Writing the demo store to {client.tracking_uri} …", file=sys.stderr)
-        summary = write_demo(
-            client,
-            scale="small" if args.small else "full",
-            progress=lambda name: print(f"  {name}", file=sys.stderr),
+        # The demo's own store, never the user's runs: built on first use, then reopened.
+        folder = DemoFolder(config.data_dir() / DEMO_DIR_NAME)
+        tracking_uri = folder.tracking_uri
+        artifact_uri = artifact_uri or folder.artifact_uri
+    elif args.reset:
+        raise InvalidValueError(
+            f"--reset rebuilds only the demo's own store; it never deletes runs in {tracking_uri}"
         )
+    built = folder.built() if folder is not None else None
+    reason = folder.rebuild_reason(scale, args.reset) if folder is not None else None
+    if folder is not None and built is not None and reason is None:
+        print(
+            f"Reopening the demo store {tracking_uri} (built {format_timestamp(built.built_at)} "
+            "UTC; `tuitrack demo --reset` rebuilds it).",
+            file=sys.stderr,
+        )
+        client = TrackingClient(tracking_uri=tracking_uri, artifact_uri=artifact_uri)
+        summary = built.summary
+    else:
+        if folder is not None:
+            print(f"Building the demo store {tracking_uri} ({reason}) …", file=sys.stderr)
+            folder.clear()
+        client = TrackingClient(tracking_uri=tracking_uri, artifact_uri=artifact_uri)
+        if folder is None:
+            print(f"Writing the demo into {tracking_uri} …", file=sys.stderr)
+        try:
+            summary = write_demo(
+                client, scale=scale, progress=lambda name: print(f"  {name}", file=sys.stderr)
+            )
+        except BaseException:
+            client.close()
+            raise
+        if folder is not None:
+            folder.mark_built(scale, summary)
+    try:
         print(
             f"{summary.experiments} experiments, {summary.runs} runs "
             f"({len(summary.running_run_ids)} running, 1 orphaned).",
@@ -206,13 +271,6 @@ def _demo(args: argparse.Namespace) -> int:
 # --- listings ----------------------------------------------------------------------------
 
 
-def _console() -> Console:
-    """The terminal's width on a terminal; wide when piped, so lines stay whole for grep."""
-    from rich.console import Console
-
-    return Console() if sys.stdout.isatty() else Console(width=240)
-
-
 def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
 
@@ -229,9 +287,8 @@ def _all_experiments(client: TrackingClient, view: ViewType) -> list[Experiment]
 
 
 def _experiments_list(client: TrackingClient, args: argparse.Namespace) -> int:
-    """Most recently active first, with run counts: one store query per 1,000 experiments.
-    Printed as plain aligned lines: a rich Table takes seconds to lay out 10,000 rows."""
-    from tuitrack.tui.formatting import format_timestamp
+    """Most recently active first, with run counts: one store query per 1,000 experiments."""
+    from tuitrack.cli_listings import experiments_table, print_tables
 
     view = ViewType.ALL if args.all else ViewType.ACTIVE_ONLY
     found: list[ExperimentActivity] = []
@@ -254,30 +311,8 @@ def _experiments_list(client: TrackingClient, args: argparse.Namespace) -> int:
             ]
         )
         return 0
-    header = ("ID", "Name", "Stage", "Runs", "Last activity", "Created", "Artifact location")
-    rows = [header] + [
-        (
-            a.experiment.experiment_id,
-            a.experiment.name,
-            a.experiment.lifecycle_stage.value,
-            str(a.run_count),
-            format_timestamp(a.last_activity) if a.last_activity else "-",
-            format_timestamp(a.experiment.creation_time),
-            a.experiment.artifact_location,
-        )
-        for a in found
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-    lines = []
-    for row in rows:
-        cells = [
-            cell.rjust(w) if i == 3 else cell.ljust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=False))
-        ]
-        line = "  ".join([*cells, row[-1]])
-        lines.append(line[:width] if width else line)
-    print("\n".join(lines))
+    table = experiments_table(found, show_stage=args.all, columns=args.columns, wide=args.wide)
+    print_tables([table])
     return 0
 
 
@@ -302,17 +337,10 @@ def _resolve_experiments(
 
 
 def _runs_list(client: TrackingClient, args: argparse.Namespace) -> int:
-    from rich.table import Table
-
+    from tuitrack.cli_listings import print_tables, runs_table
     from tuitrack.orphans import OrphanPolicy
-    from tuitrack.tui.formatting import (
-        format_duration,
-        format_metric,
-        format_timestamp,
-        run_duration_ms,
-    )
+    from tuitrack.store import now_ms
     from tuitrack.tui.queries import default_columns, judge_page
-    from tuitrack.tui.status import shown_status, status_label
 
     if args.max < 1:
         raise InvalidValueError(f"--max must be at least 1, got {args.max}")
@@ -335,29 +363,19 @@ def _runs_list(client: TrackingClient, args: argparse.Namespace) -> int:
         _print_json([r.model_dump(mode="json") for r in runs])
         return 0
     names = {e.experiment_id: e.name for e in experiments}
-    metrics = default_columns(runs).metrics
-    table = Table("Status", "Run id", "Name", "Experiment", "Start", "Duration", "User", box=None)
-    for metric in metrics:
-        table.add_column(metric, justify="right")
-    for column in table.columns[:3]:
-        column.no_wrap = True
-    from tuitrack.store import now_ms
-
     now = now_ms()
     orphans = judge_page(client, runs, now, OrphanPolicy.from_environment())
-    for run in runs:
-        info = run.info
-        table.add_row(
-            status_label(shown_status(info, orphans.get(info.run_id))),
-            info.run_id[:RUN_ID_SHORT],
-            info.run_name or "",
-            names.get(info.experiment_id, info.experiment_id),
-            format_timestamp(info.start_time),
-            format_duration(run_duration_ms(info, now)),
-            info.user_id or "",
-            *(format_metric(run.data.metrics.get(k)) for k in metrics),
-        )
-    _console().print(table)
+    table = runs_table(
+        runs,
+        names,
+        orphans,
+        now,
+        metrics=default_columns(runs).metrics,
+        id_length=RUN_ID_SHORT,
+        columns=args.columns,
+        wide=args.wide,
+    )
+    print_tables([table])
     return 0
 
 
@@ -382,11 +400,9 @@ def _find_run(client: TrackingClient, run_id: str) -> str:
 
 
 def _runs_show(client: TrackingClient, args: argparse.Namespace) -> int:
-    from rich.table import Table
-
+    from tuitrack.cli_listings import print_tables, run_detail_tables
     from tuitrack.orphans import OrphanPolicy
     from tuitrack.store import now_ms
-    from tuitrack.tui.formatting import format_metric
     from tuitrack.tui.queries import load_run_detail
     from tuitrack.tui.widgets.run_overview import overview
 
@@ -396,58 +412,33 @@ def _runs_show(client: TrackingClient, args: argparse.Namespace) -> int:
     if args.json:
         _print_json(detail.run.model_dump(mode="json"))
         return 0
-    console = _console()
-    console.print(overview(detail, now_ms()))
-    if detail.run.data.params:
-        params = Table("Param", "Value", box=None, title="Params", title_justify="left")
-        for key, value in sorted(detail.run.data.params.items()):
-            params.add_row(key, value)
-        console.print(params)
-    if detail.metrics:
-        metrics = Table(
-            "Metric",
-            "Latest",
-            "Min",
-            "Max",
-            "Step",
-            box=None,
-            title="Metrics",
-            title_justify="left",
-        )
-        for m in detail.metrics:
-            metrics.add_row(
-                m.key,
-                format_metric(m.latest),
-                format_metric(m.min_value),
-                format_metric(m.max_value),
-                str(m.step),
-            )
-        console.print(metrics)
-    if detail.run.data.tags:
-        tags = Table("Tag", "Value", box=None, title="Tags", title_justify="left")
-        for key, value in sorted(detail.run.data.tags.items()):
-            tags.add_row(key, value)
-        console.print(tags)
+    print_tables(run_detail_tables(detail, wide=args.wide), before=overview(detail, now_ms()))
     return 0
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
     from tuitrack import registry
 
+    uri = args.target_uri or args.uri
+    if not uri:
+        raise InvalidValueError(
+            "db upgrade needs the store's URI: tuitrack db upgrade URI "
+            "(e.g. postgresql://user@host/db or sqlite:///path/to/runs.db)"
+        )
     # A backend with a schema offers `<its package>.migrate.upgrade(uri)`.
-    store_class = registry.tracking_store_class(args.target_uri)
+    store_class = registry.tracking_store_class(uri)
     package = store_class.__module__.split(".")[0]
     try:
         upgrade = importlib.import_module(f"{package}.migrate").upgrade
     except (ImportError, AttributeError):
         raise InvalidValueError(
-            f"the {package} backend of {args.target_uri!r} has no schema to upgrade"
+            f"the {package} backend of {uri!r} has no schema to upgrade"
         ) from None
-    before, after = upgrade(registry.normalize_tracking_uri(args.target_uri))
+    before, after = upgrade(registry.normalize_tracking_uri(uri))
     if before == after:
-        print(f"{args.target_uri}: already at revision {after}")
+        print(f"{uri}: already at revision {after}")
     else:
-        print(f"{args.target_uri}: upgraded from {before or 'empty'} to {after}")
+        print(f"{uri}: upgraded from {before or 'empty'} to {after}")
     return 0
 
 

@@ -22,11 +22,14 @@ if TYPE_CHECKING:
 
     from tuitrack.tui.charting import StepWindow
     from tuitrack.tui.compare_model import Comparison
+    from tuitrack.tui.history_queries import ChartRun
 
 RunResolver = Callable[[TrackingClient, str], str]
 """Turns a run id or a unique prefix of one into a full run id."""
 
 DEFAULT_SIZE = (100, 25)
+METRICS_NAMED = 20
+"""At most this many metric names in an error; `tuitrack plot RUN` lists them all."""
 # The raw curve behind a smoothed one is blended towards grey: the background is unknown.
 FAINT_TOWARD = (128, 128, 128)
 
@@ -39,9 +42,8 @@ def add_parsers(commands: Any) -> None:
         "--metric",
         "-m",
         action="append",
-        required=True,
         metavar="KEY",
-        help="metric to chart (repeatable: one chart each)",
+        help="metric to chart (repeatable: one chart each); without it, list the runs' metrics",
     )
     plot.add_argument(
         "--smooth",
@@ -122,19 +124,30 @@ def plot(client: TrackingClient, args: argparse.Namespace, run_ids: Sequence[str
     if not 0 <= args.smooth < 1:
         raise InvalidValueError(f"--smooth must be in [0, 1) (0 is raw), got {args.smooth}")
     window = _step_window(args.steps)
+    keys = list(dict.fromkeys(args.metric or ()))
     terminal = shutil.get_terminal_size(DEFAULT_SIZE) if sys.stdout.isatty() else None
     width = args.width or (terminal.columns if terminal else DEFAULT_SIZE[0])
     height = args.height or (
-        max(10, (terminal.lines - 4) // len(args.metric)) if terminal else DEFAULT_SIZE[1]
+        max(10, (terminal.lines - 4) // max(len(keys), 1)) if terminal else DEFAULT_SIZE[1]
     )
     if width < 20 or height < 6:
         raise InvalidValueError(f"a chart needs at least 20x6 cells, got {width}x{height}")
+    runs = load_chart_runs(client, run_ids)
+    logged = sorted({key for run in runs for key in run.metric_keys})
+    if not logged:
+        raise InvalidValueError(f"{_which_runs(runs)} logged no metrics yet: nothing to chart")
+    if not keys:
+        return _list_metrics(runs, logged)
+    missing = [key for key in keys if key not in logged]
+    if missing:
+        raise InvalidValueError(
+            f"no metric {', '.join(map(repr, missing))} in {_which_runs(runs)}; "
+            f"metrics logged: {_some(logged)}"
+        )
     color = _use_color(args.color)
     options = ChartOptions(
         x_mode=args.x, smoothing=args.smooth, smooth=args.smooth > 0, log_y=args.logy
     )
-    runs = load_chart_runs(client, run_ids)
-    keys = list(dict.fromkeys(args.metric))
     series = fetch_series(client, run_ids, keys, points_budget(width, len(runs)), window)
     for key in keys:
         inputs = [
@@ -158,6 +171,32 @@ def plot(client: TrackingClient, args: argparse.Namespace, run_ids: Sequence[str
         print(chart if color else plotext.uncolorize(chart))
         print()
     _print_legend(runs, keys, series, color)
+    return 0
+
+
+def _which_runs(runs: Sequence[ChartRun]) -> str:
+    if len(runs) == 1:
+        return f"run {runs[0].name} [{runs[0].run_id[:8]}]"
+    return f"the {len(runs)} runs"
+
+
+def _some(keys: Sequence[str]) -> str:
+    named = ", ".join(keys[:METRICS_NAMED])
+    if len(keys) > METRICS_NAMED:
+        named += f" and {len(keys) - METRICS_NAMED} more (`tuitrack plot RUN_ID` lists them)"
+    return named
+
+
+def _list_metrics(runs: Sequence[ChartRun], logged: Sequence[str]) -> int:
+    """The metrics the runs logged, one a line (for a pipe), and on stderr how to chart them."""
+    print("\n".join(logged))
+    whose = f"{runs[0].name} [{runs[0].run_id[:8]}]" if len(runs) == 1 else "these runs"
+    print(
+        f"tuitrack: {len(logged)} metric{'s' if len(logged) != 1 else ''} logged by {whose}; "
+        f"chart them with -m KEY (repeatable), e.g. "
+        f"tuitrack plot {' '.join(run.run_id[:8] for run in runs)} -m {logged[0]}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -412,6 +412,11 @@ class DemoTicker:
         self._rng = random.Random(1)
 
     def start(self) -> None:
+        """Beat once now, so live runs of a reopened demo do not read as orphaned until the
+        first tick, then tick in the background."""
+        stamp = now_ms()
+        for run_id in self.run_ids:
+            self.client.store.record_heartbeat(run_id, stamp)
         self._thread.start()
 
     def stop(self) -> None:

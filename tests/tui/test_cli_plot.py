@@ -189,14 +189,31 @@ def test_plot_refuses_bad_options_in_one_line(
     assert len(err.strip().splitlines()) == 1
 
 
-def test_plot_of_a_metric_a_run_lacks_says_no_points(
+def test_plot_of_a_metric_no_run_logged_names_the_logged_ones(
     capsys: pytest.CaptureFixture[str], demo_store: DemoStore, mnist_ids: list[str]
 ) -> None:
-    code, out, _ = run_cli(
+    code, out, err = run_cli(
         capsys, "--uri", demo_store.tracking_uri, "plot", mnist_ids[0], "-m", "nope"
     )
-    assert code == 0
-    assert "nope · no points" in out.splitlines()[0]
+    assert (code, out) == (1, "")
+    assert err == (
+        f"tuitrack: error: no metric 'nope' in run cnn-000 [{mnist_ids[0][:8]}]; "
+        "metrics logged: train/loss, val/accuracy, val/loss\n"
+    )
+    code, _, err = run_cli(
+        capsys, "plot", *mnist_ids, "-m", "val/loss", "-m", "nope", "--uri", demo_store.tracking_uri
+    )
+    assert code == 1
+    assert "no metric 'nope' in the 3 runs; metrics logged: train/loss," in err
+
+
+def test_plot_without_a_metric_lists_the_runs_metrics(
+    capsys: pytest.CaptureFixture[str], demo_store: DemoStore, mnist_ids: list[str]
+) -> None:
+    code, out, err = run_cli(capsys, "--uri", demo_store.tracking_uri, "plot", mnist_ids[0][:8])
+    assert code == 0, err
+    assert out.splitlines() == ["train/loss", "val/accuracy", "val/loss"]
+    assert f"tuitrack plot {mnist_ids[0][:8]} -m train/loss" in err
 
 
 def test_compare_prints_sections_and_can_hide_what_is_shared(

@@ -1,7 +1,7 @@
-"""User key remapping: `$XDG_CONFIG_HOME/tuitrack/keys.toml` maps binding ids to keys.
+"""User key remapping: `$XDG_CONFIG_HOME/tuitrack/keys.toml` maps binding ids to keys,
+at the top level or in a `[keys]` table (both read the same):
 
-[keys]
-"runs.mark" = "x"
+"runs.filter" = "f"
 "table.down" = "j,down,ctrl+n"
 """
 
@@ -31,11 +31,14 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise InvalidValueError(f"cannot read key map {path}: {error}") from None
-    keys = data.get("keys", {})
-    if not isinstance(keys, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in keys.items()
-    ):
-        raise InvalidValueError(
-            f'key map {path} must have a [keys] table of binding-id = "key,key" strings'
-        )
-    return dict(keys)
+    table = data.pop("keys", {})
+    if not isinstance(table, dict):
+        raise InvalidValueError(f'key map {path}: `keys` must be a table of binding-id = "keys"')
+    keymap = {**data, **table}
+    for binding_id, keys in keymap.items():
+        if not isinstance(keys, str):
+            raise InvalidValueError(
+                f"key map {path}: {binding_id!r} must be a string of keys, "
+                f'e.g. "{binding_id}" = "f" or "j,down", got {keys!r}'
+            )
+    return keymap
