@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tuitrack import __version__, cli_orphans, cli_plot, config
+from tuitrack import __version__, cli_orphans, cli_plot, config, store_opening
 from tuitrack.client import TrackingClient
 from tuitrack.entities import Experiment, Run, ViewType
 from tuitrack.errors import InvalidValueError, NotFoundError, TuitrackError
@@ -174,8 +174,9 @@ def _add_ui_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _open_client(tracking_uri: str | None, artifact_uri: str | None) -> TrackingClient:
-    """Open the store and make one cheap query, so a bad URI fails here in one line."""
-    client = TrackingClient(tracking_uri=tracking_uri, artifact_uri=artifact_uri)
+    """Open an existing store to browse it (store_opening: nothing is created) and make one
+    cheap query, so a bad URI fails here in one line."""
+    client = store_opening.open_for_browsing(tracking_uri, artifact_uri)
     try:
         client.search_experiments(max_results=1)
     except BaseException:
@@ -443,16 +444,28 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _with_client(args: argparse.Namespace) -> int:
-    with TrackingClient(tracking_uri=args.uri, artifact_uri=args.artifact_uri) as client:
-        if args.command == "experiments":
-            return _experiments_list(client, args)
-        if args.command in ("plot", "compare"):
-            return cli_plot.run(client, args, _find_run)
-        if args.action == "list":
-            return _runs_list(client, args)
-        if args.action == "orphans":
-            return cli_orphans.run(client, args, _resolve_experiments)
-        return _runs_show(client, args)
+    with _open_client(args.uri, args.artifact_uri) as client:
+        code = _run_command(client, args)
+        if code == 0 and store_opening.is_unsaved(client):  # an empty listing: say why
+            print(
+                f"tuitrack: no runs yet: nothing has been logged to the default store "
+                f"{client.tracking_uri}. Log a run from Python "
+                "(`with tuitrack.start_run(): tuitrack.log_metric(...)`), or try `tuitrack demo`.",
+                file=sys.stderr,
+            )
+        return code
+
+
+def _run_command(client: TrackingClient, args: argparse.Namespace) -> int:
+    if args.command == "experiments":
+        return _experiments_list(client, args)
+    if args.command in ("plot", "compare"):
+        return cli_plot.run(client, args, _find_run)
+    if args.action == "list":
+        return _runs_list(client, args)
+    if args.action == "orphans":
+        return cli_orphans.run(client, args, _resolve_experiments)
+    return _runs_show(client, args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -470,6 +483,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import(args)
         return _with_client(args)
     except TuitrackError as error:
+        print(f"tuitrack: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a file or terminal the user named or set up: say which
         print(f"tuitrack: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

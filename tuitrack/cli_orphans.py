@@ -18,7 +18,7 @@ from typing import Any
 
 from tuitrack.client import TrackingClient
 from tuitrack.entities import Experiment
-from tuitrack.errors import InvalidValueError
+from tuitrack.errors import InvalidValueError, ReadOnlyError
 from tuitrack.orphans import OrphanPolicy
 from tuitrack.store import now_ms
 
@@ -89,6 +89,8 @@ def run(client: TrackingClient, args: argparse.Namespace, resolve: ExperimentRes
     from tuitrack.tui.formatting import format_ago
     from tuitrack.tui.queries import load_orphans
 
+    if args.mark_failed and client.store.read_only:
+        raise ReadOnlyError(f"cannot mark runs FAILED: {client.store.read_only}")
     older_than = parse_duration(args.older_than) if args.older_than else None
     experiments = resolve(client, args.experiment)
     names = {e.experiment_id: e.name for e in experiments}

@@ -47,13 +47,20 @@ class TrackingClient:
     """MlflowClient-shaped access to a tracking store (`tracking_uri`) and artifacts.
 
     With no URIs, uses `TUITRACK_TRACKING_URI` / `TUITRACK_ARTIFACT_URI`, else SQLite and a
-    local folder under `$XDG_DATA_HOME/tuitrack/`.
+    local folder under `$XDG_DATA_HOME/tuitrack/`. The store is created when missing, unless
+    `store` is given: a store already open for `tracking_uri` (see tuitrack.store_opening).
     """
 
-    def __init__(self, tracking_uri: str | None = None, artifact_uri: str | None = None) -> None:
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        artifact_uri: str | None = None,
+        *,
+        store: TrackingStore | None = None,
+    ) -> None:
         self.tracking_uri = tracking_uri or config.default_tracking_uri()
         self.artifact_uri = artifact_uri or config.default_artifact_uri()
-        self.store: TrackingStore = registry.get_tracking_store(
+        self.store: TrackingStore = store or registry.get_tracking_store(
             self.tracking_uri, self.artifact_uri
         )
         self._artifact_stores: dict[str, ArtifactStore] = {}

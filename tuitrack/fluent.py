@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from tuitrack import config, context, lifecycle, registry, run_stack
+from tuitrack import config, context, lifecycle, registry, run_stack, store_opening
 from tuitrack.client import TrackingClient
 from tuitrack.entities import (
     Experiment,
@@ -165,8 +165,9 @@ def _session() -> _Session:
     with _lock:
         session = _sessions.get(key)
         if session is None:
-            client = TrackingClient(tracking_uri=key[0], artifact_uri=key[1])
-            session = _Session(client, SdkSettings.from_environment())
+            settings = SdkSettings.from_environment()
+            client = store_opening.open_for_logging(key[0], key[1], strict=settings.strict)
+            session = _Session(client, settings)
             _sessions[key] = session
         return session
 
@@ -240,11 +241,12 @@ def _default_experiment_id(session: _Session) -> str:
             name, reason = context.default_experiment_name()
             experiment = _get_or_create_experiment(session.client, name)
         _require_active(experiment)
-        notice_once(
-            "default-experiment",
-            f"logging to experiment {experiment.name!r} ({reason}); "
-            "choose another with tuitrack.set_experiment() or TUITRACK_EXPERIMENT_NAME",
-        )
+        if not store_opening.is_unsaved(session.client):
+            notice_once(
+                "default-experiment",
+                f"logging to experiment {experiment.name!r} ({reason}); "
+                "choose another with tuitrack.set_experiment() or TUITRACK_EXPERIMENT_NAME",
+            )
         session.default_experiment_id = experiment.experiment_id
     return session.default_experiment_id
 
@@ -334,7 +336,14 @@ def start_run(
 
 
 def _capture_environment(session: _Session, requested: bool | None) -> bool:
+    if store_opening.is_unsaved(session.client):
+        return False  # nowhere to keep it
     return session.settings.capture_environment if requested is None else requested
+
+
+def _saves_artifacts(handle: RunHandle) -> bool:
+    """False for a run of an unsaved session: its artifact calls do nothing."""
+    return not store_opening.is_unsaved(handle.client)
 
 
 def _resume(session: _Session, run_id: str, run_name: str | None) -> Run:
@@ -699,25 +708,29 @@ def log_artifact(
     local_path: str | Path, artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
     handle = _run_for_logging(run_id)
-    handle.client.log_artifact(handle.run_id, str(local_path), artifact_path)
+    if _saves_artifacts(handle):
+        handle.client.log_artifact(handle.run_id, str(local_path), artifact_path)
 
 
 def log_artifacts(
     local_dir: str | Path, artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
     handle = _run_for_logging(run_id)
-    handle.client.log_artifacts(handle.run_id, str(local_dir), artifact_path)
+    if _saves_artifacts(handle):
+        handle.client.log_artifacts(handle.run_id, str(local_dir), artifact_path)
 
 
 def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
     handle = _run_for_logging(run_id)
-    handle.client.log_text(handle.run_id, text, artifact_file)
+    if _saves_artifacts(handle):
+        handle.client.log_text(handle.run_id, text, artifact_file)
 
 
 def log_dict(dictionary: Mapping[str, Any], artifact_file: str, run_id: str | None = None) -> None:
     """Save as JSON, or YAML when `artifact_file` ends in .yaml / .yml."""
     handle = _run_for_logging(run_id)
-    handle.client.log_dict(handle.run_id, dictionary, artifact_file)
+    if _saves_artifacts(handle):
+        handle.client.log_dict(handle.run_id, dictionary, artifact_file)
 
 
 def log_figure(
@@ -729,6 +742,8 @@ def log_figure(
 ) -> None:
     """Save a matplotlib figure (any format it writes) or a plotly figure (.html)."""
     handle = _run_for_logging(run_id)
+    if not _saves_artifacts(handle):
+        return
     extension = os.path.splitext(artifact_file)[1].lower().lstrip(".")
     if hasattr(figure, "savefig"):
         buffer = io.BytesIO()

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tuitrack import config, registry
+from tuitrack import config, registry, store_opening
 from tuitrack.client import TrackingClient
 from tuitrack.entities import (
     Experiment,
@@ -325,7 +325,10 @@ def run_import(
     if _same_store(source_uri, into):
         raise InvalidValueError(f"cannot import {source_uri!r} into itself")
     report = ImportReport(source_uri=source_uri, into_uri=into, dry_run=dry_run)
-    with TrackingClient(source_uri) as source, TrackingClient(into, artifact_uri) as target:
+    with (
+        store_opening.open_for_browsing(source_uri, None) as source,  # creates nothing
+        TrackingClient(into, artifact_uri) as target,
+    ):
         importer = _Importer(source, target, report, on_event or (lambda _event: None))
         plan = [
             _plan_experiment(importer, experiment) for experiment in importer.source_experiments()

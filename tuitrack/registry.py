@@ -115,10 +115,19 @@ def tracking_store_class(uri: str) -> type[TrackingStore]:
     return _tracking_class(resolve_tracking_uri(uri), uri)
 
 
-def get_tracking_store(uri: str, default_artifact_root: str) -> TrackingStore:
-    """Open the tracking store at `uri`. Raises UnknownSchemeError, StoreUnavailableError."""
+def get_tracking_store(
+    uri: str, default_artifact_root: str, *, create: bool = True
+) -> TrackingStore:
+    """Open the tracking store at `uri`: created when missing if `create`, else it must
+    exist and nothing is created (TrackingStore.open_for_reading).
+
+    Raises UnknownSchemeError, StoreUnavailableError.
+    """
     resolved = resolve_tracking_uri(uri)
-    return _tracking_class(resolved, uri)(resolved, default_artifact_root)
+    store_class = _tracking_class(resolved, uri)
+    if create:
+        return store_class(resolved, default_artifact_root)
+    return store_class.open_for_reading(resolved, default_artifact_root)
 
 
 def artifact_store_class(uri: str) -> type[ArtifactStore]:

@@ -111,9 +111,22 @@ class TrackingStore(ABC):
     Every method may raise StoreUnavailableError when the backend cannot be reached.
     """
 
+    read_only: str | None = None
+    """Why this store takes no writes, when it was opened read-only (its writes raise
+    ReadOnlyError); None when it takes them."""
+
     def __init__(self, store_uri: str, default_artifact_root: str) -> None:
         self.store_uri = store_uri
         self.default_artifact_root = default_artifact_root
+
+    @classmethod
+    def open_for_reading(cls, store_uri: str, default_artifact_root: str) -> TrackingStore:
+        """Open an existing store to browse it, creating nothing (no file, folder, table).
+
+        Raises StoreUnavailableError when there is no store at `store_uri`. This default
+        is the constructor, right for backends whose opening creates nothing.
+        """
+        return cls(store_uri, default_artifact_root)
 
     # --- experiments -------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.pool import NullPool, StaticPool
 
-from tuitrack.errors import InvalidValueError, StoreUnavailableError, TuitrackError
+from tuitrack.errors import InvalidValueError, ReadOnlyError, StoreUnavailableError, TuitrackError
+from tuitrack_sql import sqlite_file
 
 # Plain dialect names choose the drivers tuitrack ships extras for.
 _DRIVER_DEFAULTS = {
@@ -31,6 +32,8 @@ _DRIVER_DEFAULTS = {
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 SQLITE_CHECKPOINT_PAGES = 10_000
 _WRITE_OPTION = "tuitrack_write"
+# Set on an engine opened read-only: why it takes no writes (write_transaction says it).
+_READ_ONLY_OPTION = "tuitrack_read_only"
 
 
 def sqlalchemy_url(store_uri: str) -> str:
@@ -44,16 +47,22 @@ def _lower(text: object) -> object:
     return text.lower() if isinstance(text, str) else text
 
 
-def _install_sqlite_hooks(engine: Engine) -> None:
+def _install_sqlite_hooks(engine: Engine, read_only: bool, set_wal: bool) -> None:
     """WAL, busy timeout, foreign keys; BEGIN IMMEDIATE for writes so concurrent writers
-    queue on the lock instead of failing with 'database is locked' on upgrade."""
+    queue on the lock instead of failing with 'database is locked' on upgrade.
+
+    WAL is set only by engines that may create the store (it persists in the file): one
+    that browses leaves a file it does not know unchanged, and a read-only one must.
+    """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        if engine.url.database not in (None, "", ":memory:"):
+        if read_only:
+            cursor.execute("PRAGMA query_only = ON")
+        elif set_wal and engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         # Checkpoints (the only fsyncs in WAL mode with synchronous=NORMAL) every ~40 MB
@@ -73,25 +82,50 @@ def _install_sqlite_hooks(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-def make_engine(store_uri: str) -> Engine:
-    """An engine for `store_uri`; creates the folder of a new SQLite file."""
+def _sqlite_file_options(database: str, create: bool) -> tuple[dict[str, Any], str | None]:
+    """Engine arguments for the SQLite file `database`, and why it is read-only (or None).
+
+    With `create`, the file's folder is made when missing; without, the file must exist.
+    """
+    if create:
+        sqlite_file.check_can_create(database)
+    else:
+        sqlite_file.check_exists(database)
+    timeout_s = SQLITE_BUSY_TIMEOUT_MS / 1000
+    read_only = sqlite_file.read_only_reason(database) if os.path.exists(database) else None
+    if read_only is not None:
+        return {"creator": sqlite_file.read_only_connector(database, timeout_s)}, read_only
+    return {"connect_args": {"timeout": timeout_s, "check_same_thread": False}}, None
+
+
+def make_engine(store_uri: str, *, create: bool = True) -> Engine:
+    """An engine for `store_uri`.
+
+    A SQLite file is created (with its folder) when missing if `create`, else it must
+    exist; one that cannot be written here is opened read-only (see `read_only_reason`).
+    Raises StoreUnavailableError naming the path and the fix when neither can be done.
+    """
     try:
         url = make_url(sqlalchemy_url(store_uri))
     except ArgumentError as error:
         raise InvalidValueError(f"tracking URI {store_uri!r} is not valid: {error}") from None
     kwargs: dict[str, Any] = {}
+    read_only: str | None = None
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
         if database in ("", ":memory:"):
             kwargs["poolclass"] = StaticPool
             kwargs["connect_args"] = {"check_same_thread": False}
-        else:
-            directory = os.path.dirname(os.path.abspath(database))
-            os.makedirs(directory, exist_ok=True)
+        elif url.query.get("uri"):  # SQLite's own URI form: its options are the caller's
             kwargs["connect_args"] = {
                 "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
                 "check_same_thread": False,
             }
+        else:
+            options, read_only = _sqlite_file_options(database, create)
+            kwargs.update(options)
+            if read_only is not None:
+                kwargs["execution_options"] = {_READ_ONLY_OPTION: read_only}
     else:
         kwargs["pool_pre_ping"] = True
         kwargs["pool_recycle"] = 3600
@@ -112,8 +146,14 @@ def make_engine(store_uri: str) -> Engine:
             "pip install 'tuitrack[postgres]' or 'tuitrack[mysql]')"
         ) from None
     if url.get_backend_name() == "sqlite":
-        _install_sqlite_hooks(engine)
+        _install_sqlite_hooks(engine, read_only is not None, set_wal=create)
     return engine
+
+
+def read_only_reason(engine: Engine) -> str | None:
+    """Why `engine` was opened read-only, or None when it takes writes."""
+    reason = engine.get_execution_options().get(_READ_ONLY_OPTION)
+    return reason if isinstance(reason, str) else None
 
 
 def driver_mark(connection: Connection) -> str:
@@ -190,7 +230,11 @@ def mapped_errors(engine: Engine) -> Iterator[None]:
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """One atomic write; on SQLite it takes the write lock up front."""
+    """One atomic write; on SQLite it takes the write lock up front. Raises ReadOnlyError
+    on an engine opened read-only."""
+    read_only = read_only_reason(engine)
+    if read_only is not None:
+        raise ReadOnlyError(read_only)
     with mapped_errors(engine), engine.connect() as connection:
         connection.execution_options(**{_WRITE_OPTION: True})
         with connection.begin():

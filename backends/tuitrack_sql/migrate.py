@@ -13,10 +13,17 @@ from sqlalchemy import Connection, Engine, inspect, text
 
 from tuitrack.errors import StoreUnavailableError
 from tuitrack.notices import notice
-from tuitrack_sql.engine import describe, make_engine, mapped_errors, write_transaction
+from tuitrack_sql.engine import (
+    describe,
+    make_engine,
+    mapped_errors,
+    read_only_reason,
+    write_transaction,
+)
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
 HEAD_REVISION = "0006"
+_KNOWN_REVISIONS = {f"{number:04d}" for number in range(1, int(HEAD_REVISION) + 1)}
 _LOCK_SECONDS = 120
 _PG_LOCK_KEY = 0x7475_6974  # any constant shared by every tuitrack process
 
@@ -67,11 +74,43 @@ def _run_alembic_upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Bring the database to the head revision, creating it when empty."""
+def _refusal(engine: Engine, revision: str | None, create: bool) -> str | None:
+    """Why the schema at `revision` is not brought to the head here, or None to do it."""
+    shown = describe(engine)
+    read_only = read_only_reason(engine)
+    if revision is None and not create:
+        return (
+            f"{shown} has no tuitrack tables (an empty or another program's database); "
+            f"create them by logging a run to it or with `tuitrack db upgrade {shown}`"
+        )
+    if revision is not None and revision not in _KNOWN_REVISIONS:
+        return (
+            f"{shown} has schema revision {revision!r}, which this tuitrack does not know "
+            f"(its newest is {HEAD_REVISION}): a newer tuitrack's store, or another "
+            "program's database"
+        )
+    if read_only is None:
+        return None
+    if revision is None:
+        return f"cannot create the tuitrack tables: {read_only}"
+    return (
+        f"{shown} has schema revision {revision}, older than this tuitrack's "
+        f"{HEAD_REVISION}, and {read_only}; upgrade it where it can be written with "
+        f"`tuitrack db upgrade {shown}`"
+    )
+
+
+def ensure_schema(engine: Engine, *, create: bool = True) -> None:
+    """Bring the database to the head revision, creating the tables when there are none
+    if `create`. A read-only engine is only checked: StoreUnavailableError unless its
+    schema is current (and for a database without tables when not `create`)."""
     with mapped_errors(engine), engine.connect() as connection:
-        if current_revision(connection) == HEAD_REVISION:
-            return
+        revision = current_revision(connection)
+    if revision == HEAD_REVISION:
+        return
+    refusal = _refusal(engine, revision, create)
+    if refusal is not None:
+        raise StoreUnavailableError(refusal)
     with _schema_lock(engine) as connection:
         revision = current_revision(connection)
         if revision != HEAD_REVISION:

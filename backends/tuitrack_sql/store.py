@@ -53,6 +53,7 @@ from tuitrack_sql import batch_write, history, schema, whole_history
 from tuitrack_sql.engine import (
     is_write_conflict,
     make_engine,
+    read_only_reason,
     read_transaction,
     write_transaction,
 )
@@ -119,12 +120,26 @@ def _max_results(max_results: int) -> int:
 
 
 class SqlTrackingStore(TrackingStore):
-    """Runs and experiments in a SQL database; the schema is created or upgraded on open."""
+    """Runs and experiments in a SQL database; the schema is created or upgraded on open.
 
-    def __init__(self, store_uri: str, default_artifact_root: str) -> None:
+    A SQLite file that cannot be written here opens read-only (`read_only` says why):
+    its schema must then be current, and writes raise ReadOnlyError.
+    """
+
+    def __init__(self, store_uri: str, default_artifact_root: str, *, create: bool = True) -> None:
         super().__init__(store_uri, default_artifact_root.rstrip("/"))
-        self.engine = make_engine(store_uri)
-        ensure_schema(self.engine)
+        self.engine = make_engine(store_uri, create=create)
+        try:
+            ensure_schema(self.engine, create=create)
+        except BaseException:
+            self.engine.dispose()
+            raise
+        self.read_only = read_only_reason(self.engine)
+
+    @classmethod
+    def open_for_reading(cls, store_uri: str, default_artifact_root: str) -> SqlTrackingStore:
+        """Open an existing store: no file, folder or tables are created."""
+        return cls(store_uri, default_artifact_root, create=False)
 
     def close(self) -> None:
         self.engine.dispose()

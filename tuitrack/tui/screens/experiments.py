@@ -340,6 +340,8 @@ class ExperimentsScreen(BaseScreen):
             parts.append("incl. deleted")
         if self.marked:
             parts.append(f"{len(self.marked)} marked")
+        if self.session.client.store.read_only:
+            parts.append("read-only")
         # Last: a long URI is what a narrow terminal cuts off.
         parts.append(escape(short_uri(self.session.client.tracking_uri)))
         self.query_one(TitleLine).update("  ·  ".join(parts))

@@ -738,6 +738,10 @@ class RunsScreen(BaseScreen):
 
     def action_mark_failed(self) -> None:
         """Confirm, then mark FAILED the marked orphans, the one under the cursor, or all."""
+        read_only = self.session.client.store.read_only
+        if read_only:
+            self.notify(f"Cannot mark runs FAILED: {read_only}", severity="error", timeout=8)
+            return
         table = self.table
         chosen = table.marked & set(self.orphans)
         current = table.current_row_key()
