@@ -66,30 +66,47 @@ class KeysFooter(Widget, can_focus=False):
         self._spans: list[tuple[int, int, FooterItem]] = []
         """Where each item was drawn last: (start x, end x, item), for clicks."""
         self._pending = False
+        self._watched: Screen[object] | None = None
+        """The screen whose bindings this footer shows, kept to unsubscribe from it."""
 
     def on_mount(self) -> None:
-        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._watched = self.screen
+        self._watched.bindings_updated_signal.subscribe(self, self._bindings_changed)
 
     def on_unmount(self) -> None:
-        self.screen.bindings_updated_signal.unsubscribe(self)
+        # By now the link up to the screen may be cut: `self.screen` would raise.
+        if self._watched is not None:
+            self._watched.bindings_updated_signal.unsubscribe(self)
+            self._watched = None
 
     def _bindings_changed(self, screen: Screen[object]) -> None:
         # Several changes arrive in a row when a screen opens: read the bindings once.
-        if self._pending or not screen.app.app_focus or screen is not self.screen:
+        if self._pending or not screen.app.app_focus or screen is not self._showing():
             return
         self._pending = True
         self.call_after_refresh(self._read_bindings)
 
+    def _showing(self) -> Screen[object] | None:
+        """This footer's screen, or None once the footer is no longer in the app's DOM."""
+        return self.screen if self.is_attached else None
+
     def _read_bindings(self) -> None:
         self._pending = False
-        items, palette = self._current_items()
+        # Textual runs this from the queue of whichever screen is current when it was
+        # scheduled; going back a screen can remove this footer's screen before that.
+        screen = self._showing()
+        if screen is None:
+            return
+        items, palette = self._current_items(screen)
         if (items, palette) != (self._items, self._palette):
             self._items, self._palette = items, palette
             self.refresh()
 
-    def _current_items(self) -> tuple[tuple[FooterItem, ...], FooterItem | None]:
+    def _current_items(
+        self, screen: Screen[object]
+    ) -> tuple[tuple[FooterItem, ...], FooterItem | None]:
         app = self.app
-        active = self.screen.active_bindings
+        active = screen.active_bindings
         items: dict[str, FooterItem] = {}
         for _node, binding, enabled, _tooltip in active.values():
             if binding.show and binding.action not in items:
