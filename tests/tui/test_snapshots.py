@@ -83,6 +83,9 @@ def scenarios(store: DemoStore) -> dict[str, Steps]:
         "tag_picker": then(open_experiment(store, "mnist-cnn"), "t"),
         "tag_values": then(open_experiment(store, "mnist-cnn"), "t", "down", "enter"),
         "runs_empty": then(open_experiment(store, "mnist-cnn"), "1"),
+        # Finished, failed and killed on: the set shows in full at 80 columns.
+        "runs_status_set": then(open_experiment(store, "cifar10-resnet-sweep"), "2", "3", "4"),
+        "columns_picker": then(open_experiment(store, "mnist-cnn"), "c"),
     }
 
 
@@ -101,6 +104,8 @@ SCENARIOS = (
     "tag_picker",
     "tag_values",
     "runs_empty",
+    "runs_status_set",
+    "columns_picker",
 )
 
 
@@ -113,3 +118,14 @@ def test_screen_snapshot(
         app = make_app(client)
         steps = scenarios(snapshot_store)[scenario]
         assert snap_compare(app, run_before=steps, terminal_size=size)
+
+
+def test_picker_snapshot_without_colour(
+    snap_compare: Any, snapshot_store: DemoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NO_COLOR: ticked and unticked columns still read apart."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    with snapshot_store.client() as client:
+        app = make_app(client)
+        steps = scenarios(snapshot_store)["columns_picker"]
+        assert snap_compare(app, run_before=steps, terminal_size=(80, 24))

@@ -7,10 +7,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, SelectionList
+from textual.widgets import Label
 from textual.widgets.selection_list import Selection
 
 from tuitrack.tui.queries import ColumnChoice
+from tuitrack.tui.widgets.tick_list import TickList
 
 
 class ColumnsScreen(ModalScreen[ColumnChoice | None]):
@@ -36,22 +37,22 @@ class ColumnsScreen(ModalScreen[ColumnChoice | None]):
         ]
         with Vertical(classes="dialog"):
             yield Label("Columns: space toggles, Enter applies", classes="dialog-title")
-            yield SelectionList[str](*selections, id="column-options")
+            yield TickList[str](*selections, id="column-options")
 
     def on_mount(self) -> None:
-        self.query_one(SelectionList).focus()
+        self.query_one(TickList).focus()
 
     def action_cursor_down(self) -> None:
-        self.query_one(SelectionList).action_cursor_down()
+        self.query_one(TickList).action_cursor_down()
 
     def action_cursor_up(self) -> None:
-        self.query_one(SelectionList).action_cursor_up()
+        self.query_one(TickList).action_cursor_up()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
     def action_apply(self) -> None:
-        chosen = self.query_one(SelectionList).selected
+        chosen = self.query_one(TickList).selected
         # Keep the order the keys are listed in, metrics after params as in the table.
         params = tuple(k for k in self.available.params if f"param:{k}" in chosen)
         metrics = tuple(k for k in self.available.metrics if f"metric:{k}" in chosen)

@@ -8,12 +8,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, SelectionList, Static
+from textual.widgets import Label, Static
 from textual.widgets.selection_list import Selection
 
 from tuitrack.orphans import HOST_TAG
 from tuitrack.tui.formatting import format_ago, format_timestamp, truncate
 from tuitrack.tui.queries import OrphanedRun
+from tuitrack.tui.widgets.tick_list import TickList
 
 HINT = (
     "space ticks, a ticks all, Enter marks the ticked runs FAILED, Esc cancels. "
@@ -74,16 +75,16 @@ class MarkFailedScreen(ModalScreen[list[str] | None]):
         count = len(self.orphaned)
         with Vertical(classes="dialog", id="mark-failed-dialog"):
             yield Label(f"Mark orphaned runs FAILED?  ({count} orphaned)", classes="dialog-title")
-            yield SelectionList[str](*options, id="orphan-options")
+            yield TickList[str](*options, id="orphan-options")
             yield Static("", id="orphan-details")
             yield Static(HINT, classes="dialog-hint")
 
     def on_mount(self) -> None:
-        self.query_one(SelectionList).focus()
+        self.query_one(TickList).focus()
         self._show_details(0)
 
-    @on(SelectionList.SelectionHighlighted)
-    def _highlighted(self, event: SelectionList.SelectionHighlighted[str]) -> None:
+    @on(TickList.SelectionHighlighted)
+    def _highlighted(self, event: TickList.SelectionHighlighted[str]) -> None:
         self._show_details(event.selection_index)
 
     def _show_details(self, index: int) -> None:
@@ -93,8 +94,8 @@ class MarkFailedScreen(ModalScreen[list[str] | None]):
             )
 
     @property
-    def options(self) -> SelectionList[str]:
-        return self.query_one(SelectionList)
+    def options(self) -> TickList[str]:
+        return self.query_one(TickList)
 
     def action_cursor_down(self) -> None:
         self.options.action_cursor_down()

@@ -8,8 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, SelectionList
+from textual.widgets import Label
 from textual.widgets.selection_list import Selection
+
+from tuitrack.tui.widgets.tick_list import TickList
 
 
 class MetricPickerScreen(ModalScreen[tuple[str, ...] | None]):
@@ -38,22 +40,22 @@ class MetricPickerScreen(ModalScreen[tuple[str, ...] | None]):
                 f"Metrics to chart (up to {self.limit}): space toggles, Enter applies",
                 classes="dialog-title",
             )
-            yield SelectionList[str](*selections, id="metric-options")
+            yield TickList[str](*selections, id="metric-options")
 
     def on_mount(self) -> None:
-        self.query_one(SelectionList).focus()
+        self.query_one(TickList).focus()
 
     def action_cursor_down(self) -> None:
-        self.query_one(SelectionList).action_cursor_down()
+        self.query_one(TickList).action_cursor_down()
 
     def action_cursor_up(self) -> None:
-        self.query_one(SelectionList).action_cursor_up()
+        self.query_one(TickList).action_cursor_up()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
     def action_apply(self) -> None:
-        chosen = set(self.query_one(SelectionList).selected)
+        chosen = set(self.query_one(TickList).selected)
         keys = tuple(key for key in self.available if key in chosen)
         if not keys:
             self.notify("Choose at least one metric (space toggles).", timeout=3)

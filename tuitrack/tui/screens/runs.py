@@ -5,18 +5,19 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, get_current_worker
 
-from tuitrack.entities import Run, RunStatus
+from tuitrack.entities import Run
 from tuitrack.errors import InvalidValueError
 from tuitrack.orphans import Orphan
 from tuitrack.store import MarkResult
 from tuitrack.tui import heap
-from tuitrack.tui.formatting import CRUMB
+from tuitrack.tui.formatting import CRUMB, truncate
 from tuitrack.tui.messages import describe_error
 from tuitrack.tui.queries import (
     MORE_PAGE_SIZE,
@@ -43,19 +44,19 @@ from tuitrack.tui.run_pages import (
 )
 from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
 from tuitrack.tui.session import Session
+from tuitrack.tui.status import DisplayStatus
+from tuitrack.tui.status_filter import (
+    ALL_STATUSES_KEY,
+    STATUS_KEYS,
+    compose_filter,
+    depends_on_orphans,
+    describe,
+)
 from tuitrack.tui.widgets.filter_bar import FilterBar
 from tuitrack.tui.widgets.footer import KeysFooter
 from tuitrack.tui.widgets.runs_table import RunColumn, RunsTable
 
 FILTER_HINT = "metrics.`val/loss` < 0.5 and params.lr = '0.01'   (Enter applies, Esc closes)"
-# Status quick toggles: key -> status.
-STATUS_KEYS = {
-    "1": RunStatus.RUNNING,
-    "2": RunStatus.FINISHED,
-    "3": RunStatus.FAILED,
-    "4": RunStatus.KILLED,
-}
-ORPHANED_KEY = "5"
 WINDOW_PAGES = 5
 """Pages of runs the table holds at most: the farthest from the cursor is dropped (and read
 again if the cursor comes back), so memory stays flat however far one scrolls."""
@@ -136,20 +137,26 @@ class LiveUpdate(Message):
         self.newest = newest
 
 
-def compose_filter(
-    user_filter: str, statuses: frozenset[RunStatus], run_ids: tuple[str, ...] | None = None
-) -> str:
-    """The user's filter AND the status toggles (AND these run ids), as one filter string."""
-    parts = []
-    if user_filter:
-        parts.append(f"({user_filter})" if statuses or run_ids else user_filter)
-    if statuses:
-        quoted = ", ".join(f"'{s.value}'" for s in sorted(statuses))
-        parts.append(f"attributes.status IN ({quoted})")
-    if run_ids:
-        quoted_ids = ", ".join(f"'{run_id}'" for run_id in run_ids)
-        parts.append(f"attributes.run_id IN ({quoted_ids})")
-    return " AND ".join(parts)
+TITLE_SEPARATOR = "  ·  "
+NARROW_SEPARATOR = " · "
+MIN_PLACE_WIDTH = 8
+
+
+def fitted_title(place: str, parts: list[str], width: int) -> str:
+    """The crumb to `place` and the parts (markup), fitted to `width` cells when it can be:
+    narrower separators first, then the place name cut short."""
+
+    def join(name: str, separator: str) -> str:
+        return separator.join([f"[b]tuitrack[/b] {CRUMB} {escape(name)}", *parts])
+
+    title = join(place, TITLE_SEPARATOR)
+    if width <= 0 or Text.from_markup(title).cell_len <= width:
+        return title
+    title = join(place, NARROW_SEPARATOR)
+    over = Text.from_markup(title).cell_len - width
+    if over <= 0:
+        return title
+    return join(truncate(place, max(len(place) - over, MIN_PLACE_WIDTH)), NARROW_SEPARATOR)
 
 
 class RunsScreen(BaseScreen):
@@ -168,12 +175,13 @@ class RunsScreen(BaseScreen):
         Binding("Z", "fold_all", "Fold all", show=False, id="runs.fold_all"),
         Binding("p", "pause", "Pause live", show=False, id="runs.pause"),
         Binding("r", "reload", "Reload", show=False, id="runs.reload"),
-        Binding("1", "status('1')", "Running only", show=False, id="runs.status_running"),
-        Binding("2", "status('2')", "Finished only", show=False, id="runs.status_finished"),
-        Binding("3", "status('3')", "Failed only", show=False, id="runs.status_failed"),
-        Binding("4", "status('4')", "Killed only", show=False, id="runs.status_killed"),
-        Binding("5", "status('5')", "Orphaned only", show=False, id="runs.status_orphaned"),
-        Binding("0", "status('0')", "All statuses", show=False, id="runs.status_all"),
+        # Toggles: the runs shown have any of the statuses on.
+        Binding("1", "status('1')", "Toggle running", show=False, id="runs.status_running"),
+        Binding("2", "status('2')", "Toggle finished", show=False, id="runs.status_finished"),
+        Binding("3", "status('3')", "Toggle failed", show=False, id="runs.status_failed"),
+        Binding("4", "status('4')", "Toggle killed", show=False, id="runs.status_killed"),
+        Binding("5", "status('5')", "Toggle orphaned", show=False, id="runs.status_orphaned"),
+        Binding("0", "status('0')", "Every status", show=False, id="runs.status_all"),
         Binding("F", "mark_failed", "Mark orphans failed", show=False, id="runs.mark_failed"),
     ]
 
@@ -186,8 +194,11 @@ class RunsScreen(BaseScreen):
         super().__init__(session)
         self.experiment_names = experiment_names
         self.user_filter = ""
-        self.statuses: frozenset[RunStatus] = frozenset()
-        self.orphans_only = False
+        """The filter typed in the bar, applied or being applied."""
+        self.applied_filter = ""
+        """The user filter of the rows shown (a filter the store refused is not applied)."""
+        self.statuses: frozenset[DisplayStatus] = frozenset()
+        """The status toggles on; none on shows every status."""
         self.runs_query = RunsQuery(experiment_ids)
         self.chain: PageChain | None = None
         """The pages of the listing and which of them the table holds."""
@@ -323,6 +334,7 @@ class RunsScreen(BaseScreen):
         if message.query != self.runs_query and not fresh:
             return
         self.runs_query = message.query
+        self.applied_filter = self.user_filter
         self.chain = chain = message.chain
         read = message.read
         chain.record(read)
@@ -396,14 +408,14 @@ class RunsScreen(BaseScreen):
     def on_orphans_found(self, message: OrphansFound) -> None:
         before = set(self.orphans)
         self.orphans = {orphan.run_id: orphan for orphan in message.orphans}
-        if self.orphans_only and set(self.orphans) != before:
+        if depends_on_orphans(self.statuses) and set(self.orphans) != before:
             self._apply_filter()
         self._update_title()
 
     def _empty_message(self) -> str:
-        if self.orphans_only and not self.orphans:
-            return "No orphaned runs here: every RUNNING run shows signs of life."
-        if self.user_filter or self.statuses or self.orphans_only:
+        if self.statuses == {DisplayStatus.ORPHANED} and not self.orphans:
+            return "No runs match.  No orphaned runs here; 0 shows every status."
+        if self.applied_filter or self.statuses:
             return "No runs match this filter.  0 shows every status, / edits the filter."
         return "No runs in this experiment yet."
 
@@ -416,7 +428,10 @@ class RunsScreen(BaseScreen):
             self._orphans_asked = True
             self.find_orphans()
         if worker is not None and worker.group == "runs" and isinstance(error, InvalidValueError):
-            # A filter or sort the store refused: say so under the bar, keep the old rows.
+            # A filter or sort the store refused: say so under the bar, keep the old rows
+            # and the filter they were read with.
+            self.user_filter = self.applied_filter
+            self._update_title()
             self.query_one(FilterBar).show_error(describe_error(error))
             return
         super().handle_worker_error(worker, error)
@@ -516,34 +531,38 @@ class RunsScreen(BaseScreen):
         names = [self.experiment_names.get(i, i) for i in self.runs_query.experiment_ids]
         where = names[0] if len(names) == 1 else f"{len(names)} experiments"
         table = self.table
-        parts = [f"[b]tuitrack[/b] {CRUMB} {escape(where)}"]
-        parts.append("loading…" if self.is_loading else self._count_text())
+        # What narrows the rows comes right after the count, so a narrow terminal cuts the
+        # sort and live parts first.
+        parts = ["loading…" if self.is_loading else self._count_text()]
+        if self.statuses:
+            parts.append(f"status {describe(self.statuses)}")
+        if self.applied_filter:
+            parts.append("filtered")
         if self.orphans:
-            parts.append(f"[b magenta]{len(self.orphans)} orphaned[/]")
+            # Without colour, magenta is a grey that a 16-colour terminal draws as the bar's.
+            style = "b" if self.app.no_color else "b magenta"
+            parts.append(f"[{style}]{len(self.orphans)} orphaned[/]")
+        if table.marked:
+            parts.append(f"[b]{len(table.marked)} marked[/b]")
         if table.sort_key:
             label = next(
                 (c.label for c in table.columns_shown if c.key == table.sort_key), table.sort_key
             )
             parts.append(f"sort {escape(label)} {'▲' if table.sort_ascending else '▼'}")
-        shown = [s.value.lower() for s in sorted(self.statuses)]
-        if self.orphans_only:
-            shown.append("orphaned")
-        if shown:
-            parts.append("status " + ",".join(shown))
-        if self.user_filter:
-            parts.append("filtered")
-        if table.marked:
-            parts.append(f"[b]{len(table.marked)} marked[/b]")
         if self.session.refresh_seconds > 0:
             parts.append(
                 "[reverse] paused [/reverse]"
                 if self.session.live_paused
                 else f"live {self.session.refresh_seconds:g}s"
             )
-        title = "  ·  ".join(parts)
+        line = self.query_one(TitleLine)
+        title = fitted_title(where, parts, line.content_region.width)
         if title != self._title:  # an unchanged title need not be laid out again
             self._title = title
-            self.query_one(TitleLine).update(title)
+            line.update(title)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._update_title)
 
     # --- actions -------------------------------------------------------------------------
 
@@ -580,35 +599,18 @@ class RunsScreen(BaseScreen):
         self.table.focus()
 
     def _apply_filter(self) -> None:
-        ids: tuple[str, ...] | None = None
-        if self.orphans_only:
-            ids = tuple(sorted(self.orphans))
-            if not ids:  # nothing to ask the store
-                self.workers.cancel_group(self, "runs")
-                self.runs_query = replace(self.runs_query, filter_string="")
-                self.chain, self.total, self.is_loading = None, 0, False
-                self.table.empty_message = self._empty_message()
-                self.table.show_runs([])
-                self._update_title()
-                return
-        self._reload(
-            replace(
-                self.runs_query,
-                filter_string=compose_filter(self.user_filter, self.statuses, ids),
-            )
-        )
+        text = compose_filter(self.user_filter, self.statuses, self.orphans)
+        self._reload(replace(self.runs_query, filter_string=text))
 
     @on(FilterBar.Closed)
     def _filter_closed(self) -> None:
         self.table.focus()
 
     def action_status(self, key: str) -> None:
-        if key == ORPHANED_KEY:
-            self.orphans_only = not self.orphans_only
-        elif key in STATUS_KEYS:
-            self.statuses ^= {STATUS_KEYS[key]}
+        if key == ALL_STATUSES_KEY:
+            self.statuses = frozenset()
         else:
-            self.statuses, self.orphans_only = frozenset(), False
+            self.statuses ^= {STATUS_KEYS[key]}
         self._apply_filter()
 
     def action_tags(self) -> None:

@@ -446,21 +446,24 @@ class RunsTable(ScrollView, can_focus=True):
         return label
 
     def _name_cell(self, row: TreeRow) -> Text:
+        # The first part's style is the whole cell's: children dim, parents bold.
         name = truncate(row.run.info.run_name or row.run.info.run_id[:8], NAME_WIDTH)
         if row.depth:
             branch = "└ " if row.last_child else "├ "
             text = Text("  " * (row.depth - 1) + branch, style="dim")
-            text.append(name)
-            return text
-        if row.children:
-            arrow = "▾ " if row.run.info.run_id in self.expanded else "▸ "
-            text = Text(arrow, style="bold")
+        elif row.children:
+            text = Text(style="bold")
+        elif row.orphan_child:
+            return Text("↳ ", style="dim") + Text(name)
+        else:
+            return Text(name)
+        if row.children:  # a parent at any depth shows whether it is open, and how many
+            text.append("▾ " if row.run.info.run_id in self.expanded else "▸ ", style="bold")
             text.append(name)
             text.append(f" ({row.children})", style="dim")
-            return text
-        if row.orphan_child:
-            return Text("↳ ", style="dim") + Text(name)
-        return Text(name)
+        else:
+            text.append(name)
+        return text
 
     def _row_cells(self, index: int) -> list[Text]:
         row = self._rows[index]
@@ -547,6 +550,11 @@ class RunsTable(ScrollView, can_focus=True):
         self._update_virtual_size()
         self._measure_view()
 
+    def watch_show_vertical_scrollbar(self) -> None:
+        # The vertical scrollbar comes and goes with the rows, after the virtual size was
+        # set: the room for scrolling columns changed, and with it where sideways steps end.
+        self._update_virtual_size()
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         self._measure_view()
@@ -627,11 +635,15 @@ class RunsTable(ScrollView, can_focus=True):
             length = left.cell_length + right.cell_length
         row_style = self._line_style(kind)
         combined = self._combined
+        # Without colour (NO_COLOR) every colour is a grey, and on a 16-colour terminal a
+        # cell's grey can be the cursor's own: the cursor row keeps only its colours.
+        plain = kind == "cursor" and self.app.no_color
         segments = []
         for text, style, _control in shown:
             both = combined.get((kind, style))
             if both is None:
-                both = combined[(kind, style)] = row_style + style if style else row_style
+                own = style.without_color if style and plain else style
+                both = combined[(kind, style)] = row_style + own if own else row_style
             segments.append(Segment(text, both))
         line = Strip(segments, length)
         if length != width:
