@@ -103,8 +103,9 @@ async def test_orphaned_only_without_orphans_shows_no_runs_after_reload_and_sort
         await _press(pilot, "r")
         assert table.row_count == 0
         await _press(pilot, "s")
-        await _press(pilot, "enter")  # sort by the first column offered
+        await _press(pilot, "enter")  # sort by the first column offered: status
         assert table.row_count == 0
+        assert "sort status ▼" in _title_shown(app)
         assert "No runs match" in table.empty_message
         await _press(pilot, "0")
         assert table.row_count == 5

@@ -548,6 +548,7 @@ class RunsScreen(BaseScreen):
             label = next(
                 (c.label for c in table.columns_shown if c.key == table.sort_key), table.sort_key
             )
+            label = label.strip() or table.sort_key  # the status column's header is blank
             parts.append(f"sort {escape(label)} {'▲' if table.sort_ascending else '▼'}")
         if self.session.refresh_seconds > 0:
             parts.append(
