@@ -373,3 +373,10 @@ def fixture_experiments() -> list[Experiment]:
         )
         for index, fixture in enumerate(FIXTURE_EXPERIMENTS)
     ]
+
+
+def case_id(value: object) -> str:
+    """A test id that is the same in every process (a frozenset's order is not)."""
+    if isinstance(value, frozenset):
+        return "{" + ",".join(sorted(value)) + "}"
+    return str(value)[:60]

@@ -15,6 +15,7 @@ from tests.search_cases import (
     FIXTURE_EXPERIMENTS,
     ORDER_CASES,
     PARENT_CASES,
+    case_id,
     log_fixture_runs,
 )
 from tuitrack.entities import Run
@@ -40,7 +41,7 @@ def _names(store: TrackingStore, experiment_id: str, **kwargs: object) -> list[s
     return [run.info.run_name or "" for run in runs]
 
 
-@pytest.mark.parametrize(("filter_string", "expected"), FILTER_CASES, ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(("filter_string", "expected"), FILTER_CASES, ids=case_id)
 def test_filter_case(
     loaded: tuple[TrackingStore, str, dict[str, str]], filter_string: str, expected: frozenset[str]
 ) -> None:
@@ -57,7 +58,7 @@ def test_children_by_parent_run_id(
     assert set(found) == set(children)
 
 
-@pytest.mark.parametrize(("order_by", "expected"), ORDER_CASES, ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(("order_by", "expected"), ORDER_CASES, ids=case_id)
 def test_order_case(
     loaded: tuple[TrackingStore, str, dict[str, str]], order_by: list[str], expected: list[str]
 ) -> None:

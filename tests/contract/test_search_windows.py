@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.search_cases import FILTER_CASES, ORDER_CASES, log_fixture_runs
+from tests.search_cases import FILTER_CASES, ORDER_CASES, case_id, log_fixture_runs
 from tuitrack.entities import Metric, Run, RunTag
 from tuitrack.store import TrackingStore
 from tuitrack_sql import run_windows
@@ -69,7 +69,7 @@ def _plain(
 
 
 @pytest.mark.usefixtures("small_windows")
-@pytest.mark.parametrize(("filter_string", "expected"), FILTER_CASES, ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(("filter_string", "expected"), FILTER_CASES, ids=case_id)
 def test_filter_case_in_windows(
     loaded: tuple[TrackingStore, str], filter_string: str, expected: frozenset[str]
 ) -> None:
@@ -79,7 +79,7 @@ def test_filter_case_in_windows(
 
 
 @pytest.mark.usefixtures("small_windows")
-@pytest.mark.parametrize(("order_by", "expected"), ORDER_CASES, ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(("order_by", "expected"), ORDER_CASES, ids=case_id)
 def test_order_case_in_windows(
     loaded: tuple[TrackingStore, str], order_by: list[str], expected: list[str]
 ) -> None:

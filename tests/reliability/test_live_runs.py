@@ -138,6 +138,9 @@ def _stopped_until_stale(
     child: subprocess.Popen[str], sandbox: SdkSandbox, run_id: str
 ) -> Iterator[None]:
     """SIGSTOP the child until its heartbeat is stale; SIGCONT it after the block."""
+    # The first heartbeat is written by a thread just after start_run returns: stopping
+    # the child before it lands would leave no heartbeat to go stale.
+    _heartbeat_after(sandbox, run_id, 0, within=60)
     child.send_signal(signal.SIGSTOP)
     try:
         _wait_for_stale_heartbeat(sandbox, run_id)
