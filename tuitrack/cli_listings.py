@@ -44,7 +44,9 @@ def print_tables(tables: Sequence[FittedTable], before: RenderableType | None = 
         if before is not None:
             console.print(before)
         for table in tables:
-            console.print(table, crop=not table.wide)
+            # Not cropped: a fitted table is as wide as the terminal at most, and the
+            # columns a person asked for (--wide, --columns) run on rather than lose their end.
+            console.print(table, crop=False)
         return
     blocks = []
     if before is not None:
@@ -135,7 +137,8 @@ def runs_table(
     if columns is not None:
         requested = [name.strip() for name in columns.split(",")]
         extra = [_data_column(runs, name) for name in requested if name.startswith(DATA_PREFIXES)]
-        return FittedTable(choose([*available, *extra], columns), wide=wide)
+        chosen = choose([*available, *extra], columns, " or metrics.KEY, params.KEY, tags.KEY")
+        return FittedTable(chosen, wide=wide)
     default = ["status", "id", "name", "start", "duration", "user"]
     if wide or len(set(experiment_names)) > 1:
         default.insert(3, "experiment")

@@ -226,7 +226,9 @@ class FittedTable:
                 )
 
 
-_BLANK = Text("")
+_Piece = tuple[str, Style | None, int]
+"""A cell's text on one line, fitted to its column: text, style, width in cells."""
+_BLANK: _Piece = ("", None, 0)
 
 
 class _Shown:
@@ -240,21 +242,29 @@ class _Shown:
         self.cells = column.full if wide and column.full is not None else cells
         self._distinct: list[str] | None = None
 
-    def lines(self, index: int) -> list[Text]:
+    def lines(self, index: int) -> list[_Piece]:
         cell = self.cells[index]
-        text = cell if isinstance(cell, Text) else Text(cell)
+        plain, style = (cell.plain, _style(cell.style)) if isinstance(cell, Text) else (cell, None)
         width = self.placed.width
-        if cell_len(text.plain) <= width:
-            return [text]
+        length = cell_len(plain)
+        if length <= width:
+            return [(plain, style, length)]
         give = self.placed.column.give
         if give == "wrap":
-            return list(text.wrap(self.console, width, overflow="fold"))
+            lines = Text(plain).wrap(self.console, width, overflow="fold")
+            return [(line.plain, style, cell_len(line.plain)) for line in lines]
         if give == "start":
-            return [Text(_shorten_start(text.plain, width), style=text.style)]
-        if self._distinct is None:
-            names = [_plain(cell) for cell in self.cells]
-            self._distinct = abbreviate_distinct(names, [width] * len(names))
-        return [Text(self._distinct[index], style=text.style)]
+            short = _shorten_start(plain, width)
+        else:
+            if self._distinct is None:
+                names = [_plain(cell) for cell in self.cells]
+                self._distinct = abbreviate_distinct(names, [width] * len(names))
+            short = self._distinct[index]
+        return [(short, style, cell_len(short))]
+
+
+def _style(style: str | Style) -> Style | None:
+    return (Style.parse(style) if isinstance(style, str) else style) or None
 
 
 def _full_width(column: Column) -> int:
@@ -262,12 +272,12 @@ def _full_width(column: Column) -> int:
     return max([cell_len(column.header), *(cell_len(v) for v in values)])
 
 
-def _headers(placed: Sequence[Placed]) -> list[Text]:
+def _headers(placed: Sequence[Placed]) -> list[_Piece]:
     """Headers in their widths, bold; metric names shortened together, so they stay distinct."""
     shortened = [p for p in placed if p.column.give in ("header", "middle")]
     short = abbreviate_distinct([p.column.header for p in shortened], [p.width for p in shortened])
     by_column = dict(zip((p.column for p in shortened), short, strict=True))
-    headers = []
+    headers: list[_Piece] = []
     for p in placed:
         header = p.column.header
         if p.column in by_column:
@@ -276,20 +286,20 @@ def _headers(placed: Sequence[Placed]) -> list[Text]:
             header = _shorten_start(header, p.width)
         else:
             header = abbreviate(header, p.width)
-        headers.append(Text(header, style=HEADER_STYLE))
+        headers.append((header, HEADER_STYLE, cell_len(header)))
     return headers
 
 
-def _line(parts: Sequence[Text], placed: Sequence[Placed]) -> Iterator[Segment]:
-    for position, (text, p) in enumerate(zip(parts, placed, strict=True)):
+def _line(parts: Sequence[_Piece], placed: Sequence[Placed]) -> Iterator[Segment]:
+    last = len(placed) - 1
+    for position, ((text, style, length), p) in enumerate(zip(parts, placed, strict=True)):
         if position:
             yield Segment(" " * GAP)
-        padding = " " * max(p.width - cell_len(text.plain), 0)
-        style = Style.parse(text.style) if isinstance(text.style, str) else text.style
+        padding = " " * max(p.width - length, 0)
         if padding and p.column.right:
             yield Segment(padding)
-        yield Segment(text.plain, style or None)
-        if padding and not p.column.right and position < len(placed) - 1:
+        yield Segment(text, style)
+        if padding and not p.column.right and position < last:
             yield Segment(padding)
     yield Segment.line()
 
@@ -307,7 +317,7 @@ def choose(available: Sequence[Column], names: str, extra_help: str = "") -> lis
         if name not in by_name:
             known = ", ".join(by_name)
             raise InvalidValueError(
-                f"--columns: no column {name!r} here; choose from {known}{extra_help}"
+                f"--columns: no column {name!r}; choose from {known}{extra_help}"
             )
         chosen.append(by_name[name])
     if not chosen:

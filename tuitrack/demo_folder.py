@@ -72,7 +72,7 @@ class DemoFolder:
         built = self.built()
         if built is None:
             if (self.path / DATABASE_NAME).exists():
-                return "the last build did not finish"
+                return "no record that its last build finished"
             return "first use"
         if built.scale != scale:
             return f"it holds the {built.scale} demo"

@@ -84,7 +84,7 @@ def test_an_interrupted_build_is_rebuilt_not_reopened(
     capsys.readouterr()
     first, _ = demo(capsys)
     assert first.startswith(
-        f"Building the demo store {folder.tracking_uri} (the last build did not"
+        f"Building the demo store {folder.tracking_uri} (no record that its last"
     )
     with TrackingClient(folder.tracking_uri, folder.artifact_uri) as client:
         assert len(client.search_experiments()) == 5
