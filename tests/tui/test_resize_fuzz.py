@@ -34,7 +34,7 @@ from tuitrack.tui.screens.sort import SortScreen
 from tuitrack.tui.screens.tag_picker import TagPickerScreen
 from tuitrack.tui.widgets.key_table import KeyTable
 
-SIZES = ((120, 40), (80, 24), (60, 15), (40, 12), (100, 30), (50, 14))
+SIZES = ((100, 30), (80, 24), (60, 15), (50, 14), (40, 12))
 SQLITE_ONLY = pytest.mark.parametrize("demo_store", ["sqlite"], indirect=True)
 
 
@@ -119,7 +119,6 @@ async def visit_all(pilot: Pilot[None], parent: Visit, resize: Resizer) -> None:
         # Some screens open once a worker has read what they show (the orphans).
         await wait_until(pilot, lambda: not isinstance(pilot.app.screen, parent.screen))
         assert_alive(pilot, child.screen, f"opening {child.screen.__name__}")
-        resize()
         await visit_all(pilot, child, resize)
         resize()
         # Straight after the resize, with no settling: the moment the crash needed.
