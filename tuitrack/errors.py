@@ -46,6 +46,12 @@ class StoreUnavailableError(TuitrackError):
     """The backing database or filesystem cannot be reached or answered with an error."""
 
 
+class StoreLocationError(StoreUnavailableError):
+    """The place named for a store cannot hold one: a missing folder, a file in the way, a
+    folder given as the database file, a folder this user cannot write. Unlike an outage,
+    waiting does not help; the path must change."""
+
+
 class FilterSyntaxError(InvalidValueError):
     """A search filter or order_by clause that does not parse or does not make sense.
 

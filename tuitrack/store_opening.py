@@ -4,9 +4,10 @@
   creates nothing: a store that does not exist is an error naming the path and how to
   create one, and a store this user cannot write opens read-only. The default store before
   anything was logged to it is no error: it shows as an empty store.
-- Logging (the SDK) creates its store. One it cannot create or write is said once on
-  stderr and replaced by an UnsavedStore, so the training script runs on with its data
-  dropped (TUITRACK_STRICT=1 raises instead).
+- Logging (the SDK) creates its store. One it cannot create or write (a bad path, a
+  read-only store; not a server that is down) is said once on stderr and replaced by an
+  UnsavedStore, so the training script runs on with its data dropped (TUITRACK_STRICT=1
+  raises instead).
 - `demo`, `import` and `db upgrade` create their stores as TrackingClient does by default.
 """
 
@@ -16,7 +17,7 @@ import os
 
 from tuitrack import config, registry
 from tuitrack.client import TrackingClient
-from tuitrack.errors import ReadOnlyError, StoreUnavailableError, TuitrackError
+from tuitrack.errors import ReadOnlyError, StoreLocationError, TuitrackError
 from tuitrack.notices import warn_once
 from tuitrack.store import TrackingStore
 from tuitrack.unsaved_store import UnsavedStore
@@ -53,14 +54,16 @@ def open_for_browsing(tracking_uri: str | None, artifact_uri: str | None) -> Tra
 def open_for_logging(tracking_uri: str, artifact_uri: str, *, strict: bool) -> TrackingClient:
     """A client the SDK logs through, over the store at `tracking_uri`, created if missing.
 
-    A store that cannot be created, opened or written is reported once on stderr, and the
-    client logs into an UnsavedStore instead: the script runs on, its runs unsaved. In
-    strict mode that problem is raised (StoreUnavailableError or ReadOnlyError).
+    A store whose place cannot hold one, or that cannot be written, is reported once on
+    stderr, and the client logs into an UnsavedStore instead: the script runs on, its runs
+    unsaved. In strict mode that problem is raised (StoreLocationError or ReadOnlyError).
+    A server that does not answer is an outage, not a bad place: StoreUnavailableError
+    propagates, as for any other call that meets one.
     """
     problem: TuitrackError
     try:
         client = TrackingClient(tracking_uri, artifact_uri)
-    except (StoreUnavailableError, ReadOnlyError) as error:
+    except (StoreLocationError, ReadOnlyError) as error:
         problem = error
     else:
         if client.store.read_only is None:

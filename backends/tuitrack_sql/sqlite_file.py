@@ -15,7 +15,7 @@ import sqlite3
 import urllib.parse
 from collections.abc import Callable
 
-from tuitrack.errors import StoreUnavailableError
+from tuitrack.errors import StoreLocationError
 
 _WAL_SUFFIX = "-wal"
 
@@ -61,14 +61,14 @@ def _folder_problem(path: str) -> str | None:
 
 def _refuse_folder(path: str) -> None:
     if os.path.isdir(path):
-        raise StoreUnavailableError(
+        raise StoreLocationError(
             f"{_shown(path)} is a folder, not a SQLite database file: give the path of the "
             f"database file, e.g. {_shown(os.path.join(path, 'tuitrack.db'))}"
         )
 
 
 def check_can_create(path: str) -> None:
-    """Make the folder of a new database at `path`; StoreUnavailableError when it cannot
+    """Make the folder of a new database at `path`; StoreLocationError when it cannot
     be made there (a file in the way, a read-only folder), naming what and where."""
     path = os.path.abspath(path)
     _refuse_folder(path)
@@ -81,14 +81,14 @@ def check_can_create(path: str) -> None:
             return
         except OSError as error:
             problem = error.strerror or str(error)
-    raise StoreUnavailableError(
+    raise StoreLocationError(
         f"cannot create a tuitrack store at {_shown(path)}: {problem}; "
         "choose a path in a folder you can write to"
     )
 
 
 def check_exists(path: str) -> None:
-    """StoreUnavailableError unless a database file is at `path`: naming what is missing
+    """StoreLocationError unless a database file is at `path`: naming what is missing
     and how a store is created there."""
     path = os.path.abspath(path)
     _refuse_folder(path)
@@ -97,12 +97,12 @@ def check_exists(path: str) -> None:
     folder = os.path.dirname(path)
     existing = _first_existing(folder)
     if not os.path.isdir(existing):
-        raise StoreUnavailableError(
+        raise StoreLocationError(
             f"no tuitrack store at {_shown(path)}: {_shown(existing)} is a file, not a "
             "folder; check the path"
         )
     why = "no such file" if existing == folder else f"no folder {_shown(folder)}"
-    raise StoreUnavailableError(
+    raise StoreLocationError(
         f"no tuitrack store at {_shown(path)} ({why}); check the path, or create a store "
         f"there by logging a run to it or with `tuitrack db upgrade {_shown(path)}`"
     )

@@ -7,6 +7,7 @@ write to (tests/read_only_paths.py).
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from tests.read_only_paths import read_only_folder
@@ -94,3 +95,26 @@ def test_strict_mode_raises_when_the_store_cannot_be_created(
     assert done.returncode == 0, done.stderr
     assert "raised: cannot create a tuitrack store at" in done.stdout
     assert _warnings(done.stderr) == []
+
+
+def test_a_server_that_does_not_answer_is_an_outage_not_an_unsaved_run(
+    sandbox: SdkSandbox,
+) -> None:
+    # A team server restarting when a training script starts: nothing may be dropped
+    # quietly into an unsaved run, so start_run says the store is unavailable.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    done = sandbox.run(
+        """
+        import tuitrack
+        try:
+            tuitrack.start_run()
+        except tuitrack.StoreUnavailableError as error:
+            print("raised:", type(error).__name__)
+        """,
+        TUITRACK_TRACKING_URI=f"postgresql+psycopg://postgres@127.0.0.1:{closed_port}/none",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "raised: StoreUnavailableError"
+    assert "Nothing this process logs is saved" not in done.stderr

@@ -9,11 +9,13 @@ import json
 import random
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -88,31 +90,56 @@ def _demo_fingerprint() -> str:
     return hashlib.sha256(source + str(FIXED_NOW).encode() + migrations.encode()).hexdigest()
 
 
+def _read_snapshot_store(tracking_uri: str, artifact_uri: str, marker: Path) -> DemoStore | None:
+    """The snapshot store written by this code, or None if it is missing or stale."""
+    written = json.loads(marker.read_text()) if marker.exists() else {}
+    if written.get("fingerprint") != _demo_fingerprint():
+        return None
+    fields = written["summary"]
+    summary = DemoSummary(**{**fields, "running_run_ids": tuple(fields["running_run_ids"])})
+    return DemoStore(tracking_uri, artifact_uri, summary)
+
+
+def _lock_for_rewriting(readers: IO[str]) -> None:
+    """Take the readers' lock exclusively, waiting for sessions reading a store written by
+    other code to end; after a while go ahead (a worker of such a session may be waiting
+    for the writer's lock we hold, so waiting for ever could deadlock)."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            fcntl.flock(readers, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            time.sleep(0.5)
+
+
 @pytest.fixture(scope="session")
 def snapshot_store() -> Iterator[DemoStore]:
     """The SQLite demo store the SVG snapshots are taken from, at a fixed path.
 
-    Test sessions running at the same time share it: a lock file lets one of them (re)write
-    it while the others wait, then all of them read it.
+    Sessions and pytest-xdist workers share it. Under the writer's lock each checks the
+    store and, only when it is missing or stale, rewrites it; each holds the readers' lock
+    shared while it reads, so a session running other code does not rewrite it under them.
+    Workers of one session never wait for each other beyond the first write.
     """
     tracking_uri = f"sqlite:///{SNAPSHOT_DIR / 'tuitrack.db'}"
     artifact_uri = str(SNAPSHOT_DIR / "artifacts")
     marker = SNAPSHOT_DIR / "fingerprint.json"
-    with open(f"{SNAPSHOT_DIR}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        fingerprint = _demo_fingerprint()
-        written = json.loads(marker.read_text()) if marker.exists() else {}
-        if written.get("fingerprint") == fingerprint:
-            fields = written["summary"]
-            summary = DemoSummary(**{**fields, "running_run_ids": tuple(fields["running_run_ids"])})
-            store = DemoStore(tracking_uri, artifact_uri, summary)
-        else:
+    with (
+        open(f"{SNAPSHOT_DIR}.lock", "w") as writer,
+        open(f"{SNAPSHOT_DIR}.readers", "w") as readers,
+    ):
+        fcntl.flock(writer, fcntl.LOCK_EX)
+        store = _read_snapshot_store(tracking_uri, artifact_uri, marker)
+        if store is None:
+            _lock_for_rewriting(readers)
             shutil.rmtree(SNAPSHOT_DIR, ignore_errors=True)
             SNAPSHOT_DIR.mkdir(parents=True)
             store = write_demo_store(tracking_uri, artifact_uri)
-            record = {"fingerprint": fingerprint, "summary": asdict(store.summary)}
+            record = {"fingerprint": _demo_fingerprint(), "summary": asdict(store.summary)}
             marker.write_text(json.dumps(record))
-        fcntl.flock(lock, fcntl.LOCK_SH)  # others may read it now, none rewrite it
+        fcntl.flock(readers, fcntl.LOCK_SH)
+        fcntl.flock(writer, fcntl.LOCK_UN)
         yield store
 
 
