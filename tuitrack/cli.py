@@ -405,7 +405,7 @@ def _runs_show(client: TrackingClient, args: argparse.Namespace) -> int:
     from tuitrack.orphans import OrphanPolicy
     from tuitrack.store import now_ms
     from tuitrack.tui.queries import load_run_detail
-    from tuitrack.tui.widgets.run_overview import overview
+    from tuitrack.tui.run_overview import overview
 
     detail = load_run_detail(
         client, _find_run(client, args.run_id), now_ms(), OrphanPolicy.from_environment()

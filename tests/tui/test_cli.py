@@ -151,3 +151,28 @@ def test_the_cli_imports_textual_only_for_the_ui() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_listings_do_not_import_textual(demo_store: DemoStore) -> None:
+    # The listings share the TUI's models (queries, formatting, the run overview), never
+    # its widgets: a listing must not pay for importing Textual.
+    with demo_store.client() as client:
+        experiment = client.get_experiment_by_name("bert-glue")
+        assert experiment is not None
+        run_id = client.search_runs([experiment.experiment_id], max_results=1)[0].info.run_id
+    uri = demo_store.tracking_uri
+    script = (
+        "import contextlib, io, sys\n"
+        "from tuitrack.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['--uri', {uri!r}, 'experiments', 'list']) == 0\n"
+        f"    assert main(['--uri', {uri!r}, 'runs', 'list', '-e', 'bert-glue']) == 0\n"
+        f"    assert main(['--uri', {uri!r}, 'runs', 'show', {run_id!r}]) == 0\n"
+        f"    assert main(['--uri', {uri!r}, 'runs', 'orphans']) == 0\n"
+        "imported = sorted(m for m in sys.modules if m.startswith('textual'))\n"
+        "assert not imported, imported\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr

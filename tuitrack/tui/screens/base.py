@@ -1,4 +1,5 @@
-"""What every tuitrack screen has: a title line, an error line, help, back, worker errors."""
+"""What every tuitrack screen has: a title line, an error line, help, back, worker errors,
+which of its workers are busy, and the live refresh tick."""
 
 from __future__ import annotations
 
@@ -52,6 +53,32 @@ class BaseScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_pause(self) -> None:
+        self.session.live_paused = not self.session.live_paused
+        self.live_paused_changed()
+
+    # --- workers and live refresh ---------------------------------------------------------
+
+    def busy(self, *groups: str) -> bool:
+        """Whether one of this screen's workers in any of `groups` is running."""
+        return any(w.group in groups and w.is_running for w in self.workers if w.node is self)
+
+    def start_live(self, slowdown: float = 1) -> None:
+        """Call `live_tick` every refresh interval (times `slowdown`) when live refresh is on."""
+        if self.session.refresh_seconds > 0:
+            self.set_interval(self.session.refresh_seconds * slowdown, self._live_check)
+
+    def _live_check(self) -> None:
+        # A paused session, or a screen under another one, reads nothing.
+        if not self.session.live_paused and self.app.screen is self:
+            self.live_tick()
+
+    def live_tick(self) -> None:
+        """Read what changed while live; screens that refresh override this."""
+
+    def live_paused_changed(self) -> None:
+        """`p` paused or resumed live refresh; screens that show it override this."""
 
     def action_help(self) -> None:
         from tuitrack.tui.screens.help import HelpScreen

@@ -195,8 +195,7 @@ class ChartScreen(BaseScreen):
         self._mount_charts()
         self._update_title()
         self.reload()
-        if self.session.refresh_seconds > 0:
-            self.set_interval(self.session.refresh_seconds, self._live_tick)
+        self.start_live()
 
     def _mount_charts(self) -> None:
         container = self.query_one("#charts", Container)
@@ -281,14 +280,11 @@ class ChartScreen(BaseScreen):
 
     # --- live ----------------------------------------------------------------------------
 
-    def _busy(self, group: str) -> bool:
-        return any(w.group == group and w.is_running for w in self.workers if w.node is self)
-
-    def _live_tick(self) -> None:
-        if self.session.live_paused or self.app.screen is not self or not self.loaded:
+    def live_tick(self) -> None:
+        if not self.loaded:
             return
         live = [run for run in self.runs if run.live]
-        if not live or self._busy("live") or self._busy("chart"):
+        if not live or self.busy("live", "chart"):
             return
         last_steps = {
             (run.run_id, key): self._last_step(run.run_id, key) for run in live for key in self.keys
@@ -432,8 +428,7 @@ class ChartScreen(BaseScreen):
     def action_log_y(self) -> None:
         self._set_options(self.options.toggled_log_y())
 
-    def action_pause(self) -> None:
-        self.session.live_paused = not self.session.live_paused
+    def live_paused_changed(self) -> None:
         self._update_title()
 
     def action_reload(self) -> None:

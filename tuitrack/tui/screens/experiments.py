@@ -10,7 +10,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, get_current_worker
 
@@ -94,7 +93,6 @@ class ExperimentsScreen(BaseScreen):
         self._prefetching = False
         self._prefetch_wanted: RunsQuery | None = None
         self._prefetched_query: RunsQuery | None = None
-        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield TitleLine(id="title")
@@ -113,18 +111,14 @@ class ExperimentsScreen(BaseScreen):
         self._update_title(loading=True)
         self.table.focus()
         self.load()
-        if self.session.refresh_seconds > 0:
-            self._timer = self.set_interval(
-                self.session.refresh_seconds * LIVE_SLOWDOWN, self._tick
-            )
+        self.start_live(slowdown=LIVE_SLOWDOWN)
 
     def on_screen_resume(self) -> None:
         if self.summaries:
             self.load()
 
-    def _tick(self) -> None:
-        running = any(s.running_count for s in self.summaries)
-        if running and not self.session.live_paused and self.app.screen is self:
+    def live_tick(self) -> None:
+        if any(s.running_count for s in self.summaries):
             self.load()
 
     def load(self) -> None:
@@ -174,17 +168,14 @@ class ExperimentsScreen(BaseScreen):
     def _read_more_if_near_end(self) -> None:
         table = self.table
         near = table.cursor_row >= table.row_count - READ_MORE_ROWS
-        if self.next_token and near and not self._busy("experiments", "more"):
+        if self.next_token and near and not self.busy("experiments", "more"):
             self.read_more(self.loaded_name, self.next_token, everything=False)
 
     @on(KeyTable.JumpedToEnd, "#experiments")
     def _read_everything(self) -> None:
         """`G`: read every page left (replacing a page being read), then go to the last row."""
-        if self.next_token and not self._busy("experiments"):
+        if self.next_token and not self.busy("experiments"):
             self.read_more(self.loaded_name, self.next_token, everything=True)
-
-    def _busy(self, *groups: str) -> bool:
-        return any(w.group in groups and w.is_running for w in self.workers if w.node is self)
 
     @on(DataTable.RowHighlighted, "#experiments")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -13,13 +13,13 @@ from textual.worker import get_current_worker
 
 from tuitrack.tui.formatting import CRUMB, format_metric, sparkline, truncate
 from tuitrack.tui.queries import RunDetail, extend_run_detail, load_run_detail
+from tuitrack.tui.run_overview import overview
 from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
 from tuitrack.tui.session import Session
 from tuitrack.tui.status import shown_status, status_label
 from tuitrack.tui.widgets.artifact_browser import ArtifactBrowser
 from tuitrack.tui.widgets.footer import KeysFooter
 from tuitrack.tui.widgets.key_table import KeyTable
-from tuitrack.tui.widgets.run_overview import overview
 
 TABS = ("overview", "params", "metrics", "tags", "artifacts")
 SPARK_WIDTH = 16
@@ -88,8 +88,7 @@ class RunScreen(BaseScreen):
             f"[b]tuitrack[/b] {CRUMB} run {self.run_id[:8]}  ·  loading…"
         )
         self.load()
-        if self.session.refresh_seconds > 0:
-            self.set_interval(self.session.refresh_seconds, self._live_tick)
+        self.start_live()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run")
     def load(self) -> None:
@@ -108,13 +107,9 @@ class RunScreen(BaseScreen):
         if not get_current_worker().is_cancelled:
             self.post_message(RunLoaded(fresher))
 
-    def _live_tick(self) -> None:
+    def live_tick(self) -> None:
         detail = self.detail
-        if detail is None or detail.run.info.status != "RUNNING":
-            return
-        if self.session.live_paused or self.app.screen is not self:
-            return
-        if not any(w.group == "run" and w.is_running for w in self.workers if w.node is self):
+        if detail is not None and detail.run.info.status == "RUNNING" and not self.busy("run"):
             self.extend(detail)
 
     def on_run_loaded(self, message: RunLoaded) -> None:
@@ -219,8 +214,7 @@ class RunScreen(BaseScreen):
         index = TABS.index(current) if current in TABS else 0
         self.action_tab(TABS[(index + step) % len(TABS)])
 
-    def action_pause(self) -> None:
-        self.session.live_paused = not self.session.live_paused
+    def live_paused_changed(self) -> None:
         if self.detail is not None:
             self.post_message(RunLoaded(self.detail))
 

@@ -245,8 +245,7 @@ class RunsScreen(BaseScreen):
             read = first_page(chain, ahead)
             newest = ahead.runs[0].info.run_id if ahead.runs else None  # newest first
             self.on_page_read(PageRead(self.runs_query, chain, read, "fresh", newest=newest))
-        if self.session.refresh_seconds > 0:
-            self.set_interval(self.session.refresh_seconds, self._live_tick)
+        self.start_live()
 
     # --- loading -------------------------------------------------------------------------
 
@@ -439,7 +438,7 @@ class RunsScreen(BaseScreen):
     @on(RunsTable.NeedMore, "#runs")
     def _load_more(self, event: RunsTable.NeedMore) -> None:
         chain = self.chain
-        if chain is None or not chain.held or self._busy("runs"):
+        if chain is None or not chain.held or self.busy("runs"):
             return
         if event.everything and event.above:
             if chain.above() is not None:  # `g` far below the top: read the first page again
@@ -452,7 +451,7 @@ class RunsScreen(BaseScreen):
                 self._read_to_the_end(chain)
             return
         index = chain.above() if event.above else chain.below()
-        if index is not None and not self._busy("more"):
+        if index is not None and not self.busy("more"):
             start = chain.starts[index]
             assert start is not None
             self.read_pages(self.runs_query, chain, index, start, walk=False)
@@ -472,17 +471,11 @@ class RunsScreen(BaseScreen):
                 return
         self.jump_to_end(self.runs_query)
 
-    def _busy(self, group: str) -> bool:
-        return any(w.group == group and w.is_running for w in self.workers if w.node is self)
-
     # --- live refresh --------------------------------------------------------------------
 
-    def _live_tick(self) -> None:
-        if self.session.live_paused or self.app.screen is not self or self._busy("runs"):
-            return
-        if self._busy("live"):
-            return
-        self.live_refresh(self.runs_query, self.table.running_run_ids())
+    def live_tick(self) -> None:
+        if not self.busy("runs", "live"):
+            self.live_refresh(self.runs_query, self.table.running_run_ids())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="live")
     def live_refresh(self, query: RunsQuery, running: list[str]) -> None:
@@ -679,8 +672,7 @@ class RunsScreen(BaseScreen):
     def action_fold_all(self) -> None:
         self.table.set_all_folded(bool(self.table.expanded))
 
-    def action_pause(self) -> None:
-        self.session.live_paused = not self.session.live_paused
+    def live_paused_changed(self) -> None:
         self._update_title()
 
     def action_reload(self) -> None:
