@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from tuitrack.artifact_sources import files_to_upload
+from tuitrack.capabilities import EVERY_CAPABILITY, Capability
 from tuitrack.entities import (
     Experiment,
     FileInfo,
@@ -114,6 +115,10 @@ class TrackingStore(ABC):
     read_only: str | None = None
     """Why this store takes no writes, when it was opened read-only (its writes raise
     ReadOnlyError); None when it takes them."""
+
+    capabilities: frozenset[Capability] = EVERY_CAPABILITY
+    """What this store can do beyond reading, tags and closing runs (see
+    tuitrack.capabilities); a write outside them raises ReadOnlyError."""
 
     def __init__(self, store_uri: str, default_artifact_root: str) -> None:
         self.store_uri = store_uri

@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 
+from tuitrack.capabilities import Capability
 from tuitrack.entities import Metric, Param, Run, RunInfo, RunStatus, RunTag
 from tuitrack.errors import InvalidValueError, ReadOnlyError
 from tuitrack.store import TrackingStore, now_ms
@@ -39,6 +40,8 @@ class MlflowReadOnlyStore(TrackingStore):
     """A TrackingStore over MLflow data: subclasses read, and write tags and statuses."""
 
     kind = "MLflow store"
+    # MLflow's runs and experiments are made by MLflow: only tags and closing runs are ours.
+    capabilities = frozenset({Capability.OPEN_BY_URI})
 
     def refuse(self, action: str) -> ReadOnlyError:
         return ReadOnlyError(

@@ -1,17 +1,18 @@
-"""One test body for every tracking backend and database, and every artifact store."""
+"""The contract suite (tuitrack.testing) on tuitrack_sql, once per database kind: one store
+per database for the session, emptied for each test."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete
 
 from tests.databases import DATABASE_KINDS, fresh_database, skip_reason
 from tuitrack import registry
-from tuitrack.client import TrackingClient
 from tuitrack.store import TrackingStore
+from tuitrack.testing.plugin import *  # noqa: F403
+from tuitrack.testing.plugin import StoreFactory
 
 
 @pytest.fixture(scope="session", params=DATABASE_KINDS)
@@ -45,19 +46,10 @@ def _empty(store: TrackingStore) -> None:
             connection.execute(delete(table))
 
 
-@pytest.fixture
-def store(session_store: TrackingStore) -> TrackingStore:
-    _empty(session_store)
-    return session_store
+@pytest.fixture(scope="session")
+def tracking_store_factory(session_store: TrackingStore) -> StoreFactory:
+    def emptied() -> TrackingStore:
+        _empty(session_store)
+        return session_store
 
-
-@pytest.fixture
-def client(store: TrackingStore, database_uri: str, tmp_path: Path) -> Iterator[TrackingClient]:
-    tracking_client = TrackingClient(database_uri, str(tmp_path / "artifacts"))
-    yield tracking_client
-    tracking_client.close()
-
-
-@pytest.fixture
-def experiment_id(store: TrackingStore) -> str:
-    return store.create_experiment("contract")
+    return emptied

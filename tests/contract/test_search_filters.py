@@ -1,89 +1,20 @@
-"""The shared filter and ordering table (tests/search_cases.py) on every database."""
+"""The shared filter and ordering table on every database (tuitrack/testing/search_filters.py),
+and hostile filters that must change nothing in the SQL tables."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from tests.search_cases import (
-    EXPERIMENT_FILTER_CASES,
-    FILTER_CASES,
-    FIXTURE_EXPERIMENTS,
-    ORDER_CASES,
-    PARENT_CASES,
-    case_id,
-    log_fixture_runs,
-)
 from tuitrack.entities import Run
 from tuitrack.errors import FilterSyntaxError
 from tuitrack.search import like
 from tuitrack.store import TrackingStore
+from tuitrack.testing.search_filters import *  # noqa: F403
+from tuitrack.testing.search_filters import _names
 from tuitrack_sql import schema
-
-
-@pytest.fixture(scope="module")
-def loaded(session_store: TrackingStore) -> Iterator[tuple[TrackingStore, str, dict[str, str]]]:
-    from tests.contract.conftest import _empty
-
-    _empty(session_store)
-    experiment_id = session_store.create_experiment("search-cases")
-    ids = log_fixture_runs(session_store, experiment_id)
-    yield session_store, experiment_id, ids
-    _empty(session_store)
-
-
-def _names(store: TrackingStore, experiment_id: str, **kwargs: object) -> list[str]:
-    runs = store.search_runs([experiment_id], max_results=1000, **kwargs)  # type: ignore[arg-type]
-    return [run.info.run_name or "" for run in runs]
-
-
-@pytest.mark.parametrize(("filter_string", "expected"), FILTER_CASES, ids=case_id)
-def test_filter_case(
-    loaded: tuple[TrackingStore, str, dict[str, str]], filter_string: str, expected: frozenset[str]
-) -> None:
-    store, experiment_id, _ids = loaded
-    assert set(_names(store, experiment_id, filter_string=filter_string)) == set(expected)
-
-
-@pytest.mark.parametrize(("parent", "children"), PARENT_CASES)
-def test_children_by_parent_run_id(
-    loaded: tuple[TrackingStore, str, dict[str, str]], parent: str, children: frozenset[str]
-) -> None:
-    store, experiment_id, ids = loaded
-    found = _names(store, experiment_id, filter_string=f"parent_run_id = '{ids[parent]}'")
-    assert set(found) == set(children)
-
-
-@pytest.mark.parametrize(("order_by", "expected"), ORDER_CASES, ids=case_id)
-def test_order_case(
-    loaded: tuple[TrackingStore, str, dict[str, str]], order_by: list[str], expected: list[str]
-) -> None:
-    store, experiment_id, _ids = loaded
-    assert _names(store, experiment_id, order_by=order_by) == expected
-
-
-@pytest.mark.parametrize("order_by", [case[0] for case in ORDER_CASES], ids=str)
-def test_paging_follows_every_order(
-    loaded: tuple[TrackingStore, str, dict[str, str]], order_by: list[str]
-) -> None:
-    store, experiment_id, _ids = loaded
-    whole = _names(store, experiment_id, order_by=order_by)
-    paged: list[str] = []
-    token = None
-    while True:
-        page = store.search_runs(
-            [experiment_id], order_by=order_by, max_results=3, page_token=token
-        )
-        paged.extend(run.info.run_name or "" for run in page)
-        token = page.token
-        if token is None:
-            break
-    assert paged == whole
-
 
 INJECTIONS = [
     "tags.env = ''; DROP TABLE runs; --'",
@@ -116,18 +47,6 @@ def test_injection_attempts_match_nothing_and_change_nothing(
         names = []
     assert names == []
     assert counts() == before
-
-
-def test_experiment_filters(session_store: TrackingStore) -> None:
-    from tests.contract.conftest import _empty
-
-    _empty(session_store)
-    for fixture in FIXTURE_EXPERIMENTS:
-        session_store.create_experiment(fixture.name, tags=dict(fixture.tags))
-    for filter_string, expected in EXPERIMENT_FILTER_CASES:
-        found = {e.name for e in session_store.search_experiments(filter_string=filter_string)}
-        assert found == set(expected), filter_string
-    _empty(session_store)
 
 
 _HOSTILE = st.lists(

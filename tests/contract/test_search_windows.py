@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.search_cases import FILTER_CASES, ORDER_CASES, case_id, log_fixture_runs
 from tuitrack.entities import Metric, Run, RunTag
 from tuitrack.store import TrackingStore
+from tuitrack.testing.search_cases import FILTER_CASES, ORDER_CASES, case_id, log_fixture_runs
 from tuitrack_sql import run_windows
 
 ORDERS = [case[0] for case in ORDER_CASES] + [["start_time ASC"], ["start_time DESC"]]
