@@ -3,25 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 from collections.abc import Callable
 
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
+from textual.worker import WorkerCancelled
 
 from tuitrack.tui.widgets.runs_table import RunsTable
+
+
+async def workers_done(pilot: Pilot[None]) -> None:
+    """Wait for the app's workers; one cancelled because a newer read replaced it (an
+    exclusive group, live refresh on a slow machine) is done too. A failed one raises."""
+    for worker in list(pilot.app.workers):
+        with contextlib.suppress(WorkerCancelled):
+            await worker.wait()
 
 
 async def settle(pilot: Pilot[None], rounds: int = 4) -> None:
     """Workers post messages that start more workers: wait a few rounds of that."""
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot)
         await pilot.pause()
     # A worker the last round started (a read-ahead of the highlighted experiment's runs,
     # say) would still be using the interpreter while a snapshot is taken.
     while any(worker.is_running for worker in pilot.app.workers):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot)
         await pilot.pause()
 
 
