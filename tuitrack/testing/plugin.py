@@ -32,9 +32,9 @@ def behind_a_server(store: TrackingStore) -> bool:
 
 def require(store: TrackingStore, *needed: Capability) -> None:
     """Skip the calling test, naming what `store` does not declare it can do."""
-    missing = [capability.value for capability in needed if capability not in store.capabilities]
+    missing = [capability.name for capability in needed if capability not in store.capabilities]
     if missing:
-        pytest.skip(f"{type(store).__name__} cannot {'; '.join(missing)} (its capabilities)")
+        pytest.skip(f"{type(store).__name__} lacks {', '.join(missing)} (tuitrack.capabilities)")
 
 
 def _missing(fixture: str, what: str) -> NoReturn:
