@@ -12,7 +12,7 @@ from tests.tui.helpers import column_values, rendered_text, settle, wait_until
 from tuitrack.client import TrackingClient
 from tuitrack.entities import Metric
 from tuitrack.tui.app import TuitrackApp
-from tuitrack.tui.screens.base import ErrorLine
+from tuitrack.tui.screens.base import ErrorLine, TitleLine
 from tuitrack.tui.screens.columns import ColumnsScreen
 from tuitrack.tui.screens.experiments import ExperimentsScreen
 from tuitrack.tui.screens.help import HelpScreen
@@ -373,6 +373,31 @@ async def test_pause_stops_live_refresh(empty_client: TrackingClient) -> None:
         assert run_names(table) == ["first"]
         await pilot.press("p")
         await wait_until(pilot, lambda: "second" in run_names(table))
+
+
+async def test_the_runs_title_shows_a_pause_pressed_on_another_screen(
+    empty_client: TrackingClient,
+) -> None:
+    experiment = empty_client.create_experiment("paused")
+    empty_client.create_run(experiment, run_name="first")
+    app = TuitrackApp(empty_client, refresh_seconds=30)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await open_experiment(pilot, empty_client, "paused")
+        runs = app.screen
+        assert isinstance(runs, RunsScreen)
+
+        def title() -> str:
+            return str(runs.query_one(TitleLine).content)
+
+        assert title().endswith("live 30s")
+        await pilot.press("enter", "p")  # paused on the run screen
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is runs
+        assert title().endswith("[reverse] paused [/reverse]")
+        await pilot.press("p")
+        assert title().endswith("live 30s")
 
 
 def footer_text(app: TuitrackApp) -> str:

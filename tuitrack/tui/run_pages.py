@@ -37,6 +37,30 @@ class PageStart:
     token: str | None
 
 
+@dataclass(frozen=True)
+class HeldWindow:
+    """Which part of the listing the pages held cover."""
+
+    before: int = 0
+    """Runs in the pages above the ones held."""
+    count: int = 0
+    """Runs in the pages held."""
+    top: bool = True
+    """The listing's first page is held, or nothing is."""
+    backward: bool = False
+    more: bool = False
+    """A page below the ones held is left to read."""
+
+    def rows(self, total: int) -> tuple[int, int] | None:
+        """Where the runs held lie in the whole listing of `total` runs, as (first, last)
+        counted from 1; None while the top of the listing is held (or nothing is)."""
+        if self.top:
+            return None
+        if self.backward:
+            return (max(total - self.before - self.count + 1, 1), total - self.before)
+        return (self.before + 1, min(self.before + self.count, total))
+
+
 @dataclass
 class PageChain:
     """The pages of one reading order: page i + 1 follows page i. `backward` chains read the
@@ -97,13 +121,19 @@ class PageChain:
     def held_rows(self, total: int) -> tuple[int, int] | None:
         """Where the runs held lie in the whole listing of `total` runs, as (first, last)
         counted from 1; None while the top of the listing is held (or nothing is)."""
-        if not self.held or (not self.backward and min(self.held) == 0):
-            return None
-        before = sum(self.lengths.get(i, 0) for i in range(min(self.held)))
-        count = sum(self.lengths.get(i, 0) for i in self.held)
-        if self.backward:
-            return (max(total - before - count + 1, 1), total - before)
-        return (before + 1, min(before + count, total))
+        return self.window().rows(total)
+
+    def window(self) -> HeldWindow:
+        """The pages held, as a value that stays put while the chain reads on."""
+        if not self.held:
+            return HeldWindow(more=self.below() is not None)
+        return HeldWindow(
+            before=sum(self.lengths.get(i, 0) for i in range(min(self.held))),
+            count=sum(self.lengths.get(i, 0) for i in self.held),
+            top=not self.backward and min(self.held) == 0,
+            backward=self.backward,
+            more=self.below() is not None,
+        )
 
     def next_start(self, start: PageStart, token: str | None) -> PageStart | None:
         """Where the page after one read from `start` begins, given the token it returned."""

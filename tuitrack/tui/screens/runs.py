@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rich.markup import escape
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import var
 from textual.worker import Worker, get_current_worker
 
 from tuitrack.entities import Run
@@ -17,7 +16,6 @@ from tuitrack.errors import InvalidValueError
 from tuitrack.orphans import Orphan
 from tuitrack.store import MarkResult
 from tuitrack.tui import heap
-from tuitrack.tui.formatting import CRUMB, truncate
 from tuitrack.tui.messages import describe_error
 from tuitrack.tui.queries import (
     MORE_PAGE_SIZE,
@@ -42,6 +40,7 @@ from tuitrack.tui.run_pages import (
     forward_chain,
     read_chain_page,
 )
+from tuitrack.tui.runs_title import Listed, RunsTitle, SortOrder
 from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
 from tuitrack.tui.session import Session
 from tuitrack.tui.status import DisplayStatus
@@ -137,28 +136,6 @@ class LiveUpdate(Message):
         self.newest = newest
 
 
-TITLE_SEPARATOR = "  ·  "
-NARROW_SEPARATOR = " · "
-MIN_PLACE_WIDTH = 8
-
-
-def fitted_title(place: str, parts: list[str], width: int) -> str:
-    """The crumb to `place` and the parts (markup), fitted to `width` cells when it can be:
-    narrower separators first, then the place name cut short."""
-
-    def join(name: str, separator: str) -> str:
-        return separator.join([f"[b]tuitrack[/b] {CRUMB} {escape(name)}", *parts])
-
-    title = join(place, TITLE_SEPARATOR)
-    if width <= 0 or Text.from_markup(title).cell_len <= width:
-        return title
-    title = join(place, NARROW_SEPARATOR)
-    over = Text.from_markup(title).cell_len - width
-    if over <= 0:
-        return title
-    return join(truncate(place, max(len(place) - over, MIN_PLACE_WIDTH)), NARROW_SEPARATOR)
-
-
 class RunsScreen(BaseScreen):
     BINDINGS = [
         Binding("enter", "open_run", "Open", id="runs.open"),
@@ -185,6 +162,24 @@ class RunsScreen(BaseScreen):
         Binding("F", "mark_failed", "Mark orphans failed", show=False, id="runs.mark_failed"),
     ]
 
+    # What the title says: each change shows itself there (compute_heading, watch_heading).
+    is_loading = var(True)
+    total: var[int | None] = var(None)
+    statuses: var[frozenset[DisplayStatus]] = var(frozenset())
+    """The status toggles on; none on shows every status."""
+    applied_filter = var("")
+    """The user filter of the rows shown (a filter the store refused is not applied)."""
+    orphans: var[dict[str, Orphan]] = var(dict)
+    """Every orphaned run of the experiments shown, by id (refreshed while live)."""
+    listed = var(Listed())
+    """How many runs the table holds, and where they lie in the listing."""
+    marked_count = var(0)
+    order: var[SortOrder | None] = var(None)
+    """The column the listing is sorted by; the table shows it in its header."""
+    live_paused = var(False)
+    heading = var(RunsTitle("", ""))
+    """What the title line says, computed from the state above."""
+
     def __init__(
         self,
         session: Session,
@@ -195,21 +190,14 @@ class RunsScreen(BaseScreen):
         self.experiment_names = experiment_names
         self.user_filter = ""
         """The filter typed in the bar, applied or being applied."""
-        self.applied_filter = ""
-        """The user filter of the rows shown (a filter the store refused is not applied)."""
-        self.statuses: frozenset[DisplayStatus] = frozenset()
-        """The status toggles on; none on shows every status."""
         self.runs_query = RunsQuery(experiment_ids)
         self.chain: PageChain | None = None
         """The pages of the listing and which of them the table holds."""
         self.newest_known: str | None = None
         """The newest run of the listing as last seen: live refresh reloads when it changes."""
-        self.total: int | None = None
-        self.orphans: dict[str, Orphan] = {}
-        """Every orphaned run of the experiments shown, by id (refreshed while live)."""
         self.columns: ColumnChoice | None = None
-        self.is_loading = True
-        self._title = ""
+        self._title: str | None = None
+        """The title as shown; None until the screen is mounted."""
         self._orphans_asked = False
 
     def compose(self) -> ComposeResult:
@@ -236,7 +224,9 @@ class RunsScreen(BaseScreen):
         self.query_one(ErrorLine).display = False
         self.table.empty_message = "loading…"
         self.table.focus()
-        self._update_title()
+        self.live_paused = self.session.live_paused
+        self.watch(self.table, "marked", self._marks_changed, init=False)
+        self._fit_heading()
         ahead = self.session.take_prefetched(self.runs_query, PREFETCH_MAX_AGE_MS)
         if ahead is None:
             self.load(self.runs_query, read_ahead=True)
@@ -317,7 +307,6 @@ class RunsScreen(BaseScreen):
 
     def _reload(self, query: RunsQuery) -> None:
         self.is_loading = True
-        self._update_title()
         self.workers.cancel_group(self, "more")
         self.workers.cancel_group(self, "count")
         self.load(query)
@@ -352,7 +341,7 @@ class RunsScreen(BaseScreen):
             self._show_first_page(message.query, read, runs)
             if message.how == "top":
                 table.move_cursor(0)
-        self._update_title()
+        self.listed = Listed(len(table.runs), chain.window())
         heap.freeze_survivors()
 
     def _show_first_page(self, query: RunsQuery, read: ChainPage, runs: list[Run]) -> None:
@@ -392,7 +381,7 @@ class RunsScreen(BaseScreen):
                 table.drop_bottom(chain.held.pop(chain.bottom_page()))
         if last:
             table.move_cursor(table.row_count - 1)
-        self._update_title()
+        self.listed = Listed(len(table.runs), chain.window())
         heap.freeze_survivors()
 
     def _count_current(self, query: RunsQuery) -> None:
@@ -402,14 +391,12 @@ class RunsScreen(BaseScreen):
     def on_runs_counted(self, message: RunsCounted) -> None:
         if message.query == self.runs_query:
             self.total = message.total
-            self._update_title()
 
     def on_orphans_found(self, message: OrphansFound) -> None:
         before = set(self.orphans)
         self.orphans = {orphan.run_id: orphan for orphan in message.orphans}
         if depends_on_orphans(self.statuses) and set(self.orphans) != before:
             self._apply_filter()
-        self._update_title()
 
     def _empty_message(self) -> str:
         if self.statuses == {DisplayStatus.ORPHANED} and not self.orphans:
@@ -422,7 +409,6 @@ class RunsScreen(BaseScreen):
         self, worker: Worker[object] | None, error: BaseException | None
     ) -> None:
         self.is_loading = False
-        self._update_title()
         if not self._orphans_asked:
             self._orphans_asked = True
             self.find_orphans()
@@ -430,7 +416,6 @@ class RunsScreen(BaseScreen):
             # A filter or sort the store refused: say so under the bar, keep the old rows
             # and the filter they were read with.
             self.user_filter = self.applied_filter
-            self._update_title()
             self.query_one(FilterBar).show_error(describe_error(error))
             return
         super().handle_worker_error(worker, error)
@@ -443,7 +428,6 @@ class RunsScreen(BaseScreen):
         if event.everything and event.above:
             if chain.above() is not None:  # `g` far below the top: read the first page again
                 self.is_loading = True
-                self._update_title()
                 self.load(self.runs_query, how="top")
             return
         if event.everything:
@@ -502,61 +486,49 @@ class RunsScreen(BaseScreen):
             return
         if message.updated:
             self.table.update_runs(message.updated, message.orphans)
-            self._update_title()
 
     # --- title ---------------------------------------------------------------------------
 
-    def _count_text(self) -> str:
-        loaded = len(self.table.runs)
-        total = self.total
-        where = None if total is None or self.chain is None else self.chain.held_rows(total)
-        if where is not None:  # a window far from the top
-            return f"{where[0]:,}-{where[1]:,} of {total:,} runs"
-        if total is None:
-            more = self.chain is not None and self.chain.below() is not None
-            shown = f"{loaded:,}{'+' if more else ''}"
-            return f"{shown} run{'s' if loaded != 1 or more else ''}"
-        if loaded < total:
-            return f"{loaded:,} of {total:,} runs"
-        return f"{total:,} run{'s' if total != 1 else ''}"
-
-    def _update_title(self) -> None:
+    def compute_heading(self) -> RunsTitle:
         names = [self.experiment_names.get(i, i) for i in self.runs_query.experiment_ids]
-        where = names[0] if len(names) == 1 else f"{len(names)} experiments"
-        table = self.table
-        # What narrows the rows comes right after the count, so a narrow terminal cuts the
-        # sort and live parts first.
-        parts = ["loading…" if self.is_loading else self._count_text()]
-        if self.statuses:
-            parts.append(f"status {describe(self.statuses)}")
-        if self.applied_filter:
-            parts.append("filtered")
-        if self.orphans:
-            # Without colour, magenta is a grey that a 16-colour terminal draws as the bar's.
-            style = "b" if self.app.no_color else "b magenta"
-            parts.append(f"[{style}]{len(self.orphans)} orphaned[/]")
-        if table.marked:
-            parts.append(f"[b]{len(table.marked)} marked[/b]")
-        if table.sort_key:
-            label = next(
-                (c.label for c in table.columns_shown if c.key == table.sort_key), table.sort_key
-            )
-            label = label.strip() or table.sort_key  # the status column's header is blank
-            parts.append(f"sort {escape(label)} {'▲' if table.sort_ascending else '▼'}")
-        if self.session.refresh_seconds > 0:
-            parts.append(
-                "[reverse] paused [/reverse]"
-                if self.session.live_paused
-                else f"live {self.session.refresh_seconds:g}s"
-            )
+        refresh = self.session.refresh_seconds
+        return RunsTitle(
+            place=names[0] if len(names) == 1 else f"{len(names)} experiments",
+            count="loading…" if self.is_loading else self.listed.count_text(self.total),
+            statuses=describe(self.statuses) if self.statuses else "",
+            filtered=bool(self.applied_filter),
+            orphaned=len(self.orphans),
+            marked=self.marked_count,
+            sort=self.order,
+            live="" if refresh <= 0 else "paused" if self.live_paused else f"live {refresh:g}s",
+        )
+
+    def watch_heading(self, heading: RunsTitle) -> None:
+        if self._title is not None:
+            self._show_heading(heading)
+
+    def _fit_heading(self) -> None:
+        # Not `self.heading`: reading a computed reactive calls its watcher every time.
+        self._show_heading(self.compute_heading())
+
+    def _show_heading(self, heading: RunsTitle) -> None:
         line = self.query_one(TitleLine)
-        title = fitted_title(where, parts, line.content_region.width)
+        title = heading.markup(line.content_region.width, self.app.no_color)
         if title != self._title:  # an unchanged title need not be laid out again
             self._title = title
             line.update(title)
 
+    def _marks_changed(self, marked: frozenset[str]) -> None:
+        self.marked_count = len(marked)
+
+    def live_paused_changed(self) -> None:
+        self.live_paused = self.session.live_paused
+
+    def on_screen_resume(self) -> None:
+        self.live_paused = self.session.live_paused  # `p` may have been pressed elsewhere
+
     def on_resize(self) -> None:
-        self.call_after_refresh(self._update_title)
+        self.call_after_refresh(self._fit_heading)
 
     # --- actions -------------------------------------------------------------------------
 
@@ -635,21 +607,30 @@ class RunsScreen(BaseScreen):
             return
         table = self.table
         if table.sort_key == column.key:
-            table.sort_ascending = not table.sort_ascending
+            ascending = not table.sort_ascending
         else:
-            table.sort_key = column.key
             # Names and users read best A-Z; times and numbers biggest first.
-            table.sort_ascending = column.key in ("name", "user", "experiment")
-        self._reload(replace(self.runs_query, order_by=(column.order_by(table.sort_ascending),)))
+            ascending = column.key in ("name", "user", "experiment")
+        self._sort(column, ascending)
 
     def action_reverse_sort(self) -> None:
         table = self.table
         column = next((c for c in table.columns_shown if c.key == table.sort_key), None)
-        if column is None:
+        if column is None:  # newest first until now
             column = next(c for c in table.columns_shown if c.key == "start")
-            table.sort_key, table.sort_ascending = "start", False
-        table.sort_ascending = not table.sort_ascending
-        self._reload(replace(self.runs_query, order_by=(column.order_by(table.sort_ascending),)))
+            self._sort(column, ascending=True)
+        else:
+            self._sort(column, not table.sort_ascending)
+
+    def _sort(self, column: RunColumn, ascending: bool) -> None:
+        # The status column's header is blank: its key names it.
+        self.order = SortOrder(column.key, column.label.strip() or column.key, ascending)
+        self._reload(replace(self.runs_query, order_by=(column.order_by(ascending),)))
+
+    def watch_order(self, order: SortOrder | None) -> None:
+        table = self.table
+        table.sort_key = order.key if order else None
+        table.sort_ascending = order.ascending if order else False
 
     @on(RunsTable.HeaderClicked, "#runs")
     def _header_clicked(self, event: RunsTable.HeaderClicked) -> None:
@@ -660,20 +641,15 @@ class RunsScreen(BaseScreen):
 
     def action_mark(self) -> None:
         self.table.toggle_mark()
-        self._update_title()
 
     def action_clear_marks(self) -> None:
         self.table.clear_marks()
-        self._update_title()
 
     def action_fold(self) -> None:
         self.table.toggle_fold()
 
     def action_fold_all(self) -> None:
         self.table.set_all_folded(bool(self.table.expanded))
-
-    def live_paused_changed(self) -> None:
-        self._update_title()
 
     def action_reload(self) -> None:
         self._reload(self.runs_query)
@@ -738,7 +714,7 @@ class RunsScreen(BaseScreen):
             self.notify(f"Cannot mark runs FAILED: {read_only}", severity="error", timeout=8)
             return
         table = self.table
-        chosen = table.marked & set(self.orphans)
+        chosen = {run_id for run_id in table.marked if run_id in self.orphans}
         current = table.current_row_key()
         if not chosen and current in self.orphans:
             chosen = {current}

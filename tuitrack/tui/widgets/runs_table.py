@@ -18,6 +18,7 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -230,12 +231,14 @@ class RunsTable(ScrollView, can_focus=True):
             self.everything = everything
             self.above = above
 
+    marked: var[frozenset[str]] = var(frozenset())
+    """The marked run ids (the runs screen shows how many in its title)."""
+
     def __init__(self, clock: Clock, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.clock = clock
         self.columns_shown: list[RunColumn] = list(FIXED_COLUMNS)
         self.runs: list[Run] = []
-        self.marked: set[str] = set()
         self._marked_runs: dict[str, Run] = {}
         """The marked runs as last seen, kept when their page is dropped."""
         self.expanded: set[str] = set()
@@ -815,7 +818,7 @@ class RunsTable(ScrollView, can_focus=True):
 
     def clear_marks(self) -> None:
         self._marked_runs.clear()
-        marked, self.marked = self.marked, set()
+        marked, self.marked = self.marked, frozenset()
         for run_id in marked:
             self.redraw_run(run_id)
 
