@@ -43,7 +43,10 @@ from tuitrack.errors import (
     TuitrackError,
     UnknownSchemeError,
 )
+from tuitrack.history_request import unique_names
+from tuitrack.limits import checked_max_results
 from tuitrack.orphans import REASON_TAG, Orphan, OrphanPolicy, find_orphan
+from tuitrack.paging import offset_token, read_offset_token
 from tuitrack.validation import normalize_artifact_path, validate_metric_columns
 
 __all__ = [
@@ -89,21 +92,6 @@ class ExperimentActivity:
     """Runs whose status is RUNNING, orphaned or not: judging them is the reader's business."""
     last_activity: int | None
     """The latest start, end or heartbeat time (ms) of its runs; None when it has none."""
-
-
-def offset_token(offset: int) -> str:
-    """A page token that resumes at row `offset` of a list the store sorts itself."""
-    return f"offset:{offset}"
-
-
-def read_offset_token(token: str | None) -> int:
-    """The row an offset_token resumes at (0 for None); InvalidValueError for another token."""
-    if token is None:
-        return 0
-    prefix, _, number = token.partition(":")
-    if prefix != "offset" or not number.isdigit():
-        raise InvalidValueError(f"page token {token[:40]!r} is not valid")
-    return int(number)
 
 
 class TrackingStore(ABC):
@@ -332,8 +320,7 @@ class TrackingStore(ABC):
 
         Raises NotFoundError for an unknown run, InvalidValueError as get_metric_history.
         """
-        ids = [run_ids] if isinstance(run_ids, str) else list(dict.fromkeys(run_ids))
-        names = [keys] if isinstance(keys, str) else list(dict.fromkeys(keys))
+        ids, names = unique_names(run_ids), unique_names(keys)
         if not names:
             for run_id in ids:
                 self.get_run(run_id)
@@ -595,8 +582,7 @@ class TrackingStore(ABC):
         each) and pages the sorted list; SQL stores aggregate in one query per page.
         Raises InvalidValueError for a bad filter, max_results or page token.
         """
-        if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-            raise InvalidValueError(f"max_results must be an integer >= 1, got {max_results!r}")
+        checked_max_results(max_results)
         start = read_offset_token(page_token)
         experiments: list[Experiment] = []
         token: str | None = None

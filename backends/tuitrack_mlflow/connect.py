@@ -14,7 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from tuitrack.errors import InvalidValueError, StoreUnavailableError
-from tuitrack_sql.engine import sqlalchemy_url
+from tuitrack_sqlkit.sqlite_functions import install_unicode_lower
+from tuitrack_sqlkit.urls import sqlalchemy_url
 
 PREFIX = "mlflow+"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -30,10 +31,6 @@ def database_url(store_uri: str) -> str:
     return sqlalchemy_url(store_uri[len(PREFIX) :])
 
 
-def _lower(text: object) -> object:
-    return text.lower() if isinstance(text, str) else text
-
-
 def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -41,8 +38,7 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA case_sensitive_like = ON")
         cursor.close()
-        # ILIKE folds any letter, as the Python evaluator does (SQLite's lower() is ASCII).
-        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+        install_unicode_lower(dbapi_connection)
 
 
 def open_engine(store_uri: str) -> Engine:

@@ -10,8 +10,8 @@ import os
 import reprlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
+from tuitrack.downsampling import downsample
 from tuitrack.entities import (
     Experiment,
     LifecycleStage,
@@ -23,7 +23,10 @@ from tuitrack.entities import (
     RunTag,
     ViewType,
 )
-from tuitrack.errors import InvalidValueError, NotFoundError, ReadOnlyError, StoreUnavailableError
+from tuitrack.errors import NotFoundError, ReadOnlyError, StoreUnavailableError
+from tuitrack.history_request import HistoryRequest
+from tuitrack.limits import checked_max_results
+from tuitrack.paging import fingerprint, page_of
 from tuitrack.search import (
     matches,
     matches_experiment,
@@ -36,16 +39,11 @@ from tuitrack.search import (
 )
 from tuitrack.validation import stored_id
 from tuitrack_mlflow import mlruns_layout as layout
-from tuitrack_mlflow.history import downsample
 from tuitrack_mlflow.readonly import MlflowReadOnlyStore
-from tuitrack_sql.history import HistoryRequest
-from tuitrack_sql.paging import decode_token, encode_token, fingerprint
 
-MAX_RESULTS_LIMIT = 50_000
 _PREFIXES = ("mlruns://", "file://")
 # A run is a folder: a longer name could not be one (and would make the OS raise).
 _RUN_ID_LENGTH = 255
-T = TypeVar("T")
 
 
 def folder_of(store_uri: str) -> Path:
@@ -56,23 +54,6 @@ def folder_of(store_uri: str) -> Path:
             path = path[len(prefix) :]
             break
     return Path(os.path.abspath(os.path.expanduser(path)))
-
-
-def _max_results(max_results: int) -> int:
-    if isinstance(max_results, bool) or not isinstance(max_results, int):
-        raise InvalidValueError(f"max_results must be an integer, got {max_results!r}")
-    if not 1 <= max_results <= MAX_RESULTS_LIMIT:
-        raise InvalidValueError(
-            f"max_results {max_results} is outside the allowed range 1..{MAX_RESULTS_LIMIT}"
-        )
-    return max_results
-
-
-def _page(items: list[T], max_results: int, page_token: str | None, query: str) -> PagedList[T]:
-    start = int(decode_token(page_token, query, 1)[0]) if page_token else 0
-    end = start + max_results
-    token = encode_token([end], query) if end < len(items) else None
-    return PagedList(items[start:end], token)
 
 
 class MlrunsStore(MlflowReadOnlyStore):
@@ -145,7 +126,7 @@ class MlrunsStore(MlflowReadOnlyStore):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Experiment]:
-        limit = _max_results(max_results)
+        limit = checked_max_results(max_results)
         stages = ViewType(view_type).stages()
         node = parse_experiment_filter(filter_string)
         found = [
@@ -155,7 +136,7 @@ class MlrunsStore(MlflowReadOnlyStore):
         ]
         ordered = sort_experiments(found, parse_experiment_order_by(order_by))
         query = fingerprint("mlruns", filter_string or "", str(view_type), list(order_by or []))
-        return _page(ordered, limit, page_token, query)
+        return page_of(ordered, limit, page_token, query)
 
     def write_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         layout.write_key_file(self._experiment_dir(experiment_id) / "tags", key, value)
@@ -205,7 +186,7 @@ class MlrunsStore(MlflowReadOnlyStore):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]:
-        limit = _max_results(max_results)
+        limit = checked_max_results(max_results)
         node = parse_filter(filter_string)
         order_keys = parse_order_by(order_by)
         stages = ViewType(run_view_type).stages()
@@ -225,7 +206,7 @@ class MlrunsStore(MlflowReadOnlyStore):
             str(run_view_type),
             list(order_by or []),
         )
-        return _page(sort_runs(found, order_keys), limit, page_token, query)
+        return page_of(sort_runs(found, order_keys), limit, page_token, query)
 
     def get_metric_history(
         self,

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import Connection, Row, Table, select
 
 from tuitrack.entities import Experiment, LifecycleStage, Run, RunData, RunInfo, RunStatus
+from tuitrack.entity_construction import construct_many
 from tuitrack_mlflow import tables
 from tuitrack_mlflow.readonly import PARENT_TAG, RUN_NAME_TAG
 from tuitrack_mlflow.tables import metric_value
-from tuitrack_sql.construct import construct_many
 
 _CHUNK = 1000  # well under every database's bound-parameter limit
 _STATUSES = {status.value: status for status in RunStatus}

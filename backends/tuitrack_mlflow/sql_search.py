@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, and_, case, func, select
 
 from tuitrack.entities import Experiment, PagedList, Run, ViewType
+from tuitrack.paging import decode_token, encode_token, fingerprint
 from tuitrack.search import (
     OrderKey,
     parse_experiment_filter,
@@ -25,8 +26,7 @@ from tuitrack_mlflow.sql_filters import (
     sort_expression,
 )
 from tuitrack_mlflow.sql_loading import RUN_COLUMNS, load_experiments, load_runs
-from tuitrack_sql.ordering import SortColumn, after_condition, apply_sort
-from tuitrack_sql.paging import decode_token, encode_token, fingerprint
+from tuitrack_sqlkit.keyset import SortColumn, after_condition, apply_sort
 
 _KEYED = {"metric": tables.latest_metrics, "param": tables.params, "tag": tables.tags}
 

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Row, func, inspect, select, update
 
+from tuitrack.downsampling import downsample
 from tuitrack.entities import (
     Experiment,
     LifecycleStage,
@@ -19,31 +20,19 @@ from tuitrack.entities import (
     RunTag,
     ViewType,
 )
-from tuitrack.errors import InvalidValueError, NotFoundError, ReadOnlyError
+from tuitrack.errors import NotFoundError, ReadOnlyError
+from tuitrack.history_request import HistoryRequest
+from tuitrack.limits import checked_max_results
 from tuitrack.validation import integer_id, stored_id
 from tuitrack_mlflow import tables
 from tuitrack_mlflow.connect import open_engine
-from tuitrack_mlflow.history import downsample
 from tuitrack_mlflow.readonly import MlflowReadOnlyStore
 from tuitrack_mlflow.schema_versions import check_revision
 from tuitrack_mlflow.sql_loading import RUN_COLUMNS, load_experiments, load_runs
 from tuitrack_mlflow.sql_search import count_runs, search_experiments, search_runs
-from tuitrack_sql.engine import describe, read_transaction, write_transaction
-from tuitrack_sql.history import HistoryRequest
-from tuitrack_sql.upsert import upsert
-
-MAX_RESULTS_LIMIT = 50_000
-
-
-def _max_results(max_results: int) -> int:
-    if isinstance(max_results, bool) or not isinstance(max_results, int):
-        raise InvalidValueError(f"max_results must be an integer, got {max_results!r}")
-    if not 1 <= max_results <= MAX_RESULTS_LIMIT:
-        raise InvalidValueError(
-            f"max_results {max_results} is outside the allowed range 1..{MAX_RESULTS_LIMIT}"
-        )
-    return max_results
-
+from tuitrack_sqlkit.transactions import read_transaction, write_transaction
+from tuitrack_sqlkit.upsert import upsert
+from tuitrack_sqlkit.urls import describe
 
 # MLflow's run_uuid column.
 _RUN_ID_LENGTH = 32
@@ -108,7 +97,7 @@ class MlflowSqlStore(MlflowReadOnlyStore):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Experiment]:
-        limit = _max_results(max_results)
+        limit = checked_max_results(max_results)
         with read_transaction(self.engine) as connection:
             return search_experiments(
                 connection, ViewType(view_type), limit, filter_string, order_by, page_token
@@ -159,7 +148,7 @@ class MlflowSqlStore(MlflowReadOnlyStore):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]:
-        limit = _max_results(max_results)
+        limit = checked_max_results(max_results)
         with read_transaction(self.engine) as connection:
             return search_runs(
                 connection,

@@ -31,7 +31,7 @@ from tuitrack_sql.engine import driver_mark
 from tuitrack_sql.floats import FINITE, NAN, decode, encode
 from tuitrack_sql.loading import chunks
 from tuitrack_sql.series import series_ids
-from tuitrack_sql.upsert import upsert
+from tuitrack_sqlkit.upsert import upsert
 
 T = TypeVar("T")
 # (series_id, step, timestamp, stored value, kind)

@@ -1,50 +1,24 @@
-"""Engines and transactions: SQLite pragmas, write locks, and database errors mapped to
-tuitrack's own."""
+"""Engines of tuitrack's own store: SQLite pragmas and write locks, server pool settings.
+Transactions and error mapping are the SQL toolkit's (tuitrack_sqlkit)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import (
-    ArgumentError,
-    DataError,
-    DBAPIError,
-    IntegrityError,
-    SQLAlchemyError,
-)
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool, StaticPool
 
-from tuitrack.errors import InvalidValueError, ReadOnlyError, StoreUnavailableError, TuitrackError
+from tuitrack.errors import InvalidValueError, StoreUnavailableError
 from tuitrack_sql import sqlite_file
+from tuitrack_sqlkit.sqlite_functions import install_unicode_lower
+from tuitrack_sqlkit.transactions import READ_ONLY_OPTION, WRITE_OPTION
+from tuitrack_sqlkit.urls import sqlalchemy_url
 
-# Plain dialect names choose the drivers tuitrack ships extras for.
-_DRIVER_DEFAULTS = {
-    "postgresql": "postgresql+psycopg",
-    "postgres": "postgresql+psycopg",
-    "mysql": "mysql+pymysql",
-    "mariadb": "mariadb+pymysql",
-}
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 SQLITE_CHECKPOINT_PAGES = 10_000
-_WRITE_OPTION = "tuitrack_write"
-# Set on an engine opened read-only: why it takes no writes (write_transaction says it).
-_READ_ONLY_OPTION = "tuitrack_read_only"
-
-
-def sqlalchemy_url(store_uri: str) -> str:
-    scheme, sep, rest = store_uri.partition("://")
-    if not sep:
-        raise InvalidValueError(f"tracking URI {store_uri!r} is not a database URL")
-    return f"{_DRIVER_DEFAULTS.get(scheme.lower(), scheme)}://{rest}"
-
-
-def _lower(text: object) -> object:
-    return text.lower() if isinstance(text, str) else text
 
 
 def _install_sqlite_hooks(engine: Engine, read_only: bool, set_wal: bool) -> None:
@@ -71,12 +45,11 @@ def _install_sqlite_hooks(engine: Engine, read_only: bool, set_wal: bool) -> Non
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA case_sensitive_like = ON")
         cursor.close()
-        # SQLite's own lower() folds ASCII only; ILIKE must fold any letter, as in Python.
-        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+        install_unicode_lower(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        if connection.get_execution_options().get(_WRITE_OPTION):
+        if connection.get_execution_options().get(WRITE_OPTION):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
@@ -102,7 +75,8 @@ def make_engine(store_uri: str, *, create: bool = True) -> Engine:
     """An engine for `store_uri`.
 
     A SQLite file is created (with its folder) when missing if `create`, else it must
-    exist; one that cannot be written here is opened read-only (see `read_only_reason`).
+    exist; one that cannot be written here is opened read-only (see
+    `tuitrack_sqlkit.transactions.read_only_reason`).
     Raises StoreUnavailableError naming the path and the fix when neither can be done.
     """
     try:
@@ -125,7 +99,7 @@ def make_engine(store_uri: str, *, create: bool = True) -> Engine:
             options, read_only = _sqlite_file_options(database, create)
             kwargs.update(options)
             if read_only is not None:
-                kwargs["execution_options"] = {_READ_ONLY_OPTION: read_only}
+                kwargs["execution_options"] = {READ_ONLY_OPTION: read_only}
     else:
         kwargs["pool_pre_ping"] = True
         kwargs["pool_recycle"] = 3600
@@ -150,99 +124,7 @@ def make_engine(store_uri: str, *, create: bool = True) -> Engine:
     return engine
 
 
-def read_only_reason(engine: Engine) -> str | None:
-    """Why `engine` was opened read-only, or None when it takes writes."""
-    reason = engine.get_execution_options().get(_READ_ONLY_OPTION)
-    return reason if isinstance(reason, str) else None
-
-
 def driver_mark(connection: Connection) -> str:
     """The driver's placeholder, for SQL sent to it directly: sqlite3's `?`, or the `%s`
     of psycopg and PyMySQL."""
     return "?" if connection.dialect.name == "sqlite" else "%s"
-
-
-def describe(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
-
-
-# Concurrent writers that lock rows in different orders: the database rolled one
-# transaction back, and running it again is the documented remedy.
-_CONFLICT_ERROR_CODES = {1205, 1213}  # MySQL/MariaDB: lock wait timeout, deadlock
-_CONFLICT_SQLSTATES = {"40001", "40P01"}  # PostgreSQL: serialization failure, deadlock
-
-
-def is_write_conflict(error: BaseException) -> bool:
-    """True for a deadlock or lock timeout between writers, as mapped by mapped_errors."""
-    cause = error.__cause__ if isinstance(error, StoreUnavailableError) else error
-    original = getattr(cause, "orig", None)
-    if original is None:
-        return False
-    args = getattr(original, "args", ())
-    code = args[0] if args else None
-    return code in _CONFLICT_ERROR_CODES or getattr(original, "sqlstate", None) in (
-        _CONFLICT_SQLSTATES
-    )
-
-
-# MySQL/MariaDB: out of range, wrong value for the column, value too long.
-_REFUSED_VALUE_CODES = {1264, 1292, 1366, 1406}
-
-
-def refuses_value(driver_error: BaseException) -> bool:
-    """The database refused a value it was given (a bug upstream of it: values are
-    validated first), as opposed to failing to answer. Takes the driver's own error."""
-    sqlstate = getattr(driver_error, "sqlstate", None)  # psycopg
-    if isinstance(sqlstate, str) and sqlstate.startswith("22"):  # class 22, data exceptions
-        return True
-    args: tuple[object, ...] = getattr(driver_error, "args", ())
-    return bool(args) and args[0] in _REFUSED_VALUE_CODES
-
-
-def _refuses_value(error: DBAPIError) -> bool:
-    if isinstance(error, DataError):  # PostgreSQL's SQLSTATE class 22, data exceptions
-        return True
-    return error.orig is not None and refuses_value(error.orig)
-
-
-@contextmanager
-def mapped_errors(engine: Engine) -> Iterator[None]:
-    """Turn database driver errors into StoreUnavailableError, or InvalidValueError when the
-    database refused a value; let tuitrack errors through."""
-    try:
-        yield
-    except TuitrackError:
-        raise
-    except IntegrityError:
-        raise
-    except OverflowError as error:  # sqlite3: an integer beyond 64 bits
-        raise InvalidValueError(f"database {describe(engine)} refused a value: {error}") from None
-    except DBAPIError as error:
-        detail = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        if _refuses_value(error):
-            raise InvalidValueError(
-                f"database {describe(engine)} refused a value: {detail}"
-            ) from error
-        raise StoreUnavailableError(f"database {describe(engine)} failed: {detail}") from error
-    except SQLAlchemyError as error:
-        raise StoreUnavailableError(f"database {describe(engine)} failed: {error}") from error
-
-
-@contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """One atomic write; on SQLite it takes the write lock up front. Raises ReadOnlyError
-    on an engine opened read-only."""
-    read_only = read_only_reason(engine)
-    if read_only is not None:
-        raise ReadOnlyError(read_only)
-    with mapped_errors(engine), engine.connect() as connection:
-        connection.execution_options(**{_WRITE_OPTION: True})
-        with connection.begin():
-            yield connection
-
-
-@contextmanager
-def read_transaction(engine: Engine) -> Iterator[Connection]:
-    """A consistent snapshot for reads that take several queries."""
-    with mapped_errors(engine), engine.connect() as connection, connection.begin():
-        yield connection

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, case, func, or_, select
 
 from tuitrack.entities import LifecycleStage, PagedList, RunStatus, ViewType
+from tuitrack.paging import decode_token, encode_token, fingerprint
 from tuitrack.store import ExperimentActivity
 from tuitrack_sql import schema
 from tuitrack_sql.filters import experiment_condition
 from tuitrack_sql.loading import load_experiments
-from tuitrack_sql.ordering import SortColumn, after_condition, apply_sort
-from tuitrack_sql.paging import decode_token, encode_token, fingerprint
+from tuitrack_sqlkit.keyset import SortColumn, after_condition, apply_sort
 
 _NEVER = -1
 """Stands for a missing time inside GREATEST (every real time is above it)."""

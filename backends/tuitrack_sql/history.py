@@ -8,7 +8,7 @@ keeps, per bucket, its first and last point, the point with its lowest and highe
 (+-inf being the extremes they are) and its first NaN. Ties go to the earliest point in
 history order (step, timestamp, logging order), so every database returns the same points.
 Long ranges are cut at block edges (256 steps, see schema.metric_blocks), short ones into
-equal-width buckets: the rule is bucket_starts().
+equal-width buckets: the rule is the contract's (tuitrack.history_request.bucket_starts).
 
 The block summaries, maintained by log_batch, hold each block's first, last, lowest,
 highest and first NaN point: a block whose points all lie in one bucket is read as its
@@ -30,20 +30,16 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection
 
 from tuitrack.entities import Metric
-from tuitrack.errors import InvalidValueError, NotFoundError
+from tuitrack.entity_construction import metrics_from_columns
+from tuitrack.errors import NotFoundError
 from tuitrack.gc_pause import gc_paused
-from tuitrack.validation import INT64_MAX, INT64_MIN
-from tuitrack_sql.construct import metrics_from_columns
+from tuitrack.history_request import HistoryRequest, bucket_starts
 from tuitrack_sql.floats import FINITE, NAN, NEG_INF, POS_INF, decode
 from tuitrack_sql.loading import chunks
 from tuitrack_sql.schema import BLOCK_POINTS, BLOCK_SHIFT
 from tuitrack_sql.statements import SERIES_ID_SQL, Row, Statements
 from tuitrack_sql.whole_history import read_whole
 
-POINTS_PER_BUCKET = 5  # first, last, min, max, first NaN
-MIN_MAX_POINTS = POINTS_PER_BUCKET
-# A larger budget means every point of any real series; the cap keeps SQL arithmetic in range.
-MAX_POINTS_BUDGET = 2**31 - 1
 # --- SQL (qmark placeholders, servers get %s; {key} is the quoted key column) --------------
 
 _SERIES = "FROM metrics WHERE series_id = " + SERIES_ID_SQL
@@ -83,50 +79,6 @@ MATCH_SQL = f"{_POINT} {_RANGE} AND value = ? AND kind = ? ORDER BY step, timest
 NAN_SQL = f"{_POINT} {_RANGE} AND value IS NULL ORDER BY step, timestamp, id LIMIT 1"
 
 
-# --- requests ---------------------------------------------------------------------------
-
-
-def _step_bound(value: int | None, name: str, default: int) -> int:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidValueError(f"{name} must be an integer or None, got {value!r}")
-    return min(max(value, INT64_MIN), INT64_MAX)
-
-
-@dataclass(frozen=True)
-class HistoryRequest:
-    """A validated step range and points budget (None: every point)."""
-
-    start_step: int
-    end_step: int
-    max_points: int | None
-
-    @classmethod
-    def of(
-        cls, start_step: int | None, end_step: int | None, max_points: int | None
-    ) -> HistoryRequest:
-        if max_points is not None and (
-            isinstance(max_points, bool)
-            or not isinstance(max_points, int)
-            or max_points < MIN_MAX_POINTS
-        ):
-            raise InvalidValueError(
-                f"max_points must be None (every point) or an integer of at least "
-                f"{MIN_MAX_POINTS} (a bucket's first, last, min, max and NaN), got {max_points!r}"
-            )
-        return cls(
-            _step_bound(start_step, "start_step", INT64_MIN),
-            _step_bound(end_step, "end_step", INT64_MAX),
-            None if max_points is None else min(max_points, MAX_POINTS_BUDGET),
-        )
-
-
-def unique_names(names: Sequence[str] | str) -> list[str]:
-    """Names in first-seen order without repeats; a lone string is one name."""
-    return [names] if isinstance(names, str) else list(dict.fromkeys(names))
-
-
 # --- building Metric objects ----------------------------------------------------------------
 
 
@@ -141,30 +93,6 @@ def build_metrics(key: str, rows: Sequence[Row]) -> list[Metric]:
 
 
 # --- reading ----------------------------------------------------------------------------------
-
-
-def _ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
-
-
-def bucket_starts(lo: int, hi: int, max_points: int) -> list[int]:
-    """The first step of each bucket of a downsampled range whose points span lo..hi.
-
-    With `max_points // 5` buckets wanted and the range touching at least that many blocks
-    of 256 steps, the blocks are shared out evenly: block k of the range (counted from 0)
-    goes to bucket k * buckets // blocks. Otherwise the range is cut into buckets of
-    ceil((hi - lo + 1) / buckets) steps from lo.
-    """
-    buckets = max_points // POINTS_PER_BUCKET
-    first_block = lo >> BLOCK_SHIFT
-    blocks = (hi >> BLOCK_SHIFT) - first_block + 1
-    if blocks >= buckets:
-        starts = [
-            (first_block + _ceil_div(i * blocks, buckets)) << BLOCK_SHIFT for i in range(buckets)
-        ]
-        starts[0] = lo
-        return starts
-    return list(range(lo, hi + 1, _ceil_div(hi - lo + 1, buckets)))
 
 
 _FROM_BLOCK, _FROM_ROW = 0, 1

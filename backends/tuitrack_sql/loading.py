@@ -15,8 +15,8 @@ from tuitrack.entities import (
     RunInfo,
     RunStatus,
 )
+from tuitrack.entity_construction import construct_many
 from tuitrack_sql import schema
-from tuitrack_sql.construct import construct_many
 from tuitrack_sql.floats import decode
 
 # Keep IN lists well under every database's bound-parameter limit.

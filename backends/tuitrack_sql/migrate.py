@@ -13,13 +13,10 @@ from sqlalchemy import Connection, Engine, inspect, text
 
 from tuitrack.errors import StoreUnavailableError
 from tuitrack.notices import notice
-from tuitrack_sql.engine import (
-    describe,
-    make_engine,
-    mapped_errors,
-    read_only_reason,
-    write_transaction,
-)
+from tuitrack_sql.engine import make_engine
+from tuitrack_sqlkit.db_errors import mapped_errors
+from tuitrack_sqlkit.transactions import read_only_reason, write_transaction
+from tuitrack_sqlkit.urls import describe
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
 HEAD_REVISION = "0006"

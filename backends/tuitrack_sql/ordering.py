@@ -1,5 +1,5 @@
-"""ORDER BY for searches: missing values last in both directions, a unique tie break, and
-the keyset condition that resumes after a page's last row."""
+"""The orderings of tuitrack's own tables: which column each sort key names, joins for
+metric, param and tag keys, and a unique tie break (the keyset rules are tuitrack_sqlkit's)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, or_
+from sqlalchemy import ColumnElement, Select, and_
 
 from tuitrack_sql import schema
+from tuitrack_sqlkit.keyset import SortColumn, apply_sort
 
 RUN_ATTRIBUTES: dict[str, ColumnElement[Any]] = {
     "run_id": schema.runs.c.run_uuid,
@@ -41,18 +42,18 @@ class OrderKey(Protocol):
 
 
 @dataclass(frozen=True)
-class SortColumn:
-    expression: ColumnElement[Any]
-    ascending: bool
-    # The run id in the same row source as `expression` (the joined keyed table or runs).
+class RunSortColumn(SortColumn):
+    """A sort term of a run search, with the run id of the same row source as its
+    expression (the joined keyed table, or runs)."""
+
     run_uuid: ColumnElement[Any] = schema.runs.c.run_uuid
 
 
 def run_sort(
     query: Select[Any], order_keys: Sequence[OrderKey], dialect: str
-) -> tuple[Select[Any], list[SortColumn]]:
+) -> tuple[Select[Any], list[RunSortColumn]]:
     """Join what the order keys need; the sort ends with start_time DESC, run_id ASC."""
-    columns: list[SortColumn] = []
+    columns: list[RunSortColumn] = []
     for index, order_key in enumerate(order_keys):
         run_uuid = schema.runs.c.run_uuid
         if order_key.kind == "attribute":
@@ -64,9 +65,9 @@ def run_sort(
                 and_(table.c.run_uuid == schema.runs.c.run_uuid, table.c.key == order_key.key),
             )
             expression, run_uuid = table.c.value, table.c.run_uuid
-        columns.append(SortColumn(expression, order_key.ascending, run_uuid))
-    columns.append(SortColumn(schema.runs.c.start_time, False, schema.runs.c.run_uuid))
-    columns.append(SortColumn(schema.runs.c.run_uuid, True, schema.runs.c.run_uuid))
+        columns.append(RunSortColumn(expression, order_key.ascending, run_uuid))
+    columns.append(RunSortColumn(schema.runs.c.start_time, False))
+    columns.append(RunSortColumn(schema.runs.c.run_uuid, True))
     return apply_sort(query, columns, dialect), columns
 
 
@@ -79,44 +80,3 @@ def experiment_sort(
         columns.append(SortColumn(schema.experiments.c.creation_time, False))
     columns.append(SortColumn(schema.experiments.c.experiment_id, True))
     return apply_sort(query, columns, dialect), columns
-
-
-def _nulls_last(column: SortColumn, dialect: str) -> list[ColumnElement[Any]]:
-    """ORDER BY terms putting NULLs last, in the form each database can serve from an index:
-    SQLite and MySQL already sort NULLs last when descending, PostgreSQL when ascending."""
-    expression = column.expression
-    if column.ascending:
-        if dialect == "postgresql":
-            return [expression.asc()]
-        if dialect == "sqlite":
-            return [expression.asc().nulls_last()]
-        return [case((expression.is_(None), 1), else_=0), expression.asc()]
-    if dialect == "postgresql":
-        return [expression.desc().nulls_last()]
-    return [expression.desc()]
-
-
-def apply_sort(query: Select[Any], columns: Sequence[SortColumn], dialect: str) -> Select[Any]:
-    clauses: list[ColumnElement[Any]] = []
-    for column in columns:
-        clauses.extend(_nulls_last(column, dialect))
-    labelled = [c.expression.label(f"sort_{i}") for i, c in enumerate(columns)]
-    return query.add_columns(*labelled).order_by(*clauses)
-
-
-def after_condition(columns: Sequence[SortColumn], last: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after `last` in the sort order (NULLs sort last in both directions)."""
-    alternatives = []
-    equal_so_far: list[ColumnElement[bool]] = []
-    for column, value in zip(columns, last, strict=True):
-        element = column.expression
-        if value is None:
-            beyond: ColumnElement[bool] = false()
-            same: ColumnElement[bool] = element.is_(None)
-        else:
-            strictly = element > value if column.ascending else element < value
-            beyond = or_(strictly, element.is_(None))
-            same = element == value
-        alternatives.append(and_(*equal_so_far, beyond))
-        equal_so_far.append(same)
-    return or_(*alternatives)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, func, select
 
 from tuitrack.entities import Experiment, PagedList, Run, ViewType
+from tuitrack.paging import decode_token, encode_token, fingerprint
 from tuitrack.search import OrderKey
 from tuitrack_sql import schema
 from tuitrack_sql.filters import (
@@ -18,9 +19,9 @@ from tuitrack_sql.filters import (
     parse_run_order,
 )
 from tuitrack_sql.loading import RUN_COLUMNS, load_experiments, load_runs
-from tuitrack_sql.ordering import after_condition, experiment_sort, run_sort
-from tuitrack_sql.paging import decode_token, encode_token, fingerprint
+from tuitrack_sql.ordering import experiment_sort, run_sort
 from tuitrack_sql.run_windows import Walk, Windowed, leading_walk, page_rows
+from tuitrack_sqlkit.keyset import after_condition
 
 
 def _stages(view_type: ViewType) -> list[str]:

@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Connection, Row, Select, or_, select
 
 from tuitrack.search import OrderKey
 from tuitrack_sql import schema
-from tuitrack_sql.ordering import SortColumn
+from tuitrack_sqlkit.keyset import SortColumn
 
 _KEYED_TABLES = {"metric": schema.latest_metrics, "param": schema.params, "tag": schema.tags}
 # The first window holds this many runs per run of the page (with at least MIN_WINDOW);

@@ -21,6 +21,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from tuitrack.history_request import BUCKET_BLOCK_SHIFT
+
 # MySQL's default collations compare case-insensitively; tuitrack keys are case-sensitive.
 # Migration 0006 then moves text to a NO PAD binary collation ("loss " is not "loss"),
 # where the server has one; the migrations, not these definitions, create the tables.
@@ -178,8 +180,9 @@ latest_metrics = Table(
     **MYSQL_TABLE_ARGS,
 )
 
-# Steps per block of metric_blocks: a block holds the steps [block * 256, block * 256 + 255].
-BLOCK_SHIFT = 8
+# Steps per block of metric_blocks: a block holds the steps [block * 256, block * 256 + 255],
+# the blocks of the contract's downsampling buckets.
+BLOCK_SHIFT = BUCKET_BLOCK_SHIFT
 BLOCK_STEPS = 1 << BLOCK_SHIFT
 # The summary points of a block, each stored as <name>_step, _timestamp, _value, _kind, _seq.
 BLOCK_POINTS = ("first", "last", "min", "max", "nan")

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, select
 
 from tuitrack_sql import schema
 from tuitrack_sql.loading import chunks
-from tuitrack_sql.upsert import insert_new
+from tuitrack_sqlkit.upsert import insert_new
 
 
 def series_ids(connection: Connection, run_id: str, keys: Sequence[str]) -> dict[str, int]:

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from tuitrack.errors import InvalidValueError, StoreUnavailableError
-from tuitrack_sql.engine import describe, refuses_value
+from tuitrack_sqlkit.db_errors import refuses_value
+from tuitrack_sqlkit.urls import describe
 
 # Terms per UNION ALL statement on database servers (one round trip each).
 SERVER_BATCH = 100

@@ -35,6 +35,8 @@ from tuitrack.errors import (
     StoreUnavailableError,
 )
 from tuitrack.gc_pause import gc_paused
+from tuitrack.history_request import HistoryRequest, unique_names
+from tuitrack.limits import checked_max_results
 from tuitrack.orphans import REASON_TAG
 from tuitrack.store import ExperimentActivity, TrackingStore, now_ms
 from tuitrack.validation import (
@@ -50,21 +52,16 @@ from tuitrack.validation import (
     validate_text,
 )
 from tuitrack_sql import batch_write, history, schema, whole_history
-from tuitrack_sql.engine import (
-    is_write_conflict,
-    make_engine,
-    read_only_reason,
-    read_transaction,
-    write_transaction,
-)
+from tuitrack_sql.engine import make_engine
 from tuitrack_sql.experiment_listing import search_experiment_activity
 from tuitrack_sql.keys import metric_summaries, tag_summaries
 from tuitrack_sql.loading import RUN_COLUMNS, chunks, load_experiments, load_runs, run_info_from_row
 from tuitrack_sql.migrate import ensure_schema
 from tuitrack_sql.run_search import count_runs, search_experiments, search_runs
-from tuitrack_sql.upsert import upsert
+from tuitrack_sqlkit.db_errors import is_write_conflict
+from tuitrack_sqlkit.transactions import read_only_reason, read_transaction, write_transaction
+from tuitrack_sqlkit.upsert import upsert
 
-MAX_RESULTS_LIMIT = 50_000
 # Runs of one write after deadlocks with other writers before the error is raised.
 _CONFLICT_ATTEMPTS = 8
 _T = TypeVar("_T")
@@ -107,16 +104,6 @@ def _run_key(run_id: str) -> str:
             f"{_RUN_ID_LENGTH} hexadecimal digits"
         )
     return key
-
-
-def _max_results(max_results: int) -> int:
-    if isinstance(max_results, bool) or not isinstance(max_results, int):
-        raise InvalidValueError(f"max_results must be an integer, got {max_results!r}")
-    if not 1 <= max_results <= MAX_RESULTS_LIMIT:
-        raise InvalidValueError(
-            f"max_results {max_results} is outside the allowed range 1..{MAX_RESULTS_LIMIT}"
-        )
-    return max_results
 
 
 class SqlTrackingStore(TrackingStore):
@@ -228,7 +215,7 @@ class SqlTrackingStore(TrackingStore):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Experiment]:
-        limit = _max_results(max_results)
+        limit = checked_max_results(max_results)
         with read_transaction(self.engine) as connection:
             return search_experiments(
                 connection, ViewType(view_type), limit, filter_string, order_by, page_token
@@ -241,7 +228,7 @@ class SqlTrackingStore(TrackingStore):
         filter_string: str | None = None,
         page_token: str | None = None,
     ) -> PagedList[ExperimentActivity]:
-        limit = _max_results(max_results)
+        limit = checked_max_results(max_results)
         with read_transaction(self.engine) as connection:
             return search_experiment_activity(
                 connection, ViewType(view_type), limit, filter_string, page_token
@@ -587,7 +574,7 @@ class SqlTrackingStore(TrackingStore):
         end_step: int | None = None,
         max_points: int | None = None,
     ) -> list[Metric]:
-        request = history.HistoryRequest.of(start_step, end_step, max_points)
+        request = HistoryRequest.of(start_step, end_step, max_points)
         with read_transaction(self.engine) as connection:
             self._require_run(connection, run_id)
             return history.read_history(connection, run_id, key, request)
@@ -599,7 +586,7 @@ class SqlTrackingStore(TrackingStore):
         start_step: int | None = None,
         end_step: int | None = None,
     ) -> Iterator[Metric]:
-        request = history.HistoryRequest.of(start_step, end_step, None)
+        request = HistoryRequest.of(start_step, end_step, None)
         with read_transaction(self.engine) as connection:
             self._require_run(connection, run_id)
             windows = whole_history.history_windows(
@@ -617,8 +604,8 @@ class SqlTrackingStore(TrackingStore):
         start_step: int | None = None,
         end_step: int | None = None,
     ) -> dict[tuple[str, str], list[Metric]]:
-        request = history.HistoryRequest.of(start_step, end_step, max_points)
-        ids, names = history.unique_names(run_ids), history.unique_names(keys)
+        request = HistoryRequest.of(start_step, end_step, max_points)
+        ids, names = unique_names(run_ids), unique_names(keys)
         for run_id in ids:
             _run_key(run_id)
         with read_transaction(self.engine) as connection:
@@ -711,7 +698,7 @@ class SqlTrackingStore(TrackingStore):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]:
-        limit = _max_results(max_results)
+        limit = checked_max_results(max_results)
         with read_transaction(self.engine) as connection:
             return search_runs(
                 connection,

@@ -27,8 +27,8 @@ from typing import cast
 from sqlalchemy import Connection
 
 from tuitrack.entities import Metric
+from tuitrack.entity_construction import metrics_from_columns
 from tuitrack.gc_pause import gc_paused
-from tuitrack_sql.construct import metrics_from_columns
 from tuitrack_sql.packed import CHUNK_POINTS, ChunkRow, chunk_arrays
 from tuitrack_sql.statements import SERIES_ID_SQL, Statements
 

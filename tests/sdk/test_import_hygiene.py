@@ -16,6 +16,7 @@ HEAVY = (
     "pandas",
     "matplotlib",
     "tuitrack_sql",
+    "tuitrack_sqlkit",
     "tuitrack_fsspec",
     "tuitrack.tui",
 )

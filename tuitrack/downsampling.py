@@ -1,10 +1,10 @@
-"""Downsampling a metric history as the store contract defines it, in Python.
+"""The contract's downsampling applied to points already in memory.
 
-The buckets are tuitrack's SQL store's (`tuitrack_sql.history.bucket_starts`: block-aligned
-for long step ranges, equal-width for short ones); each keeps its first and last point, its
-lowest and highest value (+-inf included, NaN not) and its first NaN, ties going to the
-earliest point. MLflow's tables are read as they are (no block summaries of ours), so the
-points of the asked step range are read and thinned here.
+A store that cannot choose the points where they are stored (MLflow's tables, a file store,
+a third party's backend) reads the asked step range and thins it here: the buckets are
+bucket_starts()'s, and each keeps its first and last point, its lowest and highest value
+(+-inf included, NaN not) and its first NaN, ties going to the earliest point. Stores that
+downsample in their database return the same points.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from tuitrack.entities import Metric
-from tuitrack_sql.history import bucket_starts
+from tuitrack.history_request import bucket_starts
 
 
 def downsample(points: Sequence[Metric], max_points: int | None) -> list[Metric]:

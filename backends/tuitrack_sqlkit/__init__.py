@@ -1,0 +1,6 @@
+"""The SQL toolkit that tuitrack's SQL backends share (tuitrack_sql, tuitrack_mlflow).
+
+It sits between the core and the SQL backends: it imports only `tuitrack` and SQLAlchemy,
+never a backend, and a backend imports from it only what is not specific to its tables:
+database URLs, transactions and error mapping, keyset ordering, upserts, SQLite functions.
+"""
