@@ -40,6 +40,7 @@ from tuitrack.tui.run_pages import (
     forward_chain,
     read_chain_page,
 )
+from tuitrack.tui.runs_rows import RunColumn
 from tuitrack.tui.runs_title import Listed, RunsTitle, SortOrder
 from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
 from tuitrack.tui.session import Session
@@ -53,7 +54,7 @@ from tuitrack.tui.status_filter import (
 )
 from tuitrack.tui.widgets.filter_bar import FilterBar
 from tuitrack.tui.widgets.footer import KeysFooter
-from tuitrack.tui.widgets.runs_table import RunColumn, RunsTable
+from tuitrack.tui.widgets.runs_table import RunsTable
 
 FILTER_HINT = "metrics.`val/loss` < 0.5 and params.lr = '0.01'   (Enter applies, Esc closes)"
 WINDOW_PAGES = 5

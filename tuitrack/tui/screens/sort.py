@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from tuitrack.tui.widgets.runs_table import RunColumn
+from tuitrack.tui.runs_rows import RunColumn
 
 _KIND_LABELS = {"attributes": "", "params": "param ", "metrics": "metric "}
 

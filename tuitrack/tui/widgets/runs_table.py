@@ -1,15 +1,15 @@
 """The runs table: status glyph, name (nested under parents), times, params and metrics.
 
-A Line API widget: it holds the runs of the pages loaded around the cursor (the screen drops
-far ones) and renders only the rows in view, so ten thousand runs cost no more to draw than
-forty. Column widths grow to fit the cells drawn so
-far; the mark, status and name columns stay put while the rest scroll sideways.
+A Line API widget over two parts: the row model (tuitrack/tui/runs_rows.py: the runs of the
+pages loaded around the cursor, as rows, and their cells) and the line cache
+(runs_lines.py: what was drawn). It renders only the rows in view, so ten thousand runs
+cost no more to draw than forty. Column widths grow to fit the cells drawn so far; the
+mark, status and name columns stay put while the rest scroll sideways.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -22,26 +22,24 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tuitrack.entities import Run, RunStatus
+from tuitrack.entities import Run
 from tuitrack.orphans import Orphan
-from tuitrack.tui.formatting import (
-    format_duration,
-    format_metric,
-    format_timestamp_short,
-    run_duration_ms,
-    truncate,
+from tuitrack.tui.queries import ColumnChoice
+from tuitrack.tui.runs_rows import (
+    FIXED_COLUMNS,
+    PINNED,
+    CellContext,
+    RunColumn,
+    RunRows,
+    header_cell,
+    row_cells,
+    shown_columns,
 )
-from tuitrack.tui.queries import ColumnChoice, order_clause
 from tuitrack.tui.session import Clock
-from tuitrack.tui.status import shown_status, status_glyph
+from tuitrack.tui.widgets.runs_lines import PADDING, RunLines
 
-NAME_WIDTH = 28
-VALUE_WIDTH = 14
-PADDING = 1
-"""Blank cells on each side of every cell."""
 PREFETCH_ROWS = 20
 """Ask for more runs when the cursor or the view gets this close to the last row."""
-MARK = Text("▌", style="bold yellow")
 _MIN_WIDTHS = {"start": 11, "duration": 5}
 HEADER_KEY = "\x00header"
 """Where the drawn header is cached among the drawn rows (no run id looks like it)."""
@@ -51,86 +49,6 @@ ROW_COMPONENTS = {
     "even": "runs-table--even-row",
     "odd": "runs-table--odd-row",
 }
-LINES_KEPT = 2_000
-"""Finished lines kept for redrawing; past this many the cache starts over."""
-
-
-@dataclass(frozen=True)
-class RunColumn:
-    key: str
-    label: str
-    kind: str
-    """`attributes`, `params`, `metrics`, or `derived` (shown, not sortable)."""
-    field: str
-
-    @property
-    def sortable(self) -> bool:
-        return self.kind != "derived"
-
-    def order_by(self, ascending: bool) -> str:
-        return order_clause(self.kind, self.field, ascending)
-
-
-MARK_COLUMN = RunColumn("mark", " ", "derived", "mark")
-STATUS_COLUMN = RunColumn("status", " ", "attributes", "status")
-NAME_COLUMN = RunColumn("name", "Name", "attributes", "run_name")
-FIXED_COLUMNS = (
-    MARK_COLUMN,
-    STATUS_COLUMN,
-    NAME_COLUMN,
-    RunColumn("start", "Start", "attributes", "start_time"),
-    RunColumn("duration", "Duration", "derived", "duration"),
-    RunColumn("user", "User", "attributes", "user_id"),
-)
-PINNED = 3
-"""The first columns (mark, status, name) do not scroll sideways."""
-EXPERIMENT_COLUMN = RunColumn("experiment", "Experiment", "attributes", "experiment_id")
-
-
-def data_columns(choice: ColumnChoice) -> list[RunColumn]:
-    return [RunColumn(f"param:{k}", k, "params", k) for k in choice.params] + [
-        RunColumn(f"metric:{k}", k, "metrics", k) for k in choice.metrics
-    ]
-
-
-@dataclass(frozen=True)
-class TreeRow:
-    run: Run
-    depth: int
-    children: int
-    last_child: bool = False
-    orphan_child: bool = False
-    """Its parent run is not among the loaded runs."""
-
-
-def tree_rows(runs: Sequence[Run], expanded: set[str]) -> Iterator[TreeRow]:
-    """Runs in the given order, each loaded child right under its parent when that parent is
-    in `expanded` (parents start folded)."""
-    loaded = {run.info.run_id for run in runs}
-    children: dict[str, list[Run]] = {}
-    roots: list[Run] = []
-    for run in runs:
-        parent = run.info.parent_run_id
-        if parent and parent in loaded and parent != run.info.run_id:
-            children.setdefault(parent, []).append(run)
-        else:
-            roots.append(run)
-
-    def walk(run: Run, depth: int, last: bool, seen: frozenset[str]) -> Iterator[TreeRow]:
-        run_id = run.info.run_id
-        kids = children.get(run_id, [])
-        orphan = depth == 0 and bool(run.info.parent_run_id)
-        yield TreeRow(run, depth, len(kids), last, orphan)
-        if run_id not in expanded or run_id in seen:
-            return
-        for index, kid in enumerate(kids):
-            yield from walk(kid, depth + 1, index == len(kids) - 1, seen | {run_id})
-
-    for root in roots:
-        if root.info.run_id in children:
-            yield from walk(root, 0, False, frozenset())
-        else:  # the common case, kept cheap for big flat lists
-            yield TreeRow(root, 0, 0, False, bool(root.info.parent_run_id))
 
 
 class RunsTable(ScrollView, can_focus=True):
@@ -238,37 +156,35 @@ class RunsTable(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.clock = clock
         self.columns_shown: list[RunColumn] = list(FIXED_COLUMNS)
-        self.runs: list[Run] = []
+        self.model = RunRows()
         self._marked_runs: dict[str, Run] = {}
         """The marked runs as last seen, kept when their page is dropped."""
-        self.expanded: set[str] = set()
         self.experiment_names: dict[str, str] = {}
-        self.orphans: dict[str, Orphan] = {}
         self.sort_key: str | None = None
         self.sort_ascending = False
         self.empty_message = ""
-        self._rows: list[TreeRow] = []
-        self._row_index: dict[str, int] = {}
-        self._parents: set[str] = set()
-        self._loaded: set[str] = set()
-        """The ids of self.runs, kept as pages arrive (a page's cost must not grow with them)."""
         self._cursor = 0
-        self._widths: dict[str, int] = {}
-        self._cells: dict[str, list[Text]] = {}
-        self._strips: dict[str, Strip] = {}
-        """Each drawn row across every column, before scrolling and row styles."""
-        self._lines: dict[tuple[str, str], Strip] = {}
-        """Finished lines by (row key, style), for the current sideways scroll and width."""
-        self._lines_view = (0, 0)
-        self._line_styles: dict[str, Style] = {}
-        self._combined: dict[tuple[str, Style | None], Style] = {}
-        self._parsed_styles: dict[str, Style] = {}
+        self._lines = RunLines()
 
     # --- the DataTable-like surface screens and tests use ---------------------------------
 
     @property
+    def runs(self) -> list[Run]:
+        """The runs held, in listing order."""
+        return self.model.runs
+
+    @property
+    def expanded(self) -> set[str]:
+        """The parents shown open."""
+        return self.model.expanded
+
+    @property
+    def orphans(self) -> dict[str, Orphan]:
+        return self.model.orphans
+
+    @property
     def row_count(self) -> int:
-        return len(self._rows)
+        return len(self.model.rows)
 
     @property
     def cursor_row(self) -> int:
@@ -276,33 +192,34 @@ class RunsTable(ScrollView, can_focus=True):
 
     def row_keys(self) -> list[str]:
         """The run id of every row, top to bottom."""
-        return [row.run.info.run_id for row in self._rows]
+        return [row.run.info.run_id for row in self.model.rows]
 
     def row_key_at(self, index: int) -> str:
         """The run id of row `index` (IndexError past the last row)."""
-        return self._rows[index].run.info.run_id
+        return self.model.key_at(index)
 
     def current_row_key(self) -> str | None:
-        return self._rows[self._cursor].run.info.run_id if self._rows else None
+        return self.model.key_at(self._cursor) if self.model.rows else None
 
     def run_at_cursor(self) -> Run | None:
-        return self._rows[self._cursor].run if self._rows else None
+        rows = self.model.rows
+        return rows[self._cursor].run if rows else None
 
     def get_row_index(self, run_id: str) -> int:
         """Raises KeyError for a run that has no row (not loaded, or folded away)."""
-        return self._row_index[run_id]
+        return self.model.index[run_id]
 
     def get_cell(self, run_id: str, column_key: str) -> Text:
         """The cell as drawn. Raises KeyError for an unknown row or column."""
         keys = [column.key for column in self.columns_shown]
-        return self._row_cells(self._row_index[run_id])[keys.index(column_key)]
+        return self._row_cells(self.model.index[run_id])[keys.index(column_key)]
 
     def get_cell_at(self, coordinate: tuple[int, int]) -> Text:
         row, column = coordinate
         return self._row_cells(row)[column]
 
     def running_run_ids(self) -> list[str]:
-        return [r.info.run_id for r in self.runs if r.info.status is RunStatus.RUNNING]
+        return self.model.running_run_ids()
 
     def marked_in_order(self) -> list[Run]:
         """The marked runs: those loaded in table order, then those whose page was dropped."""
@@ -317,49 +234,37 @@ class RunsTable(ScrollView, can_focus=True):
     # --- filling ---------------------------------------------------------------------------
 
     def set_data_columns(self, choice: ColumnChoice, show_experiment: bool = False) -> None:
-        fixed = list(FIXED_COLUMNS) + ([EXPERIMENT_COLUMN] if show_experiment else [])
-        self.columns_shown = fixed + data_columns(choice)
-        self._widths = {}
+        self.columns_shown = shown_columns(choice, show_experiment)
+        self._lines.widths = {}
         self._forget_drawn()
 
     def show_runs(self, runs: Sequence[Run], orphans: dict[str, Orphan] | None = None) -> None:
         """Replace every run, keeping the cursor on the same run when it is still there."""
         keep = self.current_row_key()
-        self.runs = list(runs)
-        if orphans is not None:
-            self.orphans = dict(orphans)
-        self._parents = {r.info.parent_run_id for r in self.runs if r.info.parent_run_id}
-        self._loaded = {r.info.run_id for r in self.runs}
-        self._rebuild(keep)
+        self.model.hold(runs, orphans)
+        self._rows_built(keep)
+        self._layout_changed()
+        self._scroll_to_cursor()
 
     def append_runs(self, runs: Sequence[Run], orphans: dict[str, Orphan] | None = None) -> int:
         """Add the next page; only rows of the new runs are built unless one nests. Runs held
         already are left out (a page read again after runs moved); returns how many were added."""
-        self.orphans.update(orphans or {})
-        runs = [run for run in runs if run.info.run_id not in self._loaded]
-        new_ids = {run.info.run_id for run in runs}
-        nests = any(r.info.parent_run_id in self._loaded for r in runs)
-        nests = nests or bool(new_ids & self._parents)
-        self.runs.extend(runs)
-        self._loaded |= new_ids
-        self._parents.update(r.info.parent_run_id for r in runs if r.info.parent_run_id)
-        if nests:
-            self._rebuild(self.current_row_key())
-            return len(runs)
-        start = len(self._rows)
-        self._rows.extend(tree_rows(runs, self.expanded))
-        for index in range(start, len(self._rows)):
-            self._row_index[self._rows[index].run.info.run_id] = index
-        self._layout_changed()
-        return len(runs)
+        keep = self.current_row_key()
+        added = self.model.new_runs(runs, orphans)
+        if self.model.append(added):
+            self._rows_built(keep)
+            self._layout_changed()
+            self._scroll_to_cursor()
+        else:
+            self._layout_changed()
+        return len(added)
 
     def prepend_runs(self, runs: Sequence[Run], orphans: dict[str, Orphan] | None = None) -> int:
         """Add the page before the first one held; the rows in view stay where they are.
         Returns how many runs were added (as append_runs)."""
-        self.orphans.update(orphans or {})
-        runs = [run for run in runs if run.info.run_id not in self._loaded]
-        self._replace_steadily([*runs, *self.runs])
-        return len(runs)
+        added = self.model.new_runs(runs, orphans)
+        self._replace_steadily([*added, *self.runs])
+        return len(added)
 
     def drop_top(self, count: int) -> None:
         """Forget the first `count` runs (a page far above the cursor)."""
@@ -373,11 +278,8 @@ class RunsTable(ScrollView, can_focus=True):
         """Hold `runs` instead, keeping the cursor's run on the same screen line."""
         keep = self.current_row_key()
         line = self._cursor - int(self.scroll_y)
-        self.runs = runs
-        self._loaded = {run.info.run_id for run in runs}
-        self._parents = {r.info.parent_run_id for r in runs if r.info.parent_run_id}
-        self.orphans = {k: v for k, v in self.orphans.items() if k in self._loaded}
-        self._build_rows(keep)
+        self.model.hold(runs)
+        self._rows_built(keep)
         self._update_virtual_size()
         self.scroll_to(y=max(self._cursor - line, 0), animate=False)
         self._scroll_to_cursor()
@@ -386,150 +288,82 @@ class RunsTable(ScrollView, can_focus=True):
 
     def update_runs(self, updated: Sequence[Run], orphans: dict[str, Orphan]) -> None:
         """Replace these runs' data (live refresh); `orphans` is the verdict on each of them."""
-        by_id = {run.info.run_id: run for run in updated}
-        self.runs = [by_id.get(run.info.run_id, run) for run in self.runs]
-        for run_id in by_id:
-            self.orphans.pop(run_id, None)
-        self.orphans.update(orphans)
-        for run_id, run in by_id.items():
-            index = self._row_index.get(run_id)
-            if index is not None:
-                self._rows[index] = replace(self._rows[index], run=run)
+        for run_id in self.model.update(updated, orphans):
             self.redraw_run(run_id)
         self._measure_view()
 
     def redraw_run(self, run_id: str) -> None:
-        self._cells.pop(run_id, None)
-        self._strips.pop(run_id, None)
-        for kind in ("cursor", "even", "odd"):
-            self._lines.pop((run_id, kind), None)
-        index = self._row_index.get(run_id)
+        self._lines.forget_run(run_id)
+        index = self.model.index.get(run_id)
         if index is not None:
             self.refresh_line(index + 1)
 
+    def _rows_built(self, keep: str | None) -> None:
+        """The model built its rows again: forget what was drawn, and put the cursor on
+        `keep` when it has a row."""
+        self._forget_drawn()
+        index = self.model.index
+        if keep is not None and keep in index:
+            self._cursor = index[keep]
+        self._cursor = max(0, min(self._cursor, len(self.model.rows) - 1))
+
     def _rebuild(self, keep: str | None) -> None:
-        self._build_rows(keep)
+        self.model.build()
+        self._rows_built(keep)
         self._layout_changed()
         self._scroll_to_cursor()
 
-    def _build_rows(self, keep: str | None) -> None:
-        """Rows from the runs held, the cursor on `keep` when it has a row."""
-        self._rows = list(tree_rows(self.runs, self.expanded))
-        self._row_index = {row.run.info.run_id: index for index, row in enumerate(self._rows)}
-        self._forget_drawn()
-        if keep is not None and keep in self._row_index:
-            self._cursor = self._row_index[keep]
-        self._cursor = max(0, min(self._cursor, len(self._rows) - 1))
-
     def _forget_drawn(self) -> None:
-        self._cells.clear()
-        self._strips.clear()
-        self._lines.clear()
+        self._lines.forget_drawn()
         self.refresh()
 
     def notify_style_update(self) -> None:
-        # Focus, theme or CSS changed: the row styles and every finished line are stale.
         super().notify_style_update()
-        self._line_styles.clear()
-        self._combined.clear()
-        self._lines.clear()
+        self._lines.forget_styles()
 
     # --- cells -----------------------------------------------------------------------------
 
     def _header(self, column: RunColumn) -> Text:
-        label = Text(
-            truncate(column.label, VALUE_WIDTH)
-            if column.kind in ("params", "metrics")
-            else column.label
-        )
-        if column.kind == "params":
-            label.stylize("italic")
-        if column.key == self.sort_key:
-            label.append(" ▲" if self.sort_ascending else " ▼", style="bold")
-        return label
-
-    def _name_cell(self, row: TreeRow) -> Text:
-        # The first part's style is the whole cell's: children dim, parents bold.
-        name = truncate(row.run.info.run_name or row.run.info.run_id[:8], NAME_WIDTH)
-        if row.depth:
-            branch = "└ " if row.last_child else "├ "
-            text = Text("  " * (row.depth - 1) + branch, style="dim")
-        elif row.children:
-            text = Text(style="bold")
-        elif row.orphan_child:
-            return Text("↳ ", style="dim") + Text(name)
-        else:
-            return Text(name)
-        if row.children:  # a parent at any depth shows whether it is open, and how many
-            text.append("▾ " if row.run.info.run_id in self.expanded else "▸ ", style="bold")
-            text.append(name)
-            text.append(f" ({row.children})", style="dim")
-        else:
-            text.append(name)
-        return text
+        return header_cell(column, self.sort_key, self.sort_ascending)
 
     def _row_cells(self, index: int) -> list[Text]:
-        row = self._rows[index]
+        row = self.model.rows[index]
         run_id = row.run.info.run_id
-        cells = self._cells.get(run_id)
+        cells = self._lines.cells.get(run_id)
         if cells is None:
-            cells = self._cells[run_id] = self._make_cells(row, self.clock())
-        return cells
-
-    def _make_cells(self, row: TreeRow, now: int) -> list[Text]:
-        info, data = row.run.info, row.run.data
-        cells: list[Text] = []
-        for column in self.columns_shown:
-            key = column.key
-            if key == "mark":
-                cells.append(MARK if info.run_id in self.marked else Text(" "))
-            elif key == "status":
-                cells.append(status_glyph(shown_status(info, self.orphans.get(info.run_id))))
-            elif key == "name":
-                cells.append(self._name_cell(row))
-            elif key == "start":
-                cells.append(Text(format_timestamp_short(info.start_time)))
-            elif key == "duration":
-                orphan = self.orphans.get(info.run_id)
-                duration = format_duration(run_duration_ms(info, now, orphan))
-                cells.append(Text(duration, justify="right"))
-            elif key == "user":
-                cells.append(Text(truncate(info.user_id or "", 12)))
-            elif key == "experiment":
-                name = self.experiment_names.get(info.experiment_id, info.experiment_id)
-                cells.append(Text(truncate(name, 20)))
-            elif column.kind == "params":
-                cells.append(Text(truncate(data.params.get(column.field, ""), VALUE_WIDTH)))
-            else:
-                value = data.metrics.get(column.field)
-                cells.append(Text(format_metric(value), justify="right"))
+            model = self.model
+            context = CellContext(
+                self.marked, model.orphans, model.expanded, self.experiment_names, self.clock()
+            )
+            cells = self._lines.cells[run_id] = row_cells(row, self.columns_shown, context)
         return cells
 
     # --- widths and size -------------------------------------------------------------------
 
     def _width(self, column: RunColumn) -> int:
-        width = self._widths.get(column.key)
+        widths = self._lines.widths
+        width = widths.get(column.key)
         if width is None:
             width = max(self._header(column).cell_len, _MIN_WIDTHS.get(column.key, 1))
-            self._widths[column.key] = width
+            widths[column.key] = width
         return width
 
     def _rows_in_view(self) -> range:
         height = max(self.scrollable_content_region.height - 1, 1)
         top = int(self.scroll_y)
-        return range(top, min(top + height, len(self._rows)))
+        return range(top, min(top + height, len(self.model.rows)))
 
     def _measure_view(self) -> None:
         """Widen columns to fit the rows now in view; redraw everything if one grew."""
         grew = False
+        widths = self._lines.widths
         for index in self._rows_in_view():
             for column, cell in zip(self.columns_shown, self._row_cells(index), strict=True):
                 if cell.cell_len > self._width(column):
-                    self._widths[column.key] = cell.cell_len
+                    widths[column.key] = cell.cell_len
                     grew = True
         if grew:
-            self._strips.clear()
-            self._lines.clear()
+            self._lines.forget_strips()
             self._update_virtual_size()
             self.refresh()
 
@@ -542,7 +376,7 @@ class RunsTable(ScrollView, can_focus=True):
             # last sideways step shows whole columns.
             first = min(e for e in self._column_edges() if scrolling - e <= room)
             scrolling = max(scrolling, first + room)
-        self.virtual_size = Size(pinned + scrolling, len(self._rows) + 1)
+        self.virtual_size = Size(pinned + scrolling, len(self.model.rows) + 1)
 
     def _layout_changed(self) -> None:
         self._update_virtual_size()
@@ -562,7 +396,7 @@ class RunsTable(ScrollView, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         self._measure_view()
         view = self._rows_in_view()
-        if view and view.stop >= len(self._rows) - PREFETCH_ROWS:
+        if view and view.stop >= len(self.model.rows) - PREFETCH_ROWS:
             self.post_message(self.NeedMore(self, everything=False))
         if view and view.start < PREFETCH_ROWS:
             self.post_message(self.NeedMore(self, everything=False, above=True))
@@ -572,121 +406,64 @@ class RunsTable(ScrollView, can_focus=True):
     def _pinned_width(self) -> int:
         return sum(self._width(c) + 2 * PADDING for c in self.columns_shown[:PINNED])
 
-    def _line(self, cells: Sequence[Text]) -> Strip:
-        """One row (or the header) across every column, before scrolling and row styles."""
-        segments: list[Segment] = []
-        pad = Segment(" " * PADDING)
-        console = self.app.console
-        for column, cell in zip(self.columns_shown, cells, strict=True):
-            width = self._width(column)
-            segments.append(pad)
-            plain = cell.plain
-            if not cell.spans and len(plain) == cell.cell_len <= width:
-                # Most cells: one style, no wide characters, no cropping. Text.render would
-                # also leave out the base style of a text without spans.
-                gap = " " * (width - len(plain))
-                shown = gap + plain if cell.justify == "right" else plain + gap
-                segments.append(Segment(shown, self._style(cell.style)))
-            else:
-                text = cell.copy()
-                text.truncate(width, overflow="ellipsis")
-                if text.justify == "right":
-                    text.pad_left(width - text.cell_len)
-                else:
-                    text.pad_right(width - text.cell_len)
-                if text.spans:
-                    segments.extend(text.render(console))
-                else:
-                    segments.append(Segment(text.plain, self._style(text.style)))
-            segments.append(pad)
-        return Strip(segments, sum(self._width(c) + 2 * PADDING for c in self.columns_shown))
+    def _strip(self, cells: Sequence[Text]) -> Strip:
+        widths = [self._width(column) for column in self.columns_shown]
+        return self._lines.strip(cells, widths, self.app.console)
 
-    def _style(self, style: str | Style) -> Style | None:
-        if not style:
-            return None
-        if isinstance(style, Style):
-            return style
-        parsed = self._parsed_styles.get(style)
-        if parsed is None:
-            parsed = self._parsed_styles[style] = self.app.console.get_style(style)
-        return parsed
-
-    def _line_style(self, kind: str) -> Style:
+    def _row_style(self, kind: str) -> Style:
         """The widget's style plus a row kind's (a key of ROW_COMPONENTS; any other kind
-        gets the widget's own), worked out once per style change instead of once per line."""
-        style = self._line_styles.get(kind)
-        if style is None:
-            style = self.rich_style
-            if kind in ROW_COMPONENTS:
-                style += self.get_component_rich_style(ROW_COMPONENTS[kind])
-            self._line_styles[kind] = style
+        gets the widget's own)."""
+        style = self.rich_style
+        if kind in ROW_COMPONENTS:
+            style += self.get_component_rich_style(ROW_COMPONENTS[kind])
         return style
 
     def _in_view(self, strip: Strip, kind: str) -> Strip:
-        """Crop sideways (the pinned columns stay), fill the widget's width, apply the row
-        style; each cell's own style is combined with it once and remembered."""
-        width = self.size.width
-        pinned = self._pinned_width()
-        start = pinned + int(self.scroll_x)
-        if start == pinned and strip.cell_length <= width:
-            shown: Iterable[Segment] = strip
-            length = strip.cell_length
-        else:
-            left = strip.crop(0, pinned)
-            right = strip.crop(start, start + max(width - pinned, 0))
-            shown = [*left, *right]
-            length = left.cell_length + right.cell_length
-        row_style = self._line_style(kind)
-        combined = self._combined
         # Without colour (NO_COLOR) every colour is a grey, and on a 16-colour terminal a
         # cell's grey can be the cursor's own: the cursor row keeps only its colours.
-        plain = kind == "cursor" and self.app.no_color
-        segments = []
-        for text, style, _control in shown:
-            both = combined.get((kind, style))
-            if both is None:
-                own = style.without_color if style and plain else style
-                both = combined[(kind, style)] = row_style + own if own else row_style
-            segments.append(Segment(text, both))
-        line = Strip(segments, length)
-        if length != width:
-            line = line.adjust_cell_length(width, row_style)
-        return line
+        return self._lines.in_view(
+            strip,
+            kind,
+            self._lines.row_style(kind, self._row_style),
+            width=self.size.width,
+            pinned=self._pinned_width(),
+            scroll_x=int(self.scroll_x),
+            colourless=kind == "cursor" and self.app.no_color,
+        )
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        view = (int(self.scroll_x), width)
-        if view != self._lines_view or len(self._lines) > LINES_KEPT:
-            self._lines.clear()
-            self._lines_view = view
+        lines = self._lines
+        lines.use_view(int(self.scroll_x), self.size.width)
+        finished = lines.lines
         if y == 0:
             key = f"{HEADER_KEY}{self.sort_key}{self.sort_ascending}"
-            line = self._lines.get((key, "header"))
+            line = finished.get((key, "header"))
             if line is None:
-                header = self._strips.get(key)
+                header = lines.strips.get(key)
                 if header is None:
                     cells = [self._header(c) for c in self.columns_shown]
-                    header = self._strips[key] = self._line(cells)
-                line = self._lines[(key, "header")] = self._in_view(header, "header")
+                    header = lines.strips[key] = self._strip(cells)
+                line = finished[(key, "header")] = self._in_view(header, "header")
             return line
+        rows = self.model.rows
         index = int(self.scroll_y) + y - 1
-        if not self._rows or index >= len(self._rows):
+        if not rows or index >= len(rows):
             return self._blank_line(y)
-        run_id = self._rows[index].run.info.run_id
+        run_id = rows[index].run.info.run_id
         kind = "cursor" if index == self._cursor else "odd" if index % 2 else "even"
-        line = self._lines.get((run_id, kind))
+        line = finished.get((run_id, kind))
         if line is None:
-            strip = self._strips.get(run_id)
+            strip = lines.strips.get(run_id)
             if strip is None:
-                strip = self._strips[run_id] = self._line(self._row_cells(index))
-            line = self._lines[(run_id, kind)] = self._in_view(strip, kind)
+                strip = lines.strips[run_id] = self._strip(self._row_cells(index))
+            line = finished[(run_id, kind)] = self._in_view(strip, kind)
         return line
 
     def _blank_line(self, y: int) -> Strip:
         """A line below the last row, or the note shown in place of rows when none match."""
         width = self.size.width
-        base = self._line_style("blank")
-        if y == 1 and not self._rows and self.empty_message:
+        base = self._lines.row_style("blank", self._row_style)
+        if y == 1 and not self.model.rows and self.empty_message:
             note = base + self.get_component_rich_style("runs-table--empty")
             line = Strip([Segment(" " * (PADDING + 1)), Segment(self.empty_message, note)])
             return line.adjust_cell_length(width).apply_style(base)
@@ -695,20 +472,20 @@ class RunsTable(ScrollView, can_focus=True):
     # --- cursor ----------------------------------------------------------------------------
 
     def move_cursor(self, row: int, animate: bool = False) -> None:
-        if not self._rows:
+        if not self.model.rows:
             return
         previous = self._cursor
-        self._cursor = max(0, min(row, len(self._rows) - 1))
+        self._cursor = max(0, min(row, len(self.model.rows) - 1))
         self.refresh_line(previous + 1)
         self.refresh_line(self._cursor + 1)
         self._scroll_to_cursor()
-        if self._cursor >= len(self._rows) - PREFETCH_ROWS:
+        if self._cursor >= len(self.model.rows) - PREFETCH_ROWS:
             self.post_message(self.NeedMore(self, everything=False))
         if self._cursor < PREFETCH_ROWS:
             self.post_message(self.NeedMore(self, everything=False, above=True))
 
     def move_to_run(self, run_id: str) -> None:
-        index = self._row_index.get(run_id)
+        index = self.model.index.get(run_id)
         if index is not None:
             self.move_cursor(index)
 
@@ -766,7 +543,7 @@ class RunsTable(ScrollView, can_focus=True):
         self.post_message(self.NeedMore(self, everything=True, above=True))
 
     def action_scroll_bottom(self) -> None:
-        self.move_cursor(len(self._rows) - 1)
+        self.move_cursor(len(self.model.rows) - 1)
         self.post_message(self.NeedMore(self, everything=True))
 
     def action_page_down(self) -> None:
@@ -790,7 +567,7 @@ class RunsTable(ScrollView, can_focus=True):
                 self.post_message(self.HeaderClicked(self, column.key))
             return
         index = int(self.scroll_y) + offset.y - 1
-        if 0 <= index < len(self._rows):
+        if 0 <= index < len(self.model.rows):
             if index == self._cursor:
                 self.action_select_cursor()
             else:
@@ -827,12 +604,10 @@ class RunsTable(ScrollView, can_focus=True):
         run = self.run_at_cursor()
         if run is None:
             return
-        target = run.info.run_id
-        if target not in self._parents and run.info.parent_run_id in self._row_index:
-            target = run.info.parent_run_id or target
-        self.expanded ^= {target}
+        target = self.model.fold_target(run)
+        self.model.expanded ^= {target}
         self._rebuild(target)
 
     def set_all_folded(self, folded: bool) -> None:
-        self.expanded = set() if folded else set(self._parents)
+        self.model.expanded = set() if folded else set(self.model.parents)
         self._rebuild(self.current_row_key())
