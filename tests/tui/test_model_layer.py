@@ -4,9 +4,11 @@ views are the screens, the widgets and the few app-level modules named here."""
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import tuitrack.tui
 
@@ -36,3 +38,17 @@ def test_the_models_do_not_import_textual() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_views_ask_the_store_only_through_the_queries() -> None:
+    # Screens and widgets call tuitrack.tui.queries (plain functions run in workers), never
+    # `client.store` itself: what the UI asks of a store stays in one place.
+    root = Path(tuitrack.tui.__file__).parent
+    reaching = [
+        f"{path.relative_to(root)}:{node.lineno}"
+        for folder in ("screens", "widgets")
+        for path in sorted((root / folder).glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "store"
+    ]
+    assert not reaching, reaching

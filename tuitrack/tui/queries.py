@@ -23,7 +23,7 @@ from tuitrack.entities import (
 from tuitrack.errors import InvalidValueError
 from tuitrack.orphans import Orphan, OrphanPolicy
 from tuitrack.search.lexical import quote_string
-from tuitrack.store import ExperimentActivity
+from tuitrack.store import ExperimentActivity, MarkResult
 from tuitrack.tui.status import judge_runs
 
 RUNS_PAGE_SIZE = 100
@@ -203,11 +203,30 @@ class OrphanedRun:
     orphan: Orphan
 
 
+def read_only_reason(client: TrackingClient) -> str | None:
+    """Why the store takes no writes, or None when it does."""
+    return client.store.read_only
+
+
+def orphan_verdicts(
+    client: TrackingClient, experiment_ids: Sequence[str], now: int, policy: OrphanPolicy
+) -> list[Orphan]:
+    """The verdict on every orphaned run of these experiments (not only the ones loaded)."""
+    return client.store.find_orphans(list(experiment_ids), policy, now)
+
+
+def mark_orphans_failed(
+    client: TrackingClient, run_ids: Sequence[str], policy: OrphanPolicy
+) -> MarkResult:
+    """Mark these runs FAILED, each only if it is still orphaned."""
+    return client.store.mark_failed(run_ids, policy=policy)
+
+
 def load_orphans(
     client: TrackingClient, experiment_ids: Sequence[str], now: int, policy: OrphanPolicy
 ) -> list[OrphanedRun]:
     """Every orphaned run of these experiments with its reason, newest first."""
-    verdicts = {o.run_id: o for o in client.store.find_orphans(list(experiment_ids), policy, now)}
+    verdicts = {o.run_id: o for o in orphan_verdicts(client, experiment_ids, now, policy)}
     found: list[OrphanedRun] = []
     ids = sorted(verdicts)
     for start in range(0, len(ids), COUNT_PAGE_SIZE):

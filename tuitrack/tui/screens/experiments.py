@@ -22,6 +22,7 @@ from tuitrack.tui.queries import (
     RunsQuery,
     load_experiments_page,
     load_judged_page,
+    read_only_reason,
 )
 from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
 from tuitrack.tui.session import Session
@@ -331,7 +332,7 @@ class ExperimentsScreen(BaseScreen):
             parts.append("incl. deleted")
         if self.marked:
             parts.append(f"{len(self.marked)} marked")
-        if self.session.client.store.read_only:
+        if read_only_reason(self.session.client):
             parts.append("read-only")
         # Last: a long URI is what a narrow terminal cuts off.
         parts.append(escape(short_uri(self.session.client.tracking_uri)))

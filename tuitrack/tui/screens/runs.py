@@ -28,7 +28,10 @@ from tuitrack.tui.queries import (
     judge_page,
     load_judged_page,
     load_orphans,
+    mark_orphans_failed,
     newest_run_id,
+    orphan_verdicts,
+    read_only_reason,
     refresh_runs,
 )
 from tuitrack.tui.run_pages import (
@@ -301,8 +304,8 @@ class RunsScreen(BaseScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="orphans")
     def find_orphans(self) -> None:
         session = self.session
-        ids = list(self.runs_query.experiment_ids)
-        found = session.client.store.find_orphans(ids, session.orphan_policy, session.clock())
+        ids = self.runs_query.experiment_ids
+        found = orphan_verdicts(session.client, ids, session.clock(), session.orphan_policy)
         if not get_current_worker().is_cancelled:
             self.post_message(OrphansFound(found))
 
@@ -471,9 +474,7 @@ class RunsScreen(BaseScreen):
         updated = refresh_runs(client, running)
         orphans = judge_page(client, updated, now, session.orphan_policy)
         newest = newest_run_id(client, replace(query, order_by=()))
-        every_orphan = client.store.find_orphans(
-            list(query.experiment_ids), session.orphan_policy, now
-        )
+        every_orphan = orphan_verdicts(client, query.experiment_ids, now, session.orphan_policy)
         if not get_current_worker().is_cancelled:
             self.post_message(OrphansFound(every_orphan))
             self.post_message(LiveUpdate(query, updated, orphans, newest))
@@ -710,7 +711,7 @@ class RunsScreen(BaseScreen):
 
     def action_mark_failed(self) -> None:
         """Confirm, then mark FAILED the marked orphans, the one under the cursor, or all."""
-        read_only = self.session.client.store.read_only
+        read_only = read_only_reason(self.session.client)
         if read_only:
             self.notify(f"Cannot mark runs FAILED: {read_only}", severity="error", timeout=8)
             return
@@ -750,10 +751,9 @@ class RunsScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="marking")
     def mark_failed(self, run_ids: list[str]) -> None:
-        store = self.session.client.store
-        self.post_message(
-            OrphansMarked(store.mark_failed(run_ids, policy=self.session.orphan_policy))
-        )
+        session = self.session
+        result = mark_orphans_failed(session.client, run_ids, session.orphan_policy)
+        self.post_message(OrphansMarked(result))
 
     def on_orphans_marked(self, message: OrphansMarked) -> None:
         result = message.result
