@@ -13,11 +13,16 @@ Every measurement runs in a fresh Python process against a fresh temporary store
 - `python -c "import tuitrack"` against `python -c "import mlflow"` (median of 5, in turns);
 - a whole "hello" process: import, start a run, 10 params, 1,000 metric points, end
   (median of 3, in turns, against stores created beforehand).
+tuitrack's measurement fails if tuitrack changed the garbage collector's state (enabled,
+thresholds, callbacks, frozen objects) at any time while it logged: a library must leave
+the user's collector alone, and the figures are those of a collector left alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import os
 import statistics
@@ -26,6 +31,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 HELLO_TUITRACK = """
@@ -77,21 +83,51 @@ def child_floor(calls: int) -> dict[str, Any]:
     return _summary(samples)
 
 
+def _collector_state() -> tuple[object, ...]:
+    return gc.isenabled(), gc.get_threshold(), tuple(gc.callbacks), gc.get_freeze_count()
+
+
+@contextlib.contextmanager
+def _collector_left_alone() -> Iterator[None]:
+    """Fail if the body changes the collector's state, even for a moment."""
+    changes: list[str] = []
+    originals = {name: getattr(gc, name) for name in ("disable", "set_threshold", "freeze")}
+
+    def recording(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            changes.append(name)
+            return original(*args)
+
+        return call
+
+    before = _collector_state()
+    for name, original in originals.items():
+        setattr(gc, name, recording(name, original))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(gc, name, original)
+    if changes or _collector_state() != before:
+        raise RuntimeError(f"tuitrack changed the garbage collector's state: {changes}")
+
+
 def child_tuitrack(calls: int) -> dict[str, Any]:
     import tuitrack
 
-    tuitrack.set_experiment("bench")
-    run = tuitrack.start_run()
-    log_metric = tuitrack.log_metric
+    with _collector_left_alone():
+        tuitrack.set_experiment("bench")
+        run = tuitrack.start_run()
+        log_metric = tuitrack.log_metric
 
-    def log(step: int) -> None:
-        log_metric("loss", 0.5, step=step)
+        def log(step: int) -> None:
+            log_metric("loss", 0.5, step=step)
 
-    samples, first, last = _time_calls(log, calls)
-    tuitrack.flush()
-    stored_at = time.perf_counter()
-    stored = len(tuitrack.TrackingClient().get_metric_history(run.info.run_id, "loss"))
-    tuitrack.end_run()
+        samples, first, last = _time_calls(log, calls)
+        tuitrack.flush()
+        stored_at = time.perf_counter()
+        stored = len(tuitrack.TrackingClient().get_metric_history(run.info.run_id, "loss"))
+        tuitrack.end_run()
     return {
         **_summary(samples),
         "persisted_s": stored_at - first,

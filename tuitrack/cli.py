@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tuitrack import __version__, cli_orphans, cli_plot, config, store_opening
+from tuitrack import __version__, cli_orphans, cli_plot, config, gc_pause, store_opening
 from tuitrack.client import TrackingClient
 from tuitrack.entities import Experiment, Run, ViewType
 from tuitrack.errors import InvalidValueError, NotFoundError, TuitrackError
@@ -469,6 +469,11 @@ def _run_command(client: TrackingClient, args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with gc_pause.own_process():  # bulk reads may pause the collector here, not in the SDK
+        return _command(argv)
+
+
+def _command(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command in (None, "ui"):

@@ -2,6 +2,13 @@
 
 Logging calls validate at the call, then queue for the background writer; nothing here
 imports a backend until the first run starts (or the first store is asked something).
+What the API keeps between calls lives in `sdk_state.STATE`.
+
+A forked child (multiprocessing, a DataLoader worker) starts with no run, writer or
+heartbeat of its parent. Logged to without `start_run`, it writes into the run its parent
+had active at the fork, through a writer of its own, and never ends that run; `start_run`
+starts a run of the child's own. A multiprocessing child ends its runs and stores what it
+queued when its target returns.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from tuitrack.notices import notice_once, warn_once
 from tuitrack.quiet_thread import block_process_signals
 from tuitrack.run_stack import RunHandle
 from tuitrack.sdk_settings import EXPERIMENT_ID_ENV, SdkSettings
+from tuitrack.sdk_state import STATE
 from tuitrack.validation import (
     INT64_MAX,
     INT64_MIN,
@@ -106,7 +114,7 @@ class ActiveRun(Run):
 
 
 @dataclass(eq=False)
-class _Session:
+class Session:
     """One tracking store (+ artifact root), with its writer and heartbeat once runs start."""
 
     client: TrackingClient
@@ -124,51 +132,39 @@ class _Session:
             return self.writer
 
 
-_lock = threading.RLock()
-_tracking_uri: str | None = None
-_artifact_uri: str | None = None
-_experiment_id: str | None = None
-_sessions: dict[tuple[str, str], _Session] = {}
-_detached: dict[str, RunHandle] = {}
-_last_ended: RunHandle | None = None
-_metric_keys: set[str] = set()
-
-
 # --- where data goes -------------------------------------------------------------------
 
 
 def set_tracking_uri(uri: str | Path) -> None:
     """Use this tracking store for the runs started from now on (a URI or a .db path)."""
-    global _tracking_uri, _experiment_id
-    with _lock:
-        _tracking_uri = str(uri)
-        _experiment_id = None  # experiment ids belong to one store
+    with STATE.lock:
+        STATE.tracking_uri = str(uri)
+        STATE.experiment_id = None  # experiment ids belong to one store
 
 
 def get_tracking_uri() -> str:
-    return _tracking_uri or config.default_tracking_uri()
+    return STATE.tracking_uri or config.default_tracking_uri()
 
 
 def set_artifact_uri(uri: str | Path) -> None:
     """Root under which new experiments keep their artifacts (default: next to the store)."""
-    global _artifact_uri
-    with _lock:
-        _artifact_uri = str(uri)
+    with STATE.lock:
+        STATE.artifact_uri = str(uri)
 
 
 def _artifact_root() -> str:
-    return _artifact_uri or config.default_artifact_uri()
+    return STATE.artifact_uri or config.default_artifact_uri()
 
 
-def _session() -> _Session:
+def _session() -> Session:
     key = (get_tracking_uri(), _artifact_root())
-    with _lock:
-        session = _sessions.get(key)
+    with STATE.lock:
+        session = STATE.sessions.get(key)
         if session is None:
             settings = SdkSettings.from_environment()
             client = store_opening.open_for_logging(key[0], key[1], strict=settings.strict)
-            session = _Session(client, settings)
-            _sessions[key] = session
+            session = Session(client, settings)
+            STATE.sessions[key] = session
         return session
 
 
@@ -203,7 +199,6 @@ def set_experiment(
     experiment_name: str | None = None, experiment_id: str | None = None
 ) -> Experiment:
     """Make this the experiment of new runs, creating it by name if missing."""
-    global _experiment_id
     client = _client()
     if experiment_id is not None:
         experiment = client.get_experiment(str(experiment_id))
@@ -212,8 +207,8 @@ def set_experiment(
     else:
         raise InvalidValueError("set_experiment needs experiment_name or experiment_id")
     _require_active(experiment)
-    with _lock:
-        _experiment_id = experiment.experiment_id
+    with STATE.lock:
+        STATE.experiment_id = experiment.experiment_id
     return experiment
 
 
@@ -231,7 +226,7 @@ def get_experiment_by_name(name: str) -> Experiment | None:
     return _client().get_experiment_by_name(name)
 
 
-def _default_experiment_id(session: _Session) -> str:
+def _default_experiment_id(session: Session) -> str:
     if session.default_experiment_id is None:
         from_env = os.environ.get(EXPERIMENT_ID_ENV, "").strip()
         if from_env:
@@ -251,20 +246,20 @@ def _default_experiment_id(session: _Session) -> str:
     return session.default_experiment_id
 
 
-def _experiment_for_new_run(session: _Session, parent: RunHandle | None) -> str:
+def _experiment_for_new_run(session: Session, parent: RunHandle | None) -> str:
     """set_experiment's choice, else the parent's experiment, else the default one."""
-    if _experiment_id is not None:
-        return _experiment_id
+    if STATE.experiment_id is not None:
+        return STATE.experiment_id
     if parent is not None:
         return parent.experiment_id
     return _default_experiment_id(session)
 
 
-def _current_experiment_id(session: _Session) -> str:
+def _current_experiment_id(session: Session) -> str:
     runs = run_stack.visible_runs()
     if runs:
         return runs[-1].experiment_id
-    return _experiment_id or _default_experiment_id(session)
+    return STATE.experiment_id or _default_experiment_id(session)
 
 
 # --- runs ------------------------------------------------------------------------------
@@ -292,7 +287,7 @@ def start_run(
             f"run {own[-1].run_id} is already active; end it with tuitrack.end_run() "
             "first, or pass nested=True to start a child run"
         )
-    if run_id is not None and run_id in run_stack.open_runs:
+    if run_id is not None and run_stack.find(run_id) is not None:
         raise InvalidValueError(f"run {run_id} is already active in this process")
     visible = run_stack.visible_runs()
     parent = parent_run_id or (visible[-1].run_id if nested and visible else None)
@@ -335,7 +330,7 @@ def start_run(
     return active
 
 
-def _capture_environment(session: _Session, requested: bool | None) -> bool:
+def _capture_environment(session: Session, requested: bool | None) -> bool:
     if store_opening.is_unsaved(session.client):
         return False  # nowhere to keep it
     return session.settings.capture_environment if requested is None else requested
@@ -346,7 +341,7 @@ def _saves_artifacts(handle: RunHandle) -> bool:
     return not store_opening.is_unsaved(handle.client)
 
 
-def _resume(session: _Session, run_id: str, run_name: str | None) -> Run:
+def _resume(session: Session, run_id: str, run_name: str | None) -> Run:
     run = session.client.get_run(run_id)
     if run.info.lifecycle_stage is LifecycleStage.DELETED:
         raise InvalidValueError(f"run {run_id} is deleted; restore it before resuming it")
@@ -358,7 +353,7 @@ def _resume(session: _Session, run_id: str, run_name: str | None) -> Run:
     return session.client.get_run(run_id)
 
 
-def _open_handle(session: _Session, run: Run) -> RunHandle:
+def _open_handle(session: Session, run: Run) -> RunHandle:
     writer = session.started_writer()
     handle = RunHandle(
         run_id=run.info.run_id,
@@ -413,9 +408,10 @@ def last_active_run() -> Run | None:
     runs = run_stack.visible_runs()
     if runs:
         return runs[-1].client.get_run(runs[-1].run_id)
-    if _last_ended is None:
+    last = STATE.last_ended
+    if last is None:
         return None
-    return _last_ended.client.get_run(_last_ended.run_id)
+    return last.client.get_run(last.run_id)
 
 
 def _status(status: RunStatus | str) -> RunStatus:
@@ -436,7 +432,7 @@ def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
 
 def _end_run_and_children(run_id: str, status: RunStatus) -> None:
     """End a run and any run started after it that is still open in its stack."""
-    handle = run_stack.open_runs.get(run_id)
+    handle = run_stack.find(run_id)
     if handle is None or handle.stack is None:
         return
     stack = handle.stack
@@ -446,7 +442,6 @@ def _end_run_and_children(run_id: str, status: RunStatus) -> None:
 
 def _finish(handle: RunHandle, status: RunStatus) -> None:
     """Store the run's queued data, then its final status; warn (strict: raise) on failure."""
-    global _last_ended
     with handle.lock:
         if handle.ended:
             return
@@ -471,7 +466,7 @@ def _finish(handle: RunHandle, status: RunStatus) -> None:
         problem = problem or error
     finally:
         run_stack.remove(handle)
-        _last_ended = handle
+        STATE.last_ended = handle
     if problem is not None:
         if handle.writer.settings.strict:
             raise problem
@@ -490,7 +485,7 @@ def _end_open_runs(status: RunStatus, only_current_thread: bool) -> None:
 
 def _close_sessions() -> None:
     """Lifecycle hook at exit: store what is still queued, stop the threads."""
-    for session in list(_sessions.values()):
+    for session in list(STATE.sessions.values()):
         if session.heartbeat is not None:
             session.heartbeat.stop()
         if session.writer is not None:
@@ -513,17 +508,20 @@ def delete_run(run_id: str) -> None:
 
 def _run_for_logging(run_id: str | None) -> RunHandle:
     if run_id is None:
-        runs = run_stack.thread_runs.runs or run_stack.main_runs
+        runs = run_stack.visible_runs()
         if runs:
             return runs[-1]
+        if STATE.parent_run_id is not None:  # a forked child: its parent's run
+            return _run_for_logging(STATE.parent_run_id)
         start_run()
         return run_stack.own_runs()[-1]
-    handle = run_stack.open_runs.get(run_id) or _detached.get(run_id)
+    handle = run_stack.find(run_id) or STATE.detached.get(run_id)
     if handle is not None:
         return handle
     session = _session()
     run = session.client.get_run(run_id)
     writer = session.started_writer()
+    lifecycle.install(_end_open_runs, _close_sessions)  # what it queues is stored at exit
     handle = RunHandle(
         run_id=run_id,
         experiment_id=run.info.experiment_id,
@@ -534,14 +532,14 @@ def _run_for_logging(run_id: str | None) -> RunHandle:
         append=writer.metrics.append,
         params=dict(run.data.params),
     )
-    with _lock:
-        return _detached.setdefault(run_id, handle)
+    with STATE.lock:
+        return STATE.detached.setdefault(run_id, handle)
 
 
 def _checked_metric_key(key: object) -> None:
     validate_key(key, "metric key")
-    if len(_metric_keys) < _MAX_CACHED_KEYS:
-        _metric_keys.add(key)  # type: ignore[arg-type]
+    if len(STATE.metric_keys) < _MAX_CACHED_KEYS:
+        STATE.metric_keys.add(key)  # type: ignore[arg-type]
 
 
 def _checked_step(key: str, step: object) -> int:
@@ -576,11 +574,12 @@ def log_metric(
     A bad key or a non-numeric value raises here; NaN and +/-inf are stored as such.
     """
     if run_id is None:
-        runs = run_stack.thread_runs.runs or run_stack.main_runs
-        handle = runs[-1] if runs else _run_for_logging(None)
+        runs = STATE.runs
+        stack = runs.thread.runs or runs.main
+        handle = stack[-1] if stack else _run_for_logging(None)
     else:
         handle = _run_for_logging(run_id)
-    if key not in _metric_keys:
+    if key not in STATE.metric_keys:
         _checked_metric_key(key)
     if value.__class__ is not float:
         value = float(validate_metric_value(key, value))  # numpy/torch scalars -> float
@@ -615,7 +614,7 @@ def log_metrics(
     time_ns = _time_ns() if timestamp is None else _timestamp_ns("(log_metrics)", timestamp)
     points = []
     for key, value in metrics.items():
-        if key not in _metric_keys:
+        if key not in STATE.metric_keys:
             _checked_metric_key(key)
         number = value if value.__class__ is float else float(validate_metric_value(key, value))
         points.append((handle.run_id, key, number, time_ns, checked_step))
@@ -686,7 +685,7 @@ def flush(timeout: float | None = None) -> None:
 
     In strict mode (TUITRACK_STRICT=1) a failed write raises here.
     """
-    for session in list(_sessions.values()):
+    for session in list(STATE.sessions.values()):
         if session.writer is not None:
             session.writer.flush(timeout)
 
@@ -832,17 +831,3 @@ def search_runs(
 
         return runs_to_dataframe(runs)
     return runs
-
-
-def _forget_after_fork() -> None:
-    """A forked child starts with no runs: it must not end or write its parent's runs."""
-    global _lock, _last_ended
-    _lock = threading.RLock()
-    _sessions.clear()
-    _detached.clear()
-    _last_ended = None
-    run_stack.forget_all()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_after_fork)

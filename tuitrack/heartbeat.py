@@ -7,6 +7,7 @@ import threading
 from tuitrack.errors import NotFoundError
 from tuitrack.notices import warn_once
 from tuitrack.quiet_thread import start_quiet_thread
+from tuitrack.sdk_state import STATE
 from tuitrack.store import TrackingStore
 
 # After a failed write, the next try comes this soon (or at the interval, if sooner), so
@@ -57,7 +58,8 @@ class Heartbeat:
     def _record(self, run_id: str) -> bool:
         """False when the store could not be written."""
         try:
-            self.store.record_heartbeat(run_id)
+            with STATE.store_calls.call():
+                self.store.record_heartbeat(run_id)
         except NotFoundError:
             self.remove(run_id)
         except Exception as error:  # the store is down: the writer reports it too

@@ -6,8 +6,11 @@
   the process, by the same signal);
 - the interpreter exiting (atexit) -> FINISHED, or FAILED when a `sys.exit` (or `exit()`)
   with a non-zero code in the main thread is what ends it.
+- a `multiprocessing` child's target returning (or raising), since such a child ends with
+  `os._exit`, skipping atexit: as at exit, FAILED when the target raised.
 Every hook chains to what was installed before it, and never raises. `sys.exit` and the
 `exit` / `quit` builtins are wrapped once the process has used runs, and put back at exit.
+What the hooks remember lives in `STATE.hooks`.
 """
 
 from __future__ import annotations
@@ -19,30 +22,15 @@ import sys
 import threading
 from collections.abc import Callable
 from types import FrameType, TracebackType
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from tuitrack.entities import RunStatus
 from tuitrack.notices import warn_once
-
-# end_runs(status, only_current_thread) gives open runs a final status; it must not raise.
-EndRuns = Callable[[RunStatus, bool], None]
-SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+from tuitrack.sdk_state import STATE, EndRuns
 
 KILLING_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
-
-_end_runs: EndRuns | None = None
-_at_exit: Callable[[], None] | None = None
-_process_hooks_installed = False
-_previous_signal_handlers: dict[int, SignalHandler] = {}
-_previous_excepthook: Callable[[type[BaseException], BaseException, TracebackType | None], Any]
-_previous_excepthook = sys.excepthook
-_previous_thread_excepthook = threading.excepthook
-# The last SystemExit raised through a wrapped exit function in the main thread.
-_main_thread_exit: SystemExit | None = None
-# (namespace, name, wrapper) for each exit function wrapped, to put back at exit.
-_wrapped_exits: list[tuple[object, str, _RememberingExit]] = []
 
 
 def status_for_exception(error: BaseException | None) -> RunStatus:
@@ -59,48 +47,72 @@ def status_for_exception(error: BaseException | None) -> RunStatus:
 def install(end_runs: EndRuns, at_exit: Callable[[], None]) -> None:
     """Install the hooks once per process; signal handlers as soon as we are in the main
     thread (Python only allows them there)."""
-    global _end_runs, _at_exit, _process_hooks_installed, _previous_excepthook
-    global _previous_thread_excepthook
-    _end_runs = end_runs
-    _at_exit = at_exit
-    if not _process_hooks_installed:
-        _process_hooks_installed = True
+    hooks = STATE.hooks
+    hooks.end_runs = end_runs
+    hooks.at_exit = at_exit
+    if not hooks.installed:
+        hooks.installed = True
         atexit.register(_on_exit)
         _wrap_exit_functions()
-        _previous_excepthook = sys.excepthook
+        hooks.previous_excepthook = sys.excepthook
         sys.excepthook = _on_uncaught_exception
-        _previous_thread_excepthook = threading.excepthook
+        hooks.previous_thread_excepthook = threading.excepthook
         threading.excepthook = _on_uncaught_thread_exception
+    if STATE.forked:
+        _watch_multiprocessing_exit()
     if threading.current_thread() is threading.main_thread():
         for signum in KILLING_SIGNALS:
-            if signum not in _previous_signal_handlers:
+            if signum not in hooks.previous_signal_handlers:
                 _install_signal_handler(signum)
+
+
+def _watch_multiprocessing_exit() -> None:
+    """In a forked multiprocessing child, end its runs and store its data when its target
+    returns: the child then ends with os._exit, which skips atexit."""
+    hooks = STATE.hooks
+    multiprocessing = sys.modules.get("multiprocessing")
+    if hooks.child_exit_watched or multiprocessing is None:
+        return
+    if multiprocessing.parent_process() is None:
+        return  # a plain os.fork child: it exits through atexit, or not at all
+    from multiprocessing import util
+
+    hooks.child_exit_watched = True
+    # Finalizers with an exit priority run as the child's target returns or raises, in
+    # the `finally` that ends the child, where sys.exc_info() is what the target raised.
+    util.Finalize(None, _on_multiprocessing_child_exit, exitpriority=0)
+
+
+def _on_multiprocessing_child_exit() -> None:
+    _end(status_for_exception(sys.exc_info()[1]))
+    _close()
 
 
 def _install_signal_handler(signum: int) -> None:
     try:
         previous = signal.getsignal(signum)
         if previous is signal.SIG_IGN:
-            _previous_signal_handlers[signum] = previous  # the user wants it ignored
+            STATE.hooks.previous_signal_handlers[signum] = previous  # the user wants it ignored
             return
         signal.signal(signum, _on_killing_signal)
-        _previous_signal_handlers[signum] = previous
+        STATE.hooks.previous_signal_handlers[signum] = previous
     except (ValueError, OSError) as error:  # embedded interpreters may refuse
         warn_once(f"signal:{signum}", f"cannot watch signal {signum}: {error}")
 
 
 def _end(status: RunStatus, only_current_thread: bool = False) -> None:
-    if _end_runs is None:
+    end_runs = STATE.hooks.end_runs
+    if end_runs is None:
         return
     try:
-        _end_runs(status, only_current_thread)
+        end_runs(status, only_current_thread)
     except Exception as error:  # a hook must never fail the process on its way out
         warn_once("end-runs", f"could not end the open runs: {error}")
 
 
 def _on_killing_signal(signum: int, frame: FrameType | None) -> None:
     _end(RunStatus.KILLED)
-    previous = _previous_signal_handlers.get(signum)
+    previous = STATE.hooks.previous_signal_handlers.get(signum)
     if callable(previous):
         previous(signum, frame)
         return
@@ -113,12 +125,12 @@ def _on_uncaught_exception(
     kind: type[BaseException], error: BaseException, traceback: TracebackType | None
 ) -> None:
     _end(status_for_exception(error))
-    _previous_excepthook(kind, error, traceback)
+    STATE.hooks.previous_excepthook(kind, error, traceback)
 
 
 def _on_uncaught_thread_exception(args: threading.ExceptHookArgs) -> None:
     _end(status_for_exception(args.exc_value), only_current_thread=True)
-    _previous_thread_excepthook(args)
+    STATE.hooks.previous_thread_excepthook(args)
 
 
 class _RememberingExit:
@@ -129,12 +141,11 @@ class _RememberingExit:
         self.wrapped = wrapped
 
     def __call__(self, code: object = None) -> NoReturn:
-        global _main_thread_exit
         try:
             self.wrapped(code)
         except SystemExit as error:
             if threading.current_thread() is threading.main_thread():
-                _main_thread_exit = error
+                STATE.hooks.main_thread_exit = error
             raise
 
     def __repr__(self) -> str:
@@ -149,15 +160,16 @@ def _wrap_exit_functions() -> None:
         if callable(original):
             wrapper = _RememberingExit(original)
             setattr(namespace, name, wrapper)
-            _wrapped_exits.append((namespace, name, wrapper))
+            STATE.hooks.wrapped_exits.append((namespace, name, wrapper, original))
 
 
 def _unwrap_exit_functions() -> None:
     """Put the originals back, unless someone replaced our wrapper since."""
-    for namespace, name, wrapper in _wrapped_exits:
+    wrapped_exits = STATE.hooks.wrapped_exits
+    for namespace, name, wrapper, original in wrapped_exits:
         if getattr(namespace, name, None) is wrapper:
-            setattr(namespace, name, wrapper.wrapped)
-    _wrapped_exits.clear()
+            setattr(namespace, name, original)
+    wrapped_exits.clear()
 
 
 def _ended_the_process(error: SystemExit) -> bool:
@@ -181,19 +193,23 @@ def _ended_the_process(error: SystemExit) -> bool:
 
 def _exit_status() -> RunStatus:
     """The final status of runs still open when the interpreter exits."""
-    error = _main_thread_exit
+    error = STATE.hooks.main_thread_exit
     if error is not None and _ended_the_process(error):
         return status_for_exception(error)
     return RunStatus.FINISHED
 
 
 def _on_exit() -> None:
-    global _main_thread_exit
     _end(_exit_status())
-    _main_thread_exit = None
+    STATE.hooks.main_thread_exit = None
     _unwrap_exit_functions()
-    if _at_exit is not None:
+    _close()
+
+
+def _close() -> None:
+    at_exit = STATE.hooks.at_exit
+    if at_exit is not None:
         try:
-            _at_exit()
+            at_exit()
         except Exception as error:
             warn_once("at-exit", f"could not close the tracking stores: {error}")

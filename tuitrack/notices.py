@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import threading
 
-_said: set[str] = set()
-_lock = threading.Lock()
+from tuitrack.sdk_state import STATE
 
 
 def notice(message: str) -> None:
@@ -17,10 +15,10 @@ def notice(message: str) -> None:
 
 def notice_once(topic: str, message: str) -> bool:
     """Print `message` the first time `topic` comes up; return whether it was printed."""
-    with _lock:
-        if topic in _said:
+    with STATE.notices_lock:
+        if topic in STATE.said:
             return False
-        _said.add(topic)
+        STATE.said.add(topic)
     notice(message)
     return True
 

@@ -19,14 +19,14 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from operator import floordiv
+from operator import floordiv, itemgetter
 
 from tuitrack.entities import Param, RunTag
 from tuitrack.errors import NotFoundError, ReadOnlyError, StoreUnavailableError, TuitrackError
-from tuitrack.gc_pause import gc_paused
 from tuitrack.notices import notice, notice_once, warn_once
 from tuitrack.quiet_thread import start_quiet_thread
 from tuitrack.sdk_settings import SdkSettings
+from tuitrack.sdk_state import STATE
 from tuitrack.store import TrackingStore
 
 # (run_id, key, value, timestamp in ns, step): what the caller queues per metric point.
@@ -36,6 +36,7 @@ KeyValueItem = tuple[bool, str, str, str]
 
 PARAM = False
 TAG = True
+_RUN_ID, _KEY, _VALUE, _TIME_NS, _STEP = map(itemgetter, range(5))  # MetricItem's fields
 _POLL_SECONDS = 0.05
 _BATCH_POINTS = 100_000
 _WRITE_SOON_POINTS = 5_000
@@ -361,12 +362,11 @@ class BackgroundWriter:
             unit = settings.get(run_id) or settings.setdefault(run_id, _Unit(run_id))
             (unit.tags if is_tag else unit.params)[name] = text
         pop_metric = self.metrics.popleft
-        with gc_paused():
-            items = [pop_metric() for _ in range(metric_count)]
-            if items:
-                self._made_progress()
-            units = list(settings.values())
-            units += [_Unit(run_id, points=points) for run_id, points in _points_by_run(items)]
+        items = [pop_metric() for _ in range(metric_count)]
+        if items:
+            self._made_progress()
+        units = list(settings.values())
+        units += [_Unit(run_id, points=points) for run_id, points in _points_by_run(items)]
         return units
 
     def _made_progress(self) -> None:
@@ -379,7 +379,8 @@ class BackgroundWriter:
         while units:
             unit = units[0]
             try:
-                unit.write(self.store)
+                with STATE.store_calls.call():
+                    unit.write(self.store)
             except StoreUnavailableError as error:  # the one error worth retrying
                 self._record_failure(error)
                 return False
@@ -450,15 +451,29 @@ class BackgroundWriter:
 
 
 def _points_by_run(items: list[MetricItem]) -> list[tuple[str, MetricColumns]]:
-    """Queued items as store columns, per run in queue order; built in C (zip, map) for
-    the usual queue that holds a single run."""
+    """Queued items as store columns, per run in queue order.
+
+    Built in C by `map` over item getters, which creates no object the garbage collector
+    tracks (strings, floats and ints): `zip(*items)` made one iterator per item, and
+    100,000 of those set off collections of the user's whole heap. As fast as the same
+    `zip` with the collector paused, without touching the collector of the user's program.
+    """
     if not items:
         return []
-    run_ids, keys, values, times_ns, steps = zip(*items, strict=True)
+    run_ids = list(map(_RUN_ID, items))
     first_run = run_ids[0]
     if run_ids.count(first_run) == len(run_ids):
-        times_ms = list(map(floordiv, times_ns, repeat(1_000_000, len(items))))
-        return [(first_run, MetricColumns(keys, values, times_ms, steps))]
+        return [
+            (
+                first_run,
+                MetricColumns(
+                    list(map(_KEY, items)),
+                    list(map(_VALUE, items)),
+                    list(map(floordiv, map(_TIME_NS, items), repeat(1_000_000))),
+                    list(map(_STEP, items)),
+                ),
+            )
+        ]
     series: dict[str, list[MetricItem]] = {}
     for item in items:
         series.setdefault(item[0], []).append(item)

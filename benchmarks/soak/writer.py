@@ -22,8 +22,8 @@ from typing import Any
 
 import tuitrack
 from benchmarks.soak.points import KEYS, expected_value
-from tuitrack import fluent
 from tuitrack.errors import TuitrackError
+from tuitrack.sdk_state import STATE
 
 FLUSH_EVERY_SECONDS = 1.0
 FLUSH_WAIT_SECONDS = 0.5
@@ -41,7 +41,7 @@ def flush_confirmed(timeout: float) -> bool:
 
     `tuitrack.flush()` returns nothing, so this asks the session writers it waits on.
     """
-    writers = [s.writer for s in list(fluent._sessions.values()) if s.writer is not None]
+    writers = [s.writer for s in list(STATE.sessions.values()) if s.writer is not None]
     results = [writer.flush(timeout) for writer in writers]  # each one, no short cut
     return all(results)
 

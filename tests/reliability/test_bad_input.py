@@ -13,9 +13,9 @@ import pytest
 import tuitrack
 from tests.contract import conftest as contract_fixtures
 from tests.mlflow.fixtures import copy_fixture
-from tuitrack import fluent, run_stack
 from tuitrack.client import TrackingClient
 from tuitrack.errors import InvalidValueError, NotFoundError, TuitrackError
+from tuitrack.sdk_state import STATE
 
 HUGE_ID = "1" * 30
 NOT_RUN_ID = "run ids are strings"
@@ -181,11 +181,7 @@ def fluent_on(database_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     tuitrack.set_artifact_uri(str(tmp_path / "artifacts"))
     tuitrack.set_experiment("bad-input-fluent")
     yield
-    for handle in run_stack.all_open():
-        fluent._finish(handle, tuitrack.RunStatus.FINISHED)
-    fluent._close_sessions()
-    fluent._sessions.clear()
-    fluent._tracking_uri = fluent._artifact_uri = fluent._experiment_id = None
+    STATE.reset()
 
 
 @pytest.mark.usefixtures("fluent_on")

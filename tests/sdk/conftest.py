@@ -9,7 +9,7 @@ import pytest
 
 import tuitrack
 from tests.sdk.processes import SdkSandbox
-from tuitrack import fluent, run_stack
+from tuitrack.sdk_state import STATE
 
 
 @pytest.fixture
@@ -30,11 +30,4 @@ def fluent_sandbox(sandbox: SdkSandbox, monkeypatch: pytest.MonkeyPatch) -> Iter
     tuitrack.set_artifact_uri(sandbox.artifact_uri)
     tuitrack.set_experiment("sdk-tests")
     yield sandbox
-    for handle in run_stack.all_open():
-        fluent._finish(handle, tuitrack.RunStatus.FINISHED)
-    fluent._close_sessions()
-    fluent._sessions.clear()
-    fluent._detached.clear()
-    fluent._tracking_uri = None
-    fluent._artifact_uri = None
-    fluent._experiment_id = None
+    STATE.reset()
