@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, case, func, select
+from sqlalchemy import Connection, Select, and_, case, func, select
 
 from tuitrack.entities import Experiment, PagedList, Run, ViewType
-from tuitrack.paging import decode_token, encode_token, fingerprint
+from tuitrack.paging import fingerprint
 from tuitrack.search import (
     OrderKey,
     parse_experiment_filter,
@@ -26,7 +26,7 @@ from tuitrack_mlflow.sql_filters import (
     sort_expression,
 )
 from tuitrack_mlflow.sql_loading import RUN_COLUMNS, load_experiments, load_runs
-from tuitrack_sqlkit.keyset import SortColumn, after_condition, apply_sort
+from tuitrack_sqlkit.keyset import SortColumn, apply_sort, keyset_page
 
 _KEYED = {"metric": tables.latest_metrics, "param": tables.params, "tag": tables.tags}
 
@@ -57,29 +57,6 @@ def _run_sort(
     columns.append(SortColumn(tables.runs.c.start_time, False))
     columns.append(SortColumn(tables.runs.c.run_uuid, True))
     return apply_sort(query, columns, dialect), columns
-
-
-def _page(
-    connection: Connection,
-    query: Select[Any],
-    columns: list[SortColumn],
-    query_id: str,
-    max_results: int,
-    page_token: str | None,
-) -> tuple[Sequence[Row[Any]], str | None]:
-    if page_token:
-        last = decode_token(page_token, query_id, len(columns))
-        query = query.where(after_condition(columns, last))
-    rows: Sequence[Row[Any]] = connection.execute(query.limit(max_results + 1)).all()
-    if len(rows) <= max_results:
-        return rows, None
-    rows = rows[:max_results]
-    values = [_jsonable(rows[-1]._mapping[f"sort_{i}"]) for i in range(len(columns))]
-    return rows, encode_token(values, query_id)
-
-
-def _jsonable(value: Any) -> Any:
-    return value if value is None or isinstance(value, str | int | float) else str(value)
 
 
 def _matching_runs(
@@ -117,7 +94,7 @@ def search_runs(
     query_id = fingerprint(
         "mlflow", sorted(experiment_ids), filter_string or "", view_type.value, list(order_by or [])
     )
-    rows, token = _page(connection, query, columns, query_id, max_results, page_token)
+    rows, token = keyset_page(connection, query, columns, query_id, max_results, page_token)
     return PagedList(load_runs(connection, rows), token)
 
 
@@ -166,5 +143,5 @@ def search_experiments(
     columns.append(SortColumn(table.c.experiment_id, True))
     query = apply_sort(query, columns, dialect)
     query_id = fingerprint("mlflow", filter_string or "", view_type.value, list(order_by or []))
-    rows, token = _page(connection, query, columns, query_id, max_results, page_token)
+    rows, token = keyset_page(connection, query, columns, query_id, max_results, page_token)
     return PagedList(load_experiments(connection, rows), token)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, func, select
 
 from tuitrack.entities import Experiment, PagedList, Run, ViewType
-from tuitrack.paging import decode_token, encode_token, fingerprint
+from tuitrack.paging import decode_token, fingerprint
 from tuitrack.search import OrderKey
 from tuitrack_sql import schema
 from tuitrack_sql.filters import (
@@ -21,7 +21,7 @@ from tuitrack_sql.filters import (
 from tuitrack_sql.loading import RUN_COLUMNS, load_experiments, load_runs
 from tuitrack_sql.ordering import experiment_sort, run_sort
 from tuitrack_sql.run_windows import Walk, Windowed, leading_walk, page_rows
-from tuitrack_sqlkit.keyset import after_condition
+from tuitrack_sqlkit.keyset import after_condition, cut_page, keyset_page
 
 
 def _stages(view_type: ViewType) -> list[str]:
@@ -55,14 +55,7 @@ def search_runs(
     if walk is not None:
         windowed = _windowed(runs, walk, filter_string, order_keys, last, dialect)
     rows: Sequence[Row[Any]] = page_rows(connection, windowed, (whole, columns[0]), max_results + 1)
-    has_more = len(rows) > max_results
-    rows = rows[:max_results]
-    token = None
-    if has_more and rows:
-        last_row = rows[-1]
-        token = encode_token(
-            [_jsonable(last_row._mapping[f"sort_{i}"]) for i in range(len(columns))], query_id
-        )
+    rows, token = cut_page(rows, max_results, columns, query_id)
     return PagedList(load_runs(connection, rows), token)
 
 
@@ -102,10 +95,6 @@ def count_runs(
     return int(connection.execute(query).scalar_one())
 
 
-def _jsonable(value: Any) -> Any:
-    return value if value is None or isinstance(value, str | int | float) else str(value)
-
-
 def search_experiments(
     connection: Connection,
     view_type: ViewType,
@@ -123,15 +112,5 @@ def search_experiments(
         query, parse_experiment_order(order_by), connection.dialect.name
     )
     query_id = fingerprint(filter_string or "", view_type.value, list(order_by or []))
-    if page_token:
-        last = decode_token(page_token, query_id, len(columns))
-        query = query.where(after_condition(columns, last))
-    rows = connection.execute(query.limit(max_results + 1)).all()
-    has_more = len(rows) > max_results
-    rows = rows[:max_results]
-    token = None
-    if has_more and rows:
-        token = encode_token(
-            [_jsonable(rows[-1]._mapping[f"sort_{i}"]) for i in range(len(columns))], query_id
-        )
+    rows, token = keyset_page(connection, query, columns, query_id, max_results, page_token)
     return PagedList(load_experiments(connection, rows), token)
