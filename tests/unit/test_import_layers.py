@@ -56,6 +56,12 @@ def test_the_core_imports_no_backend_and_no_toolkit() -> None:
     assert _violations(ROOT / CORE, {CORE}) == []
 
 
+def test_the_example_third_party_backend_needs_only_the_core() -> None:
+    example = ROOT / "tests" / "example_backend"
+    assert (example / "store.py").is_file()
+    assert _violations(example, {CORE}) == []
+
+
 def test_a_stray_import_is_caught(tmp_path: Path) -> None:
     module = tmp_path / "bad.py"
     module.write_text(
