@@ -28,7 +28,7 @@ log a few hundred runs through the client and copy them in SQL (see `multiply`).
 
 The store is built once (in a child process, so its memory does not count) and reused:
 it lives in --folder, keyed by its size. At full size it holds 50 million metric points
-(about 6 GB of SQLite); it is written through the store's bulk `log_metric_points`, one
+(about 6 GB of SQLite); it is written through the store's bulk `log_metric_columns`, one
 transaction per run, which takes about 7 minutes on a 2-core machine.
 """
 
@@ -73,15 +73,15 @@ def build_store(uri: str, artifacts: str, runs: int, steps: int) -> None:
             client.log_batch(run_id, params=params)
             floor = rng.random()
             born = start + index * 60_000
-            # Plain (key, value, timestamp, step) tuples: the store's bulk path, which skips
-            # building a Metric object per point (50 million of them at full size).
-            client.store.log_metric_points(
+            # Plain columns: the store's bulk path, which skips building a Metric object per
+            # point (50 million of them at full size).
+            keys = [f"m{k}" for k in range(METRICS) for _ in range(steps)]
+            client.store.log_metric_columns(
                 run_id,
-                [
-                    (f"m{k}", floor + 1.0 / (1 + step) + k, born + step, step)
-                    for k in range(METRICS)
-                    for step in range(steps)
-                ],
+                keys,
+                [floor + 1.0 / (1 + step) + k for k in range(METRICS) for step in range(steps)],
+                [born + step for _ in range(METRICS) for step in range(steps)],
+                [step for _ in range(METRICS) for step in range(steps)],
             )
             client.set_terminated(
                 run_id, RunStatus.FINISHED, end_time=start + index * 60_000 + steps

@@ -387,24 +387,6 @@ class TrackingStore(ABC):
     def set_tag(self, run_id: str, tag: RunTag) -> None:
         self.log_batch(run_id, tags=[tag])
 
-    def log_metric_points(
-        self,
-        run_id: str,
-        points: Sequence[tuple[str, float, int, int]],
-        batch_id: str | None = None,
-    ) -> None:
-        """Append (key, value, timestamp ms, step) points in order, in one transaction.
-
-        The SDK's background writer calls this with points it has validated already;
-        building a Metric per point costs more than storing it, so backends may override
-        this to skip them. `batch_id` as in log_batch. Raises as log_batch.
-        """
-        self.log_batch(
-            run_id,
-            metrics=[Metric(key=k, value=v, timestamp=t, step=s) for k, v, t, s in points],
-            batch_id=batch_id,
-        )
-
     def log_metric_columns(
         self,
         run_id: str,
@@ -414,12 +396,20 @@ class TrackingStore(ABC):
         steps: Sequence[int],
         batch_id: str | None = None,
     ) -> None:
-        """log_metric_points with the points given column by column, as the SDK's writer
-        holds them. The default zips them into points; SQL stores take the columns as they
-        are. Raises as log_batch, and InvalidValueError for columns of unequal length."""
+        """Append metric points given column by column (key, value, timestamp ms, step; the
+        i-th of each column make one point), in order, in one transaction.
+
+        The SDK's background writer holds its points this way; building a Metric per point
+        costs more than storing it, so backends may override this to take the columns as
+        they are (the default builds Metrics for log_batch). `batch_id` as in log_batch.
+        Raises as log_batch, and InvalidValueError for columns of unequal length.
+        """
         validate_metric_columns(keys, values, timestamps, steps)
-        points = list(zip(keys, values, timestamps, steps, strict=True))
-        self.log_metric_points(run_id, points, batch_id=batch_id)
+        metrics = [
+            Metric(key=k, value=v, timestamp=t, step=s)
+            for k, v, t, s in zip(keys, values, timestamps, steps, strict=True)
+        ]
+        self.log_batch(run_id, metrics=metrics, batch_id=batch_id)
 
     # --- orphaned runs ------------------------------------------------------------------
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from sqlalchemy import Connection
 
 from tuitrack_sql.engine import driver_mark
-from tuitrack_sql.floats import decode
 from tuitrack_sql.loading import chunks
 from tuitrack_sql.packed import CHUNK_COLUMNS, OPEN_BELOW, Chunk, logged, pack
-
-if TYPE_CHECKING:
-    from tuitrack_sql.batch_write import PointColumns
+from tuitrack_sql.points import SeriesPoints
 
 
 class _OpenChunk(NamedTuple):
@@ -42,40 +39,26 @@ def _open_chunks(connection: Connection, series_ids: Sequence[int]) -> dict[int,
     return found
 
 
-def insert_chunks(
-    connection: Connection,
-    series_of: Mapping[str, int],
-    columns: PointColumns,
-    split: Callable[[Sequence[Any]], list[Sequence[Any]]],
-) -> None:
+def insert_chunks(connection: Connection, batch: Sequence[SeriesPoints]) -> None:
     """Pack the batch's points per series; a series' open last chunk is replaced by one
     holding its points and then the batch's."""
-    finite = columns.kinds is None
-    # Without kinds every value is finite, so none is None (see checked_columns).
-    values = cast("Sequence[float]", columns.values)
-    if columns.kinds is not None:
-        values = list(map(decode, columns.values, columns.kinds))
-    open_chunks = _open_chunks(connection, [series_of[key] for key in columns.distinct_keys])
+    open_chunks = _open_chunks(connection, [points.series.series_id for points in batch])
     packed: list[Chunk] = []
-    for key, steps, times, key_values in zip(
-        columns.distinct_keys,
-        split(columns.steps),
-        split(columns.times),
-        split(values),
-        strict=True,
-    ):
-        series_id = series_of[key]
+    for points in batch:
+        series_id = points.series.series_id
+        finite = points.kinds is None
+        values = points.floats()
         old = open_chunks.get(series_id)
         if old is None:
-            packed.extend(pack(series_id, steps, times, key_values, finite))
+            packed.extend(pack(series_id, points.steps, points.times, values, finite))
             continue
         before = logged(old.step_bytes, old.timestamp_bytes, old.value_bytes)
         packed.extend(
             pack(
                 series_id,
-                [*before.steps, *steps],
-                [*before.times, *times],
-                [*before.values, *key_values],
+                [*before.steps, *points.steps],
+                [*before.times, *points.times],
+                [*before.values, *values],
                 finite and not old.nans,
             )
         )

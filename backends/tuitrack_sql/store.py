@@ -51,7 +51,7 @@ from tuitrack.validation import (
     validate_tag,
     validate_text,
 )
-from tuitrack_sql import batch_write, history, schema, whole_history
+from tuitrack_sql import batch_write, history, points, schema, whole_history
 from tuitrack_sql.engine import make_engine
 from tuitrack_sql.experiment_listing import search_experiment_activity
 from tuitrack_sql.keys import metric_summaries, tag_summaries
@@ -477,21 +477,8 @@ class SqlTrackingStore(TrackingStore):
             self.get_run(run_id)
             return
         with gc_paused():
-            columns = batch_write.metric_columns(metrics)
+            columns = points.metric_columns(metrics)
         self._write_with_retry(run_id, columns, params, tags, batch_id)
-
-    def log_metric_points(
-        self,
-        run_id: str,
-        points: Sequence[tuple[str, float, int, int]],
-        batch_id: str | None = None,
-    ) -> None:
-        with gc_paused():
-            columns = batch_write.point_columns(points)
-        if columns is None:
-            self.get_run(run_id)
-            return
-        self._write_with_retry(run_id, columns, (), (), batch_id)
 
     def log_metric_columns(
         self,
@@ -503,7 +490,7 @@ class SqlTrackingStore(TrackingStore):
         batch_id: str | None = None,
     ) -> None:
         with gc_paused():
-            columns = batch_write.checked_columns(keys, values, timestamps, steps)
+            columns = points.checked_columns(keys, values, timestamps, steps)
         if columns is None:
             self.get_run(run_id)
             return
@@ -512,7 +499,7 @@ class SqlTrackingStore(TrackingStore):
     def _write_with_retry(
         self,
         run_id: str,
-        columns: batch_write.PointColumns | None,
+        columns: points.PointColumns | None,
         params: Sequence[Param],
         tags: Sequence[RunTag],
         batch_id: str | None,
@@ -539,7 +526,7 @@ class SqlTrackingStore(TrackingStore):
     def _write_batch(
         self,
         run_id: str,
-        columns: batch_write.PointColumns | None,
+        columns: points.PointColumns | None,
         params: Sequence[Param],
         tags: Sequence[RunTag],
         batch_id: str | None,

@@ -117,7 +117,6 @@ def test_writes_other_than_tags_and_closing_are_refused(name: str, tmp_path: Pat
         lambda: store.create_run(experiment_id),
         lambda: store.log_batch(run_id, metrics=[Metric(key="m", value=1.0, timestamp=1)]),
         lambda: store.log_batch(run_id, params=[Param(key="p", value="1")]),
-        lambda: store.log_metric_points(run_id, [("m", 1.0, 1, 0)]),
         lambda: store.log_metric_columns(run_id, ["m"], [1.0], [1], [0]),
         lambda: store.update_run_info(run_id, run_name="renamed"),
         lambda: store.update_run_info(run_id, status=RunStatus.FINISHED),

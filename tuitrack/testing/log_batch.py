@@ -203,21 +203,23 @@ def test_large_batch_and_helpers(store: TrackingStore, run_id: str) -> None:
     assert (run.data.params, run.data.tags) == ({"p": "v"}, {"t": "w"})
 
 
-def test_metric_points_and_columns_store_what_log_batch_stores(
+def test_metric_columns_store_what_log_batch_stores(
     store: TrackingStore, experiment_id: str
 ) -> None:
     points = [("loss", v, 1000 + i, i // 2) for i, v in enumerate([*SPECIAL_VALUES, 0.5])]
     points += [("acc", 0.25 * i, 2000 + i, i) for i in range(5)]
-    by_batch, by_points, by_columns = (
+    by_batch, by_tuples, by_columns = (
         store.create_run(experiment_id).info.run_id for _ in range(3)
     )
     store.log_batch(by_batch, metrics=[_metric(k, v, s, t) for k, v, t, s in points])
-    store.log_metric_points(by_points, points)
+    # Any sequences will do: tuples, as zip makes them, and lists, as the SDK's writer holds.
+    tuple_keys, tuple_values, tuple_times, tuple_steps = zip(*points, strict=True)
+    store.log_metric_columns(by_tuples, tuple_keys, tuple_values, tuple_times, tuple_steps)
     keys, values, timestamps, steps = (list(column) for column in zip(*points, strict=True))
     store.log_metric_columns(by_columns, keys, values, timestamps, steps)
     for key in ("loss", "acc"):
         expected = [(m.step, m.timestamp, m.value) for m in store.get_metric_history(by_batch, key)]
-        for run_id in (by_points, by_columns):
+        for run_id in (by_tuples, by_columns):
             got = [(m.step, m.timestamp, m.value) for m in store.get_metric_history(run_id, key)]
             assert len(got) == len(expected)
             assert all(
