@@ -389,9 +389,9 @@ def _capture_context(handle: RunHandle, git: bool, environment: bool) -> None:
             for key, value in context.git_tags(context.source_directory()).items():
                 handle.writer.put_tag(handle.run_id, key, value)
         if environment:
-            handle.client.log_text(
-                handle.run_id, context.requirements_text(), context.REQUIREMENTS_ARTIFACT
-            )
+            requirements = context.requirements_text()
+            with STATE.store_calls.call():  # a fork waits for this thread too
+                handle.client.log_text(handle.run_id, requirements, context.REQUIREMENTS_ARTIFACT)
     except Exception as error:  # context is a nicety: never fail the run for it
         warn_once("context", f"could not record the run's environment: {error}")
 

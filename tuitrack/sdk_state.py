@@ -122,7 +122,7 @@ class SdkState:
         self.metric_keys: set[str] = set()  # metric keys already validated
         self.said: set[str] = set()  # notice topics already printed
         self.notices_lock = threading.Lock()
-        self.forked = False  # whether this process is a forked child of one that logged
+        self.forked = False  # whether this process was forked from one that imported us
         # The run the forking thread had active: a forked child logs into it (see fluent).
         self.parent_run_id: str | None = None
         # What a forked child inherited: kept, unused, for the child's life. Dropping it
