@@ -9,11 +9,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import Engine, event
 
 from tuitrack.errors import InvalidValueError, StoreUnavailableError
+from tuitrack_sqlkit.engines import SERVER_POOL_OPTIONS, create_store_engine, parse_url
 from tuitrack_sqlkit.sqlite_functions import install_unicode_lower
 from tuitrack_sqlkit.urls import sqlalchemy_url
 
@@ -47,10 +46,7 @@ def open_engine(store_uri: str) -> Engine:
     Raises InvalidValueError for a malformed URI, StoreUnavailableError when the SQLite file
     does not exist or the driver is missing.
     """
-    try:
-        url = make_url(database_url(store_uri))
-    except ArgumentError as error:
-        raise InvalidValueError(f"tracking URI {store_uri!r} is not valid: {error}") from None
+    url = parse_url(store_uri, database_url(store_uri))
     kwargs: dict[str, Any] = {}
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
@@ -60,15 +56,8 @@ def open_engine(store_uri: str) -> Engine:
             )
         kwargs["connect_args"] = {"check_same_thread": False}
     else:
-        kwargs["pool_pre_ping"] = True
-        kwargs["pool_recycle"] = 3600
-    try:
-        engine = create_engine(url, **kwargs)
-    except (ArgumentError, ImportError) as error:
-        raise StoreUnavailableError(
-            f"cannot open {store_uri!r}: {error} (is the database driver installed? "
-            "pip install 'tuitrack[postgres]' or 'tuitrack[mysql]')"
-        ) from None
+        kwargs.update(SERVER_POOL_OPTIONS)
+    engine = create_store_engine(store_uri, url, kwargs)
     if url.get_backend_name() == "sqlite":
         _install_sqlite_hooks(engine)
     return engine

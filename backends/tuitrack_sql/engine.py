@@ -6,13 +6,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.pool import NullPool, StaticPool
 
-from tuitrack.errors import InvalidValueError, StoreUnavailableError
 from tuitrack_sql import sqlite_file
+from tuitrack_sqlkit.engines import SERVER_POOL_OPTIONS, create_store_engine, parse_url
 from tuitrack_sqlkit.sqlite_functions import install_unicode_lower
 from tuitrack_sqlkit.transactions import READ_ONLY_OPTION, WRITE_OPTION
 from tuitrack_sqlkit.urls import sqlalchemy_url
@@ -79,10 +77,7 @@ def make_engine(store_uri: str, *, create: bool = True) -> Engine:
     `tuitrack_sqlkit.transactions.read_only_reason`).
     Raises StoreUnavailableError naming the path and the fix when neither can be done.
     """
-    try:
-        url = make_url(sqlalchemy_url(store_uri))
-    except ArgumentError as error:
-        raise InvalidValueError(f"tracking URI {store_uri!r} is not valid: {error}") from None
+    url = parse_url(store_uri, sqlalchemy_url(store_uri))
     kwargs: dict[str, Any] = {}
     read_only: str | None = None
     if url.get_backend_name() == "sqlite":
@@ -101,8 +96,7 @@ def make_engine(store_uri: str, *, create: bool = True) -> Engine:
             if read_only is not None:
                 kwargs["execution_options"] = {READ_ONLY_OPTION: read_only}
     else:
-        kwargs["pool_pre_ping"] = True
-        kwargs["pool_recycle"] = 3600
+        kwargs.update(SERVER_POOL_OPTIONS)
         if url.get_backend_name() == "postgresql":
             kwargs["connect_args"] = {"connect_timeout": 10}
         else:
@@ -112,13 +106,7 @@ def make_engine(store_uri: str, *, create: bool = True) -> Engine:
             kwargs["isolation_level"] = "READ COMMITTED"
     if os.environ.get("TUITRACK_SQL_NULLPOOL"):
         kwargs["poolclass"] = NullPool
-    try:
-        engine = create_engine(url, **kwargs)
-    except (ArgumentError, ImportError) as error:
-        raise StoreUnavailableError(
-            f"cannot open {store_uri!r}: {error} (is the database driver installed? "
-            "pip install 'tuitrack[postgres]' or 'tuitrack[mysql]')"
-        ) from None
+    engine = create_store_engine(store_uri, url, kwargs)
     if url.get_backend_name() == "sqlite":
         _install_sqlite_hooks(engine, read_only is not None, set_wal=create)
     return engine

@@ -2,5 +2,6 @@
 
 It sits between the core and the SQL backends: it imports only `tuitrack` and SQLAlchemy,
 never a backend, and a backend imports from it only what is not specific to its tables:
-database URLs, transactions and error mapping, keyset ordering, upserts, SQLite functions.
+database URLs and opening engines, transactions and error mapping, keyset ordering and
+paging, upserts, SQLite functions.
 """
