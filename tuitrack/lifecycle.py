@@ -58,8 +58,7 @@ def install(end_runs: EndRuns, at_exit: Callable[[], None]) -> None:
         sys.excepthook = _on_uncaught_exception
         hooks.previous_thread_excepthook = threading.excepthook
         threading.excepthook = _on_uncaught_thread_exception
-    if STATE.forked:
-        _watch_multiprocessing_exit()
+    _watch_multiprocessing_exit()
     if threading.current_thread() is threading.main_thread():
         for signum in KILLING_SIGNALS:
             if signum not in hooks.previous_signal_handlers:
@@ -67,14 +66,14 @@ def install(end_runs: EndRuns, at_exit: Callable[[], None]) -> None:
 
 
 def _watch_multiprocessing_exit() -> None:
-    """In a forked multiprocessing child, end its runs and store its data when its target
-    returns: the child then ends with os._exit, which skips atexit."""
+    """In a multiprocessing child, end its runs and store its data when its target
+    returns: a forked child then ends with os._exit, which skips atexit."""
     hooks = STATE.hooks
     multiprocessing = sys.modules.get("multiprocessing")
     if hooks.child_exit_watched or multiprocessing is None:
         return
     if multiprocessing.parent_process() is None:
-        return  # a plain os.fork child: it exits through atexit, or not at all
+        return  # not a multiprocessing child: atexit does it
     from multiprocessing import util
 
     hooks.child_exit_watched = True

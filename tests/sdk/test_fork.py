@@ -31,6 +31,14 @@ def _child_starts_its_own_run(results: SimpleQueue[object]) -> None:
     # Returns without end_run or flush: the run ends as the child's target returns.
 
 
+def _child_fails_in_its_own_run(results: SimpleQueue[object]) -> None:
+    run = tuitrack.start_run(run_name="failing child")
+    for step in range(20):
+        tuitrack.log_metric("child_loss", float(step), step=step)
+    results.put(run.info.run_id)
+    raise RuntimeError("the child's target fails")
+
+
 def _child_logs_without_a_run(results: SimpleQueue[object]) -> None:
     for step in range(20):
         tuitrack.log_metric("worker_loss", float(step), step=step)
@@ -38,7 +46,7 @@ def _child_logs_without_a_run(results: SimpleQueue[object]) -> None:
     results.put(tuitrack.active_run() is None)
 
 
-def _run_child(target: object) -> object:
+def _run_child(target: object, exit_code: int = 0) -> object:
     results: SimpleQueue[object] = FORK.SimpleQueue()
     child = FORK.Process(target=target, args=(results,))
     child.start()
@@ -46,7 +54,7 @@ def _run_child(target: object) -> object:
     if child.is_alive():
         child.kill()
         pytest.fail(f"the forked child did not end within {CHILD_SECONDS} s (deadlocked?)")
-    assert child.exitcode == 0
+    assert child.exitcode == exit_code
     return results.get()
 
 
@@ -69,6 +77,17 @@ def test_a_forked_child_logs_its_own_run_while_the_parent_logs_on(
     assert fluent_sandbox.metric_values(parent.info.run_id, "loss") == [1.0, 2.0]
     assert "child_loss" not in client.get_run(parent.info.run_id).data.metrics
     assert client.get_run(parent.info.run_id).info.status is RunStatus.FINISHED
+
+
+@pytest.mark.usefixtures("fluent_sandbox")
+def test_a_forked_child_whose_target_raises_ends_its_run_failed(
+    fluent_sandbox: SdkSandbox,
+) -> None:
+    with tuitrack.start_run():
+        child_run_id = _run_child(_child_fails_in_its_own_run, exit_code=1)
+    assert isinstance(child_run_id, str)
+    assert fluent_sandbox.get_run(child_run_id).info.status is RunStatus.FAILED
+    assert fluent_sandbox.metric_values(child_run_id, "child_loss") == [float(s) for s in range(20)]
 
 
 @pytest.mark.usefixtures("fluent_sandbox")
