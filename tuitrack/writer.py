@@ -150,6 +150,7 @@ class BackgroundWriter:
         self._failed_attempts = 0
         self._consecutive_failures = 0
         self._retry_at = 0.0
+        self._answered = 0  # the last flush request answered by a failed attempt
         self._closing = False
         self._thread = start_quiet_thread(self._run, "tuitrack-writer")
 
@@ -316,7 +317,8 @@ class BackgroundWriter:
             with self._progress:
                 wanted = self._requested
             now = time.monotonic()
-            flush_asked = wanted > self._completed
+            # A flush answered by a failed attempt waits for the backoff like the rest.
+            flush_asked = wanted > max(self._completed, self._answered)
             if not flush_asked:
                 if self._pending and now < self._retry_at:
                     continue
@@ -335,6 +337,7 @@ class BackgroundWriter:
                     self._completed = max(self._completed, wanted)
                 else:
                     self._failed_attempts += 1
+                    self._answered = wanted
                 self._progress.notify_all()
 
     def _write_queued(self) -> bool:
@@ -427,7 +430,8 @@ class BackgroundWriter:
 
     def _record_failure(self, error: BaseException) -> None:
         self._consecutive_failures += 1
-        backoff = min(0.1 * 2 ** (self._consecutive_failures - 1), _MAX_BACKOFF_SECONDS)
+        doublings = min(self._consecutive_failures - 1, 16)  # 2**1024 overflows a float
+        backoff = min(0.1 * 2**doublings, _MAX_BACKOFF_SECONDS)
         self._retry_at = time.monotonic() + backoff
         if self._consecutive_failures >= _STRICT_ATTEMPTS:
             self._keep_failure(

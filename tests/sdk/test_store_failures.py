@@ -10,7 +10,7 @@ from tests.sdk.processes import SdkSandbox
 from tuitrack import RunStatus
 
 BREAK_AND_REPAIR = """
-import os, time, tuitrack
+import os, sys, time, tuitrack
 db = os.environ["TUITRACK_TRACKING_URI"].removeprefix("sqlite:///")
 files = [db, db + "-wal", db + "-shm"]
 
@@ -41,24 +41,28 @@ for step in range(100):
     tuitrack.log_metric("loss", float(step), step=step)
 tuitrack.flush()
 break_store()
-slowest = 0.0
-for step in range(100, 20_100):
-    start = time.perf_counter()
+tuitrack.log_metric("loss", 100.0, step=100)
+tuitrack.flush(timeout=2)  # the writer fails an attempt: the store is down from here on
+for step in range(101, 20_100):
     tuitrack.log_metric("loss", float(step), step=step)
-    slowest = max(slowest, time.perf_counter() - start)
+# Every call above returned while the store refused writes (it is repaired only below),
+# so none waited for the store; how fast they return is measured by benchmarks/sdk_logging.py.
+print("logged during the outage", file=sys.stderr, flush=True)
 tuitrack.set_tag("during", "outage")
 tuitrack.flush(timeout=2)  # returns, does not raise: the store is down
 time.sleep(1.0)  # the writer retries meanwhile
 repair_store()
 tuitrack.end_run()
-print(run.info.run_id, slowest)
+print(run.info.run_id)
 """,
         TUITRACK_SQL_NULLPOOL="1",
     )
     assert done.returncode == 0, done.stderr
-    run_id, slowest = done.stdout.split()
-    assert float(slowest) < 0.1  # no call waited for the store
+    run_id = done.stdout.strip()
     assert done.stderr.count("cannot write to the tracking store") == 1
+    outage_reported = done.stderr.index("cannot write to the tracking store")
+    assert outage_reported < done.stderr.index("logged during the outage")
+    assert done.stderr.index("logged during the outage") < done.stderr.index("accepts writes again")
     assert "accepts writes again" in done.stderr
     run = sandbox.get_run(run_id)
     assert run.info.status is RunStatus.FINISHED
