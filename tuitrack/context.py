@@ -13,7 +13,6 @@ from tuitrack.orphans import PROCESS_START_TAG
 from tuitrack.processes import own_start_ms
 from tuitrack.sdk_settings import EXPERIMENT_NAME_ENV
 
-TAG_PREFIX = "tuitrack."
 USER_TAG = "tuitrack.user"
 HOST_TAG = "tuitrack.host"
 PID_TAG = "tuitrack.pid"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import reprlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from tuitrack.entities import Metric, Param, RunTag
 from tuitrack.errors import InvalidValueError
@@ -14,7 +14,6 @@ MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 256
 MAX_RUN_NAME_LENGTH = 250
-MAX_BATCH_METRICS = 1_000_000
 # Longest name of one file or folder in an artifact path (what common filesystems hold),
 # and of a whole artifact path (S3's limit for a whole key).
 MAX_ARTIFACT_NAME_BYTES = 255
@@ -166,25 +165,6 @@ def validate_metric_value(key: str, value: object) -> float:
             f"value of metric {key!r} must be a number a 64-bit float can hold, "
             f"got {reprlib.repr(value)}"
         ) from None
-
-
-def validate_batch(
-    metrics: Iterable[Metric], params: Iterable[Param], tags: Iterable[RunTag]
-) -> None:
-    """Validate every item of a batch, and params against each other, before any write."""
-    for metric in metrics:
-        validate_metric(metric)
-    seen: dict[str, str] = {}
-    for param in params:
-        validate_param(param)
-        previous = seen.setdefault(param.key, param.value)
-        if previous != param.value:
-            raise InvalidValueError(
-                f"param {param.key!r} appears twice in one batch with different values "
-                f"{previous!r} and {param.value!r}"
-            )
-    for tag in tags:
-        validate_tag(tag)
 
 
 def validate_experiment_name(name: object) -> str:

@@ -60,7 +60,6 @@ class MlflowSqlStore(MlflowReadOnlyStore):
             if inspect(connection).has_table("alembic_version"):
                 revision = connection.execute(select(tables.alembic_version.c.version_num)).scalar()
         check_revision(revision, describe(self.engine))
-        self.schema_revision = revision
 
     def close(self) -> None:
         self.engine.dispose()

@@ -55,11 +55,6 @@ def parse_experiment_order(clauses: Sequence[str] | None) -> list[OrderKey]:
     return parse_experiment_order_by(clauses)
 
 
-def run_condition(filter_string: str | None, dialect: str) -> ColumnElement[bool] | None:
-    node = parse_filter(filter_string)
-    return None if node is None else _Translator(dialect, for_runs=True).node(node)
-
-
 _RUN_KEYED_TABLES = {"metric": schema.latest_metrics, "param": schema.params, "tag": schema.tags}
 
 

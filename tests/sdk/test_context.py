@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,7 +79,7 @@ def test_without_an_experiment_name_the_git_repository_names_it(sandbox: SdkSand
     script = _script_in(repo / "src")
     env = {k: v for k, v in sandbox.env.items() if k != "TUITRACK_EXPERIMENT_NAME"}
     done = subprocess.run(
-        ["python", str(script)],
+        [sys.executable, str(script)],
         env=env,
         cwd=sandbox.root,
         capture_output=True,
@@ -97,7 +98,7 @@ def test_without_git_the_working_directory_names_the_experiment(sandbox: SdkSand
     work.mkdir()
     env = {k: v for k, v in sandbox.env.items() if k != "TUITRACK_EXPERIMENT_NAME"}
     done = subprocess.run(
-        ["python", "-c", START_AND_PRINT],
+        [sys.executable, "-c", START_AND_PRINT],
         env=env,
         cwd=work,
         capture_output=True,

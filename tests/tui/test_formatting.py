@@ -6,7 +6,7 @@ import socket
 import pytest
 
 from tuitrack.entities import Run, RunData, RunInfo, RunStatus
-from tuitrack.orphans import OrphanPolicy
+from tuitrack.orphans import OrphanPolicy, find_orphan
 from tuitrack.tui.formatting import (
     format_ago,
     format_duration,
@@ -19,7 +19,6 @@ from tuitrack.tui.formatting import (
 )
 from tuitrack.tui.status import (
     DisplayStatus,
-    display_status,
     judge_runs,
     shown_status,
     status_glyph,
@@ -94,21 +93,23 @@ POLICY = OrphanPolicy(stale_after_s=30.0, silence_after_s=1800.0)
 ORPHAN_AFTER_MS = 30_000
 
 
+def display_status(info: RunInfo, last_activity: int | None = None) -> DisplayStatus:
+    """What the runs screen shows for one run judged at NOW."""
+    return shown_status(info, find_orphan(info, {}, NOW, POLICY, last_activity))
+
+
 def test_a_running_run_with_a_stale_heartbeat_is_orphaned() -> None:
     fresh = _info(RunStatus.RUNNING, NOW - 5_000)
     stale = _info(RunStatus.RUNNING, NOW - ORPHAN_AFTER_MS - 1)
     no_heartbeat = _info(RunStatus.RUNNING, None)
     finished = _info(RunStatus.FINISHED, NOW - 10 * ORPHAN_AFTER_MS, end=NOW - 1000)
-    assert display_status(fresh, NOW, policy=POLICY) is DisplayStatus.RUNNING
-    assert display_status(stale, NOW, policy=POLICY) is DisplayStatus.ORPHANED
+    assert display_status(fresh) is DisplayStatus.RUNNING
+    assert display_status(stale) is DisplayStatus.ORPHANED
     # No heartbeat at all: judged by its last activity against the longer threshold.
-    assert display_status(no_heartbeat, NOW, policy=POLICY) is DisplayStatus.ORPHANED
+    assert display_status(no_heartbeat) is DisplayStatus.ORPHANED
     recent = NOW - 60_000
-    assert (
-        display_status(no_heartbeat, NOW, policy=POLICY, last_activity=recent)
-        is DisplayStatus.RUNNING
-    )
-    assert display_status(finished, NOW, policy=POLICY) is DisplayStatus.FINISHED
+    assert display_status(no_heartbeat, last_activity=recent) is DisplayStatus.RUNNING
+    assert display_status(finished) is DisplayStatus.FINISHED
     assert str(status_glyph(DisplayStatus.ORPHANED)) == "?"
 
 
@@ -117,9 +118,9 @@ def test_runs_on_another_host_are_judged_by_heartbeat_only() -> None:
     elsewhere = _info(RunStatus.RUNNING, NOW - 1_000).model_copy(
         update={"host": "not-this-host.example", "pid": 999_999_999}
     )
-    assert display_status(elsewhere, NOW, policy=POLICY) is DisplayStatus.RUNNING
+    assert display_status(elsewhere) is DisplayStatus.RUNNING
     here = elsewhere.model_copy(update={"host": socket.gethostname()})
-    assert display_status(here, NOW, policy=POLICY) is DisplayStatus.ORPHANED
+    assert display_status(here) is DisplayStatus.ORPHANED
 
 
 def test_judge_runs_gives_each_orphan_its_reason() -> None:

@@ -26,7 +26,6 @@ SECTIONS: tuple[Section, ...] = ("run", "params", "metrics", "tags")
 # A metric whose key holds one of these is better when lower; any other, when higher.
 LOWER_IS_BETTER = ("loss", "err", "perplexity")
 DIRECTION_ARROWS: dict[Direction, str] = {"min": "↓", "max": "↑"}
-METRIC_STATS = ("latest", "min", "max", "best step")
 PENDING = "…"
 """A best step still being read."""
 

@@ -26,17 +26,6 @@ class DisplayStatus(StrEnum):
     ORPHANED = "orphaned"
 
 
-def judge(
-    info: RunInfo,
-    tags: Mapping[str, str],
-    now_ms: int,
-    policy: OrphanPolicy | None = None,
-    last_activity: int | None = None,
-) -> Orphan | None:
-    """The verdict on one run: an Orphan (with its reason) or None while it may be alive."""
-    return find_orphan(info, tags, now_ms, policy or OrphanPolicy.from_environment(), last_activity)
-
-
 def judge_runs(
     runs: Sequence[Run],
     now_ms: int,
@@ -60,20 +49,6 @@ def shown_status(info: RunInfo, orphan: Orphan | None) -> DisplayStatus:
     if orphan is not None and info.status is RunStatus.RUNNING:
         return DisplayStatus.ORPHANED
     return DisplayStatus(info.status.value.lower())
-
-
-def display_status(
-    info: RunInfo,
-    now_ms: int,
-    *,
-    tags: Mapping[str, str] | None = None,
-    policy: OrphanPolicy | None = None,
-    last_activity: int | None = None,
-) -> DisplayStatus:
-    """Judge and show one run; screens holding verdicts already use `shown_status`."""
-    if info.status is not RunStatus.RUNNING:
-        return DisplayStatus(info.status.value.lower())
-    return shown_status(info, judge(info, tags or {}, now_ms, policy, last_activity))
 
 
 _GLYPHS: dict[DisplayStatus, tuple[str, str]] = {
