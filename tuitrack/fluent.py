@@ -125,6 +125,7 @@ class Session:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def started_writer(self) -> BackgroundWriter:
+        """The session's writer, started (with the heartbeat) on first use."""
         with self.lock:
             if self.writer is None:
                 self.writer = BackgroundWriter(self.client.store, self.settings)
@@ -143,6 +144,7 @@ def set_tracking_uri(uri: str | Path) -> None:
 
 
 def get_tracking_uri() -> str:
+    """The store the SDK logs to: the one set, else TUITRACK_TRACKING_URI, else the default."""
     return STATE.tracking_uri or config.default_tracking_uri()
 
 
@@ -215,14 +217,17 @@ def set_experiment(
 def create_experiment(
     name: str, artifact_location: str | None = None, tags: Mapping[str, Any] | None = None
 ) -> str:
+    """Create an experiment and return its id."""
     return _client().create_experiment(name, artifact_location, tags)
 
 
 def get_experiment(experiment_id: str) -> Experiment:
+    """The experiment with this id; NotFoundError when there is none."""
     return _client().get_experiment(str(experiment_id))
 
 
 def get_experiment_by_name(name: str) -> Experiment | None:
+    """The experiment with this name, or None."""
     return _client().get_experiment_by_name(name)
 
 
@@ -496,10 +501,12 @@ def _close_sessions() -> None:
 
 
 def get_run(run_id: str) -> Run:
+    """The run with this id, as stored; NotFoundError when there is none."""
     return _client().get_run(run_id)
 
 
 def delete_run(run_id: str) -> None:
+    """Mark the run deleted (it can be restored)."""
     _client().delete_run(run_id)
 
 
@@ -646,6 +653,7 @@ def log_param(
 def log_params(
     params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None
 ) -> None:
+    """Queue params; logging one again with another value raises ParamConflictError."""
     handle = _run_for_logging(run_id)
     texts = {key: _param_text(key, value) for key, value in params.items()}
     with handle.lock:
@@ -670,6 +678,7 @@ def set_tag(
 def set_tags(
     tags: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None
 ) -> None:
+    """Queue tags (the last value set for a key wins)."""
     handle = _run_for_logging(run_id)
     texts = {
         validate_key(key, "tag key"): _text(key, value, "tag", MAX_TAG_VALUE_LENGTH)
@@ -706,6 +715,7 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
 def log_artifact(
     local_path: str | Path, artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
+    """Copy a local file into the run's artifacts, under `artifact_path` if given."""
     handle = _run_for_logging(run_id)
     if _saves_artifacts(handle):
         handle.client.log_artifact(handle.run_id, str(local_path), artifact_path)
@@ -714,12 +724,14 @@ def log_artifact(
 def log_artifacts(
     local_dir: str | Path, artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
+    """Copy the files below a local folder into the run's artifacts, under `artifact_path`."""
     handle = _run_for_logging(run_id)
     if _saves_artifacts(handle):
         handle.client.log_artifacts(handle.run_id, str(local_dir), artifact_path)
 
 
 def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    """Save `text` as the artifact file `artifact_file` of the run."""
     handle = _run_for_logging(run_id)
     if _saves_artifacts(handle):
         handle.client.log_text(handle.run_id, text, artifact_file)

@@ -71,6 +71,7 @@ HISTORY_WINDOW_POINTS = 50_000
 
 
 def now_ms() -> int:
+    """The wall clock in milliseconds since the epoch, as stores record times."""
     return time.time_ns() // 1_000_000
 
 
@@ -379,12 +380,15 @@ class TrackingStore(ABC):
     # --- helpers with working defaults --------------------------------------------------
 
     def log_metric(self, run_id: str, metric: Metric) -> None:
+        """Store one metric point (a batch of one)."""
         self.log_batch(run_id, metrics=[metric])
 
     def log_param(self, run_id: str, param: Param) -> None:
+        """Store one param (a batch of one)."""
         self.log_batch(run_id, params=[param])
 
     def set_tag(self, run_id: str, tag: RunTag) -> None:
+        """Store one tag (a batch of one)."""
         self.log_batch(run_id, tags=[tag])
 
     def log_metric_columns(
@@ -667,6 +671,7 @@ class ArtifactStore(ABC):
                 yield info
 
     def read_bytes(self, path: str) -> bytes:
+        """The whole content of the artifact file at `path`."""
         with self.open_artifact(path) as handle:
             return handle.read()
 
