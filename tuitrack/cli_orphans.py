@@ -118,28 +118,42 @@ def run(client: TrackingClient, args: argparse.Namespace, resolve: ExperimentRes
     ]
     if not args.json:
         _print_table(rows, now, format_ago, len(experiments))
-    if args.mark_failed and rows:
-        if not args.yes and (args.json or not _confirm(len(rows))):
-            if args.json:
-                print("tuitrack: error: --json with --mark-failed needs --yes", file=sys.stderr)
-            else:
-                print("Nothing marked.", file=sys.stderr)
-            return 1
-        result = client.store.mark_failed([r["run_id"] for r in rows], policy=policy)
-        marked = {orphan.run_id for orphan in result.marked}
-        for row in rows:
-            row["marked"] = row["run_id"] in marked
-            row["refused"] = result.refused.get(row["run_id"])
-        if not args.json:
-            for row in rows:
-                short = row["run_id"][:8]
-                if row["marked"]:
-                    print(f"marked {short} FAILED ({row['reason']})")
-                else:
-                    print(f"left {short} alone: {row['refused']}", file=sys.stderr)
+    if args.mark_failed and rows and not _mark_failed(client, args, rows, policy):
+        return 1
     if args.json:
         print(json.dumps(rows, indent=2))
     return 0
+
+
+def _mark_failed(
+    client: TrackingClient,
+    args: argparse.Namespace,
+    rows: list[dict[str, Any]],
+    policy: OrphanPolicy,
+) -> bool:
+    """Mark the runs of `rows` FAILED once confirmed, noting the outcome in each row.
+
+    False when the user did not confirm (nothing is marked).
+    """
+    if not args.yes and (args.json or not _confirm(len(rows))):
+        if args.json:
+            print("tuitrack: error: --json with --mark-failed needs --yes", file=sys.stderr)
+        else:
+            print("Nothing marked.", file=sys.stderr)
+        return False
+    result = client.store.mark_failed([r["run_id"] for r in rows], policy=policy)
+    marked = {orphan.run_id for orphan in result.marked}
+    for row in rows:
+        row["marked"] = row["run_id"] in marked
+        row["refused"] = result.refused.get(row["run_id"])
+    if not args.json:
+        for row in rows:
+            short = row["run_id"][:8]
+            if row["marked"]:
+                print(f"marked {short} FAILED ({row['reason']})")
+            else:
+                print(f"left {short} alone: {row['refused']}", file=sys.stderr)
+    return True
 
 
 def _print_table(

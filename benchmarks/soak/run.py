@@ -258,6 +258,24 @@ def _note_problems(
         )
     if result.wrong:
         result.notes.append(f"{result.wrong} stored points match no point a writer logged")
+    _note_writers(records, result)
+    failures = [f for r in records for f in r.start_failures]
+    if failures:
+        result.notes.append(
+            f"start_run raised {len(failures)} times (retried); first: {failures[0]}"
+        )
+    messages = _stderr_messages(records)
+    for line, count in messages.most_common(_MAX_NOTES_PER_KIND):
+        result.notes.append(f"writer stderr, {count}x: {line}")
+    if len(messages) > _MAX_NOTES_PER_KIND:
+        result.notes.append(f"... and {len(messages) - _MAX_NOTES_PER_KIND} other stderr lines")
+    for injector in injectors:
+        for failure in sorted(set(injector.failures))[:_MAX_NOTES_PER_KIND]:
+            result.notes.append(f"{injector.label} could not strike: {failure}")
+
+
+def _note_writers(records: list[WriterRecord], result: SoakResult) -> None:
+    """Count the crashed writers and note each, and each final flush left unconfirmed."""
     for record in records:
         if record.crashed():
             result.crashed_writers += 1
@@ -273,19 +291,6 @@ def _note_problems(
                 f"writer {record.index}: its last flush was not confirmed within "
                 f"{FINAL_FLUSH_SECONDS:.0f} s of a healthy store"
             )
-    failures = [f for r in records for f in r.start_failures]
-    if failures:
-        result.notes.append(
-            f"start_run raised {len(failures)} times (retried); first: {failures[0]}"
-        )
-    messages = _stderr_messages(records)
-    for line, count in messages.most_common(_MAX_NOTES_PER_KIND):
-        result.notes.append(f"writer stderr, {count}x: {line}")
-    if len(messages) > _MAX_NOTES_PER_KIND:
-        result.notes.append(f"... and {len(messages) - _MAX_NOTES_PER_KIND} other stderr lines")
-    for injector in injectors:
-        for failure in sorted(set(injector.failures))[:_MAX_NOTES_PER_KIND]:
-            result.notes.append(f"{injector.label} could not strike: {failure}")
 
 
 def _stderr_messages(records: list[WriterRecord]) -> Counter[str]:

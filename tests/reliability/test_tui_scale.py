@@ -239,6 +239,22 @@ async def test_scrolling_end_to_end_holds_a_window_of_pages(
         assert marked in screen._marked_in_table_order()
 
 
+def _add_experiments_of_every_kind(client: TrackingClient) -> None:
+    """Seven experiments: with 0, 1 or 2 runs, finished or running, one with a heartbeat,
+    one deleted, names in both cases."""
+    start = 1_700_000_000_000
+    for index in range(7):
+        experiment = client.create_experiment(f"exp_{index}" if index % 2 else f"Exp-{index}")
+        for number in range(index % 3):
+            run = client.create_run(experiment, start_time=start + index * 10 + number)
+            if number == 0 and index != 4:
+                client.set_terminated(run.info.run_id, end_time=start + 500 - index)
+            if index == 4:
+                client.store.record_heartbeat(run.info.run_id, start + 900)
+        if index == 5:
+            client.delete_experiment(experiment)
+
+
 @pytest.mark.parametrize("kind", DATABASE_KINDS)
 def test_experiment_activity_in_sql_agrees_with_the_contract_default(
     kind: str, tmp_path: Path
@@ -252,17 +268,7 @@ def test_experiment_activity_in_sql_agrees_with_the_contract_default(
         fresh_database(kind, tmp_path) as uri,
         TrackingClient(uri, str(tmp_path / "a")) as client,
     ):
-        start = 1_700_000_000_000
-        for index in range(7):
-            experiment = client.create_experiment(f"exp_{index}" if index % 2 else f"Exp-{index}")
-            for number in range(index % 3):
-                run = client.create_run(experiment, start_time=start + index * 10 + number)
-                if number == 0 and index != 4:
-                    client.set_terminated(run.info.run_id, end_time=start + 500 - index)
-                if index == 4:
-                    client.store.record_heartbeat(run.info.run_id, start + 900)
-            if index == 5:
-                client.delete_experiment(experiment)
+        _add_experiments_of_every_kind(client)
         store = client.store
 
         def every_page(lister: Any, **options: Any) -> list[tuple[object, ...]]:
