@@ -17,8 +17,13 @@ def data_dir() -> Path:
     return Path(base) / "tuitrack"
 
 
+def default_database_path() -> Path:
+    """The SQLite file of the default store, used when no tracking URI is set."""
+    return data_dir() / "tuitrack.db"
+
+
 def default_tracking_uri() -> str:
-    return os.environ.get(TRACKING_URI_ENV) or f"sqlite:///{data_dir() / 'tuitrack.db'}"
+    return os.environ.get(TRACKING_URI_ENV) or f"sqlite:///{default_database_path()}"
 
 
 def default_artifact_uri() -> str:

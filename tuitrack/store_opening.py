@@ -22,16 +22,11 @@ from tuitrack.notices import warn_once
 from tuitrack.store import TrackingStore
 from tuitrack.unsaved_store import UnsavedStore
 
-_SQLITE_PREFIX = "sqlite:///"
-
 
 def _default_store_is_missing() -> bool:
     """True when no store is named and the default SQLite file does not exist yet."""
-    if os.environ.get(config.TRACKING_URI_ENV):
-        return False
-    default = config.default_tracking_uri()
-    return default.startswith(_SQLITE_PREFIX) and not os.path.lexists(
-        default[len(_SQLITE_PREFIX) :]
+    return not os.environ.get(config.TRACKING_URI_ENV) and not os.path.lexists(
+        config.default_database_path()
     )
 
 
