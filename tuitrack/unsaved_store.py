@@ -26,6 +26,7 @@ from tuitrack.entities import (
     ViewType,
 )
 from tuitrack.errors import AlreadyExistsError, NotFoundError
+from tuitrack.limits import checked_max_results
 from tuitrack.search import (
     parse_experiment_filter,
     parse_experiment_order_by,
@@ -86,7 +87,9 @@ class UnsavedStore(TrackingStore):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Experiment]:
-        parse_experiment_filter(filter_string)  # a bad filter is refused, as by any store
+        # Bad arguments are refused, as by any store, though no experiment is ever listed.
+        checked_max_results(max_results)
+        parse_experiment_filter(filter_string)
         parse_experiment_order_by(order_by)
         return PagedList()
 
@@ -215,6 +218,7 @@ class UnsavedStore(TrackingStore):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]:
+        checked_max_results(max_results)
         parse_filter(filter_string)
         parse_order_by(order_by)
         return PagedList()
