@@ -25,6 +25,7 @@ from tuitrack_sql.latest import merge_latest
 from tuitrack_sql.loading import chunks
 from tuitrack_sql.points import METRIC_COLUMNS, MetricRow, PointColumns
 from tuitrack_sql.series import series_of
+from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.upsert import upsert
 
 _METRIC_INSERT = (
@@ -36,7 +37,7 @@ _METRIC_INSERT = (
 def insert_points(connection: Connection, run_id: str, columns: PointColumns) -> None:
     """Store a batch's metric points, stage by stage."""
     series = series_of(connection, run_id, columns.distinct_keys)
-    sqlite = connection.dialect.name == "sqlite"
+    sqlite = SqlDialect.of(connection).is_sqlite
     # The collector is paused while this batch's rows live, so that it never scans them. The
     # pause is process-wide (the training loop shares the process), so only on SQLite, where
     # nothing below waits: the transaction holds the write lock already. A server may keep
@@ -55,7 +56,7 @@ def insert_points(connection: Connection, run_id: str, columns: PointColumns) ->
 
 
 def _insert_rows(connection: Connection, rows: list[MetricRow]) -> None:
-    if connection.dialect.name == "sqlite":
+    if SqlDialect.of(connection).driver_executemany_is_faster:
         # The driver's executemany is several times faster than Core for plain tuples.
         connection.exec_driver_sql(_METRIC_INSERT, rows)
     else:

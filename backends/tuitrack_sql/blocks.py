@@ -12,11 +12,11 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Connection
 
 from tuitrack_sql import schema
-from tuitrack_sql.engine import driver_mark
 from tuitrack_sql.floats import FINITE, NAN, decode
 from tuitrack_sql.loading import chunks
 from tuitrack_sql.points import SeriesPoints
 from tuitrack_sql.series import Series
+from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.upsert import upsert
 
 
@@ -268,9 +268,8 @@ def locked_blocks(
     connection: Connection, batch: Sequence[SeriesBlocks]
 ) -> dict[Series, dict[int, BlockSummary]]:
     """The stored summaries of the batch's blocks, locked for update on database servers."""
-    sqlite = connection.dialect.name == "sqlite"
-    mark = driver_mark(connection)
-    quote = connection.dialect.identifier_preparer.quote
+    dialect = SqlDialect.of(connection)
+    mark, quote = dialect.placeholder, dialect.quote
     columns = ", ".join(map(quote, BLOCK_COLUMNS))
     wanted = {(item.series.run_uuid, item.series.key): item for item in batch}
     found: dict[Series, dict[int, BlockSummary]] = {}
@@ -285,8 +284,7 @@ def locked_blocks(
                 sql = (
                     f"SELECT {columns} FROM metric_blocks WHERE run_uuid = {mark} "
                     f"AND {quote('key')} IN ({', '.join([mark] * len(key_chunk))}) "
-                    f"AND block IN ({', '.join([mark] * len(block_chunk))})"
-                    + ("" if sqlite else " FOR UPDATE")
+                    f"AND block IN ({', '.join([mark] * len(block_chunk))})" + dialect.row_lock
                 )
                 result = connection.exec_driver_sql(sql, (run_id, *key_chunk, *block_chunk))
                 for values in result:
@@ -315,7 +313,7 @@ def write_blocks(
                 changed.append(block_row(series, block, merge_blocks(old, summary)))
     # New blocks get a plain INSERT: if a concurrent writer created one first, this fails
     # with an IntegrityError and the store retries the batch, merging with its block.
-    if connection.dialect.name == "sqlite":
+    if SqlDialect.of(connection).driver_executemany_is_faster:
         # The driver's executemany: Core costs ~2 ms a statement for these wide rows.
         if created:
             connection.exec_driver_sql(_BLOCK_INSERT, created)

@@ -7,10 +7,10 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection
 
-from tuitrack_sql.engine import driver_mark
 from tuitrack_sql.loading import chunks
 from tuitrack_sql.packed import CHUNK_COLUMNS, OPEN_BELOW, Chunk, logged, pack
 from tuitrack_sql.points import SeriesPoints
+from tuitrack_sqlkit.dialects import SqlDialect
 
 
 class _OpenChunk(NamedTuple):
@@ -25,8 +25,8 @@ def _open_chunks(connection: Connection, series_ids: Sequence[int]) -> dict[int,
     """Each series' last chunk when it is still open, locked for update on database servers
     (a concurrent writer then waits, and finds it gone or still open)."""
     found: dict[int, _OpenChunk] = {}
-    mark = driver_mark(connection)
-    lock = "" if connection.dialect.name == "sqlite" else " FOR UPDATE"
+    dialect = SqlDialect.of(connection)
+    mark, lock = dialect.placeholder, dialect.row_lock
     for part in chunks(sorted(series_ids)):
         sql = (
             "SELECT series_id, chunk_id, nans, step_bytes, timestamp_bytes, value_bytes "
@@ -62,7 +62,7 @@ def insert_chunks(connection: Connection, batch: Sequence[SeriesPoints]) -> None
                 finite and not old.nans,
             )
         )
-    mark = driver_mark(connection)
+    mark = SqlDialect.of(connection).placeholder
     for part in chunks([chunk.chunk_id for chunk in open_chunks.values()]):
         connection.exec_driver_sql(
             f"DELETE FROM metric_chunks WHERE chunk_id IN ({', '.join([mark] * len(part))})",

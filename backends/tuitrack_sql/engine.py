@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.pool import NullPool, StaticPool
 
 from tuitrack_sql import sqlite_file
+from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.engines import SERVER_POOL_OPTIONS, create_store_engine, parse_url
 from tuitrack_sqlkit.sqlite_functions import install_unicode_lower
 from tuitrack_sqlkit.transactions import READ_ONLY_OPTION, WRITE_OPTION
@@ -17,6 +18,7 @@ from tuitrack_sqlkit.urls import sqlalchemy_url
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 SQLITE_CHECKPOINT_PAGES = 10_000
+SQLITE = SqlDialect.of("sqlite")
 
 
 def _install_sqlite_hooks(engine: Engine, read_only: bool, set_wal: bool) -> None:
@@ -47,10 +49,8 @@ def _install_sqlite_hooks(engine: Engine, read_only: bool, set_wal: bool) -> Non
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        if connection.get_execution_options().get(WRITE_OPTION):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            connection.exec_driver_sql("BEGIN")
+        write = bool(connection.get_execution_options().get(WRITE_OPTION))
+        connection.exec_driver_sql(SQLITE.begin_statement(write=write))
 
 
 def _sqlite_file_options(database: str, create: bool) -> tuple[dict[str, Any], str | None]:
@@ -110,9 +110,3 @@ def make_engine(store_uri: str, *, create: bool = True) -> Engine:
     if url.get_backend_name() == "sqlite":
         _install_sqlite_hooks(engine, read_only is not None, set_wal=create)
     return engine
-
-
-def driver_mark(connection: Connection) -> str:
-    """The driver's placeholder, for SQL sent to it directly: sqlite3's `?`, or the `%s`
-    of psycopg and PyMySQL."""
-    return "?" if connection.dialect.name == "sqlite" else "%s"

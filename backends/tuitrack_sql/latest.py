@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 from tuitrack_sql import schema
 from tuitrack_sql.blocks import BlockPoint, SeriesBlocks
 from tuitrack_sql.loading import chunks
+from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.upsert import upsert
 
 
@@ -76,12 +77,12 @@ def merge_latest(connection: Connection, batch: Sequence[SeriesBlocks]) -> None:
     table = schema.latest_metrics
     figures = {item.series: batch_latest(item) for item in batch}
     stored: dict[tuple[str, str], Any] = {}
+    dialect = SqlDialect.of(connection)
     for run_id in sorted({series.run_uuid for series in figures}):
         keys = [series.key for series in figures if series.run_uuid == run_id]
         for chunk in chunks(keys):
             query = select(table).where(table.c.run_uuid == run_id, table.c.key.in_(chunk))
-            if connection.dialect.name != "sqlite":
-                query = query.with_for_update()
+            query = dialect.for_update(query)
             stored.update({(run_id, row.key): row for row in connection.execute(query)})
     rows = []
     for series, latest in figures.items():

@@ -15,6 +15,7 @@ from tuitrack.errors import StoreUnavailableError
 from tuitrack.notices import notice
 from tuitrack_sql.engine import make_engine
 from tuitrack_sqlkit.db_errors import mapped_errors
+from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.transactions import read_only_reason, write_transaction
 from tuitrack_sqlkit.urls import describe
 
@@ -34,11 +35,11 @@ def current_revision(connection: Connection) -> str | None:
 
 @contextmanager
 def _schema_lock(engine: Engine) -> Iterator[Connection]:
-    dialect = engine.dialect.name
-    if dialect == "sqlite":
+    dialect = SqlDialect.of(engine)
+    if dialect.is_sqlite:
         with write_transaction(engine) as connection:
             yield connection
-    elif dialect == "postgresql":
+    elif dialect.is_postgresql:
         with mapped_errors(engine), engine.connect() as connection, connection.begin():
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
             yield connection

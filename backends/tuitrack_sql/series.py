@@ -9,6 +9,7 @@ from sqlalchemy import Connection, select
 
 from tuitrack_sql import schema
 from tuitrack_sql.loading import chunks
+from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.upsert import insert_new
 
 
@@ -38,12 +39,12 @@ def series_of(connection: Connection, run_id: str, keys: Sequence[str]) -> dict[
 def _stored_ids(connection: Connection, run_id: str, keys: Sequence[str]) -> dict[str, int]:
     table = schema.metric_series
     found: dict[str, int] = {}
+    dialect = SqlDialect.of(connection)
     for chunk in chunks(keys):
         query = select(table.c.key, table.c.series_id).where(
             table.c.run_uuid == run_id, table.c.key.in_(chunk)
         )
-        if connection.dialect.name != "sqlite":
-            # A locking read sees a series another transaction created meanwhile.
-            query = query.with_for_update(read=True)
+        # A locking read sees a series another transaction created meanwhile.
+        query = dialect.for_update(query, read=True)
         found.update((key, series_id) for key, series_id in connection.execute(query))
     return found

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from tuitrack.errors import InvalidValueError, StoreUnavailableError
 from tuitrack_sqlkit.db_errors import refuses_value
+from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.urls import describe
 
 # Terms per UNION ALL statement on database servers (one round trip each).
@@ -31,13 +32,14 @@ class Statements:
     """
 
     def __init__(self, connection: Connection) -> None:
-        self._sqlite = connection.dialect.name == "sqlite"
+        dialect = SqlDialect.of(connection)
+        self._one_by_one = not dialect.batches_small_reads
+        self._mark = dialect.placeholder
         self._errors: type[Exception] = connection.dialect.loaded_dbapi.Error
         self._database = describe(connection.engine)
         self._dbapi = connection.connection
         self._cursor = self._dbapi.cursor()
-        quote = connection.dialect.identifier_preparer.quote
-        self._names = {"key": quote("key"), "count": quote("count")}
+        self._names = {"key": dialect.quote("key"), "count": dialect.quote("count")}
         self._texts: dict[str, str] = {}
 
     def close(self) -> None:
@@ -59,7 +61,7 @@ class Statements:
         text = self._texts.get(template)
         if text is None:
             text = template.format(**self._names)
-            text = text if self._sqlite else text.replace("?", "%s")
+            text = text.replace("?", self._mark)
             self._texts[template] = text
         return text
 
@@ -88,7 +90,7 @@ class Statements:
 
     def first_rows(self, sql: str, param_rows: Sequence[Sequence[Any]]) -> list[Row | None]:
         """The first row (or None) of `sql` run once per parameter row, in order."""
-        if self._sqlite:
+        if self._one_by_one:
             execute, fetchone, text = self._cursor.execute, self._cursor.fetchone, self._sql(sql)
             with self._mapped_errors():
                 return [execute(text, params) and fetchone() for params in param_rows]

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, and_, case, false, or_
+from sqlalchemy import ColumnElement, Connection, Row, Select, and_, false, or_
 
 from tuitrack.paging import decode_token, encode_token
+from tuitrack_sqlkit.dialects import SqlDialect
 
 
 @dataclass(frozen=True)
@@ -21,26 +22,15 @@ class SortColumn:
     ascending: bool
 
 
-def _nulls_last(column: SortColumn, dialect: str) -> list[ColumnElement[Any]]:
-    """ORDER BY terms putting NULLs last, in the form each database can serve from an index:
-    SQLite and MySQL already sort NULLs last when descending, PostgreSQL when ascending."""
-    expression = column.expression
-    if column.ascending:
-        if dialect == "postgresql":
-            return [expression.asc()]
-        if dialect == "sqlite":
-            return [expression.asc().nulls_last()]
-        return [case((expression.is_(None), 1), else_=0), expression.asc()]
-    if dialect == "postgresql":
-        return [expression.desc().nulls_last()]
-    return [expression.desc()]
-
-
-def apply_sort(query: Select[Any], columns: Sequence[SortColumn], dialect: str) -> Select[Any]:
-    """`query` ordered by `columns`, each also selected as sort_<index> for page tokens."""
+def apply_sort(
+    query: Select[Any], columns: Sequence[SortColumn], dialect: SqlDialect | str
+) -> Select[Any]:
+    """`query` ordered by `columns` with NULLs last, each also selected as sort_<index> for
+    page tokens. `dialect`: the database's SqlDialect or dialect name."""
+    sql_dialect = SqlDialect.of(dialect)
     clauses: list[ColumnElement[Any]] = []
     for column in columns:
-        clauses.extend(_nulls_last(column, dialect))
+        clauses.extend(sql_dialect.nulls_last(column.expression, column.ascending))
     labelled = [c.expression.label(f"sort_{i}") for i, c in enumerate(columns)]
     return query.add_columns(*labelled).order_by(*clauses)
 
