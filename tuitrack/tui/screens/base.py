@@ -1,10 +1,12 @@
 """What every tuitrack screen has: a title line, an error line, help, back, worker errors,
-which of its workers are busy, and the live refresh tick."""
+which of its workers are busy, and live refresh (its tick, and whether it is paused)."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import events, on
 from textual.binding import Binding
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
@@ -37,10 +39,15 @@ class BaseScreen(Screen[None]):
         Binding("ctrl+c", "screen.copy_text", "Copy selected text", show=False, id="screen.copy"),
     ]
 
+    live_paused = var(False)
+    """Live refresh is paused: `p` pauses it on every screen (the session holds it)."""
+
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
+        self.set_reactive(BaseScreen.live_paused, session.live_paused)
         self._resumed = False
+        self._shown_title: str | Text | None = None
 
     @on(events.ScreenResume)
     def _styled_when_mounted(self, event: events.ScreenResume) -> None:
@@ -51,12 +58,23 @@ class BaseScreen(Screen[None]):
             self._resumed = True
             event.refresh_styles = False
 
+    @on(events.ScreenResume)
+    def _live_paused_elsewhere(self) -> None:
+        self.live_paused = self.session.live_paused  # `p` may have been pressed elsewhere
+
+    def show_title(self, title: str | Text) -> None:
+        """Put `title` (markup or text) on the title line, once the screen has one; an
+        unchanged title is not laid out again."""
+        if title != self._shown_title and (lines := self.query_children(TitleLine)):
+            self._shown_title = title
+            lines.first().update(title)
+
     def action_back(self) -> None:
         self.dismiss()
 
     def action_pause(self) -> None:
         self.session.live_paused = not self.session.live_paused
-        self.live_paused_changed()
+        self.live_paused = self.session.live_paused
 
     # --- workers and live refresh ---------------------------------------------------------
 
@@ -77,8 +95,12 @@ class BaseScreen(Screen[None]):
     def live_tick(self) -> None:
         """Read what changed while live; screens that refresh override this."""
 
+    def watch_live_paused(self) -> None:
+        self.live_paused_changed()
+
     def live_paused_changed(self) -> None:
-        """`p` paused or resumed live refresh; screens that show it override this."""
+        """Live refresh was paused or resumed; screens that show it without a computed
+        title override this."""
 
     def action_help(self) -> None:
         from tuitrack.tui.screens.help import HelpScreen

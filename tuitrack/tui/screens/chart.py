@@ -16,11 +16,11 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.events import Resize
 from textual.message import Message
+from textual.reactive import var
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from tuitrack.entities import Run
-from tuitrack.tui.chart_axis import format_step
 from tuitrack.tui.charting import (
     PAN_FRACTION,
     ZOOM_FACTOR,
@@ -34,7 +34,7 @@ from tuitrack.tui.charting import (
     series_color,
     zoom_window,
 )
-from tuitrack.tui.formatting import CRUMB, format_metric, truncate
+from tuitrack.tui.formatting import format_metric, truncate
 from tuitrack.tui.history_queries import (
     ChartRun,
     SeriesKey,
@@ -44,6 +44,7 @@ from tuitrack.tui.history_queries import (
     load_chart_runs,
     points_budget,
 )
+from tuitrack.tui.screen_titles import ChartTitle, live_label
 from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
 from tuitrack.tui.session import Session
 from tuitrack.tui.widgets.footer import KeysFooter
@@ -145,6 +146,17 @@ class ChartScreen(BaseScreen):
         Binding("r", "reload", "Reload", show=False, id="chart.reload"),
     ]
 
+    # What the title says: each change shows itself there (compute_heading, watch_heading).
+    keys: var[tuple[str, ...]] = var(tuple)
+    """The metrics charted, one chart each."""
+    runs: var[list[ChartRun]] = var(list)
+    """The runs as last read (replaced, never changed in place)."""
+    options: var[ChartOptions] = var(ChartOptions)
+    window: var[StepWindow | None] = var(None)
+    """The zoomed step range; None for the whole range."""
+    heading = var(ChartTitle((), 0, ""))
+    """What the title line says, computed from the state above."""
+
     def __init__(
         self,
         session: Session,
@@ -160,10 +172,7 @@ class ChartScreen(BaseScreen):
         self._known_runs = (
             [known[i] for i in self.run_ids] if set(known) >= set(self.run_ids) else None
         )
-        self.keys = tuple(dict.fromkeys(keys))[:MAX_CHARTS]
-        self.runs: list[ChartRun] = []
-        self.options = ChartOptions()
-        self.window: StepWindow | None = None
+        self.set_reactive(ChartScreen.keys, tuple(dict.fromkeys(keys))[:MAX_CHARTS])
         self.overview: dict[SeriesKey, SeriesPoints] = {}
         """The whole range of every series, downsampled; live points are appended here."""
         self.detail: dict[SeriesKey, SeriesPoints] | None = None
@@ -193,7 +202,7 @@ class ChartScreen(BaseScreen):
         self.query_one(ErrorLine).display = False
         self.query_one("#chart-legend", Static).update(Text("reading histories…", style="dim"))
         self._mount_charts()
-        self._update_title()
+        self.show_title(self.compute_heading().text())
         self.reload()
         self.start_live()
 
@@ -338,7 +347,6 @@ class ChartScreen(BaseScreen):
         for chart in self.charts:
             chart.show(self._series_inputs(source, chart.key), self.options, self.window)
         self._update_legend()
-        self._update_title()
 
     def _series_inputs(self, source: dict[SeriesKey, SeriesPoints], key: str) -> list[SeriesInput]:
         inputs = []
@@ -368,20 +376,20 @@ class ChartScreen(BaseScreen):
                     legend.append(f" {format_metric(last)}", style="dim")
         self.query_one("#chart-legend", Static).update(legend)
 
-    def _update_title(self) -> None:
-        # Short separators: at 80 columns every setting should still fit.
-        title = Text.assemble(("chart", "bold"), f" {CRUMB} ")
-        title.append(truncate(", ".join(self.keys) or "loading…", 36), style="bold")
-        count = len(self.runs) or len(self.run_ids)
-        title.append(f" · {count} run{'s' if count != 1 else ''}")
-        if self.window is not None:
-            lo, hi = format_step(self.window.lo), format_step(self.window.hi)
-            title.append(f" · steps {lo}..{hi}", style="bold")
-        title.append(f" · {self.options.describe()}")
-        if any(run.live for run in self.runs) and self.session.refresh_seconds > 0:
-            live = f"live {self.session.refresh_seconds:g}s"
-            title.append(" · paused" if self.session.live_paused else f" · {live}")
-        self.query_one(TitleLine).update(title)
+    # --- title -------------------------------------------------------------------------
+
+    def compute_heading(self) -> ChartTitle:
+        live = any(run.live for run in self.runs)
+        return ChartTitle(
+            keys=self.keys,
+            runs=len(self.runs) or len(self.run_ids),
+            options=self.options.describe(),
+            window=self.window,
+            live=live_label(self.session.refresh_seconds, self.live_paused) if live else "",
+        )
+
+    def watch_heading(self, heading: ChartTitle) -> None:
+        self.show_title(heading.text())
 
     def on_resize(self, _event: Resize) -> None:
         if self.loaded and self._width_budget() > self.budget * REFETCH_GROWTH:
@@ -427,9 +435,6 @@ class ChartScreen(BaseScreen):
 
     def action_log_y(self) -> None:
         self._set_options(self.options.toggled_log_y())
-
-    def live_paused_changed(self) -> None:
-        self._update_title()
 
     def action_reload(self) -> None:
         self.reload()

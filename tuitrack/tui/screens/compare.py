@@ -11,6 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import var
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import get_current_worker
@@ -23,13 +24,14 @@ from tuitrack.tui.compare_model import (
     build_comparison,
     format_cell,
 )
-from tuitrack.tui.formatting import CRUMB, truncate
+from tuitrack.tui.formatting import truncate
 from tuitrack.tui.history_queries import (
     CompareData,
     SeriesKey,
     load_compare_runs,
     with_best_steps,
 )
+from tuitrack.tui.screen_titles import CompareTitle
 from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
 from tuitrack.tui.session import Session
 from tuitrack.tui.widgets.footer import KeysFooter
@@ -60,11 +62,16 @@ class CompareScreen(BaseScreen):
         Binding("r", "reload", "Reload", show=False, id="compare.reload"),
     ]
 
+    # The table and the title show each change (watch_comparison, compute_heading).
+    comparison: var[Comparison | None] = var(None, init=False, always_update=True)
+    """The runs compared; None until they are read (each read shows again)."""
+    only_differences = var(False, init=False)
+    heading = var(CompareTitle(0))
+    """What the title line says, computed from the state above."""
+
     def __init__(self, session: Session, run_ids: Sequence[str]) -> None:
         super().__init__(session)
         self.run_ids = tuple(dict.fromkeys(run_ids))
-        self.only_differences = False
-        self.comparison: Comparison | None = None
 
     def compose(self) -> ComposeResult:
         yield TitleLine(id="title")
@@ -80,7 +87,7 @@ class CompareScreen(BaseScreen):
         self.query_one(ErrorLine).display = False
         self.table.fixed_columns = 1
         self.table.focus()
-        self._update_title()
+        self.show_title(self.compute_heading().text())
         self.load()
 
     # --- loading -------------------------------------------------------------------------
@@ -110,7 +117,6 @@ class CompareScreen(BaseScreen):
             last_activity=data.last_activity,
             policy=self.session.orphan_policy,
         )
-        self._fill()
         self.load_stats(data)
 
     def on_stats_loaded(self, message: StatsLoaded) -> None:
@@ -123,9 +129,14 @@ class CompareScreen(BaseScreen):
             last_activity=data.last_activity,
             policy=self.session.orphan_policy,
         )
-        self._fill()
 
     # --- the table -----------------------------------------------------------------------
+
+    def watch_comparison(self) -> None:
+        self._fill()
+
+    def watch_only_differences(self) -> None:
+        self._fill()
 
     def _fill(self) -> None:
         comparison = self.comparison
@@ -168,30 +179,27 @@ class CompareScreen(BaseScreen):
         if keep is not None:
             with contextlib.suppress(RowDoesNotExist):
                 table.move_cursor(row=table.get_row_index(keep), animate=False)
-        self._update_title()
 
-    def _update_title(self) -> None:
-        title = Text.assemble(("tuitrack", "bold"), f" {CRUMB} compare")
-        count = len(self.run_ids)
-        title.append(f"  ·  {count} run{'s' if count != 1 else ''}")
+    # --- title ---------------------------------------------------------------------------
+
+    def compute_heading(self) -> CompareTitle:
         comparison = self.comparison
         if comparison is None:
-            title.append("  ·  loading…")
-        else:
-            experiments = len({run.info.experiment_id for run in comparison.runs})
-            if experiments > 1:
-                title.append(f"  ·  {experiments} experiments")
-            if not comparison.steps_loaded:
-                title.append("  ·  finding best steps…")
-        if self.only_differences:
-            title.append("  ·  only differences", style="bold")
-        self.query_one(TitleLine).update(title)
+            return CompareTitle(len(self.run_ids), only_differences=self.only_differences)
+        return CompareTitle(
+            len(self.run_ids),
+            experiments=len({run.info.experiment_id for run in comparison.runs}),
+            steps_loaded=comparison.steps_loaded,
+            only_differences=self.only_differences,
+        )
+
+    def watch_heading(self, heading: CompareTitle) -> None:
+        self.show_title(heading.text())
 
     # --- actions -------------------------------------------------------------------------
 
     def action_toggle_differences(self) -> None:
         self.only_differences = not self.only_differences
-        self._fill()
 
     def _metric_at_cursor(self) -> str | None:
         key = self.table.current_row_key()

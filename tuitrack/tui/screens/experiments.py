@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 
-from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import var
 from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, get_current_worker
 
@@ -24,6 +24,7 @@ from tuitrack.tui.queries import (
     load_judged_page,
     read_only_reason,
 )
+from tuitrack.tui.screen_titles import ExperimentsTitle
 from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
 from tuitrack.tui.session import Session
 from tuitrack.tui.widgets.filter_bar import FilterBar
@@ -79,16 +80,24 @@ class ExperimentsScreen(BaseScreen):
         Binding("r", "reload", "Reload", id="experiments.reload"),
     ]
 
+    # What the title says: each change shows itself there (compute_heading, watch_heading).
+    is_loading = var(True)
+    summaries: var[list[ExperimentSummary]] = var(list, always_update=True)
+    """The experiments loaded, in the store's order (replaced, never changed in place)."""
+    next_token: var[str | None] = var(None)
+    """Reads the page after the loaded ones; None once every experiment is loaded."""
+    show_deleted = var(False)
+    name_filter = var("")
+    marked: var[frozenset[str]] = var(frozenset())
+    heading = var(ExperimentsTitle(""))
+    """What the title line says, computed from the state above."""
+
     def __init__(self, session: Session) -> None:
         super().__init__(session)
-        self.summaries: list[ExperimentSummary] = []
-        self.next_token: str | None = None
-        """Reads the page after the loaded ones; None once every experiment is loaded."""
         self.loaded_name = ""
         """The name filter `summaries` were read with (names containing it)."""
-        self.show_deleted = False
-        self.name_filter = ""
-        self.marked: set[str] = set()
+        self._uri = short_uri(session.client.tracking_uri)
+        self._read_only = read_only_reason(session.client) is not None
         self.names: dict[str, str] = {}
         """Every experiment's name seen so far, by id (marked ones may be filtered away)."""
         self._prefetching = False
@@ -109,7 +118,7 @@ class ExperimentsScreen(BaseScreen):
 
     def on_mount(self) -> None:
         self.query_one(ErrorLine).display = False
-        self._update_title(loading=True)
+        self.show_title(self.compute_heading().markup())
         self.table.focus()
         self.load()
         self.start_live(slowdown=LIVE_SLOWDOWN)
@@ -232,16 +241,16 @@ class ExperimentsScreen(BaseScreen):
         if message.after is not None:
             if message.after != self.next_token or message.name != self.loaded_name:
                 return  # a page of an earlier listing, or one added already
-            self.summaries.extend(page.summaries)
+            self.summaries = [*self.summaries, *page.summaries]
             self.next_token = page.token
             self._add_rows(page.summaries)
             if message.everything and page.token is None:
                 self.table.action_scroll_bottom()
-            self._update_title()
+            self.is_loading = False
             return
+        self.loaded_name = message.name
         self.summaries = page.summaries
         self.next_token = page.token
-        self.loaded_name = message.name
         self.clear_error()
         self._render_table()
         # Fresh figures: read the current experiment's runs ahead again, now rather than
@@ -250,7 +259,7 @@ class ExperimentsScreen(BaseScreen):
         current = self.table.current_row_key()
         if current is not None:
             self._read_ahead(current)
-        self._update_title()
+        self.is_loading = False
 
     def _visible(self) -> list[ExperimentSummary]:
         return self._matching(self.summaries)
@@ -318,25 +327,22 @@ class ExperimentsScreen(BaseScreen):
     def _mark_cell(self, experiment_id: str) -> Text:
         return Text("▌" if experiment_id in self.marked else " ", style="bold yellow")
 
-    def _update_title(self, loading: bool = False) -> None:
-        shown = len(self._visible())
-        more = "+" if self.next_token else ""
-        parts = ["[b]tuitrack[/b]"]
-        if loading:
-            parts.append("loading…")
-        else:
-            parts.append(f"{shown:,}{more} experiment{'s' if shown != 1 or more else ''}")
-        if self.name_filter:
-            parts.append(escape(f"name ~ {self.name_filter!r}"))
-        if self.show_deleted:
-            parts.append("incl. deleted")
-        if self.marked:
-            parts.append(f"{len(self.marked)} marked")
-        if read_only_reason(self.session.client):
-            parts.append("read-only")
-        # Last: a long URI is what a narrow terminal cuts off.
-        parts.append(escape(short_uri(self.session.client.tracking_uri)))
-        self.query_one(TitleLine).update("  ·  ".join(parts))
+    # --- title -------------------------------------------------------------------------------
+
+    def compute_heading(self) -> ExperimentsTitle:
+        return ExperimentsTitle(
+            uri=self._uri,
+            # Not counted while loading: the count is not shown then.
+            shown=None if self.is_loading else len(self._visible()),
+            more=bool(self.next_token),
+            name_filter=self.name_filter,
+            show_deleted=self.show_deleted,
+            marked=len(self.marked),
+            read_only=self._read_only,
+        )
+
+    def watch_heading(self, heading: ExperimentsTitle) -> None:
+        self.show_title(heading.markup())
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -376,19 +382,18 @@ class ExperimentsScreen(BaseScreen):
             return
         self.marked ^= {current}
         self.table.update_cell(current, "mark", self._mark_cell(current))
-        self._update_title()
         self.table.action_cursor_down()
 
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
 
     def action_toggle_deleted(self) -> None:
+        self.is_loading = True
         self.show_deleted = not self.show_deleted
-        self._update_title(loading=True)
         self.load()
 
     def action_reload(self) -> None:
-        self._update_title(loading=True)
+        self.is_loading = True
         self.load()
 
     @on(FilterBar.Applied)
@@ -408,7 +413,7 @@ class ExperimentsScreen(BaseScreen):
         if len(self.summaries) <= NARROW_HERE_ROWS:
             self._render_table()
         name = self._store_name()
-        self._update_title(loading=name != self.loaded_name)
+        self.is_loading = name != self.loaded_name
         if name != self.loaded_name:
             self.workers.cancel_group(self, "more")
             self.read_first(name, EXPERIMENTS_PAGE_SIZE)

@@ -180,7 +180,6 @@ class RunsScreen(BaseScreen):
     marked_count = var(0)
     order: var[SortOrder | None] = var(None)
     """The column the listing is sorted by; the table shows it in its header."""
-    live_paused = var(False)
     heading = var(RunsTitle("", ""))
     """What the title line says, computed from the state above."""
 
@@ -228,7 +227,6 @@ class RunsScreen(BaseScreen):
         self.query_one(ErrorLine).display = False
         self.table.empty_message = "loading…"
         self.table.focus()
-        self.live_paused = self.session.live_paused
         self.watch(self.table, "marked", self._marks_changed, init=False)
         self._fit_heading()
         ahead = self.session.take_prefetched(self.runs_query, PREFETCH_MAX_AGE_MS)
@@ -522,12 +520,6 @@ class RunsScreen(BaseScreen):
 
     def _marks_changed(self, marked: frozenset[str]) -> None:
         self.marked_count = len(marked)
-
-    def live_paused_changed(self) -> None:
-        self.live_paused = self.session.live_paused
-
-    def on_screen_resume(self) -> None:
-        self.live_paused = self.session.live_paused  # `p` may have been pressed elsewhere
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_heading)
