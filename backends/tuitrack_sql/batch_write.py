@@ -23,21 +23,17 @@ from tuitrack_sql.blocks import locked_blocks, series_blocks, write_blocks
 from tuitrack_sql.chunk_write import insert_chunks
 from tuitrack_sql.latest import merge_latest
 from tuitrack_sql.loading import chunks
-from tuitrack_sql.points import METRIC_COLUMNS, MetricRow, PointColumns
+from tuitrack_sql.points import METRIC_COLUMNS, PointColumns
 from tuitrack_sql.series import series_of
-from tuitrack_sqlkit.dialects import SqlDialect
+from tuitrack_sqlkit.driver_sql import DriverSql
 from tuitrack_sqlkit.upsert import upsert
-
-_METRIC_INSERT = (
-    f"INSERT INTO metrics ({', '.join(METRIC_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(METRIC_COLUMNS))})"
-)
 
 
 def insert_points(connection: Connection, run_id: str, columns: PointColumns) -> None:
     """Store a batch's metric points, stage by stage."""
     series = series_of(connection, run_id, columns.distinct_keys)
-    sqlite = SqlDialect.of(connection).is_sqlite
+    sql = DriverSql(connection)
+    sqlite = sql.dialect.is_sqlite
     # The collector is paused while this batch's rows live, so that it never scans them. The
     # pause is process-wide (the training loop shares the process), so only on SQLite, where
     # nothing below waits: the transaction holds the write lock already. A server may keep
@@ -49,20 +45,10 @@ def insert_points(connection: Connection, run_id: str, columns: PointColumns) ->
         # seqs follow the ids of its points.
         blocks = [series_blocks(points) for points in batch]
         stored = locked_blocks(connection, blocks)
-        _insert_rows(connection, columns.rows(series))
+        sql.insert_rows(schema.metrics, METRIC_COLUMNS, columns.rows(series))
         insert_chunks(connection, batch)
     write_blocks(connection, blocks, stored)
     merge_latest(connection, blocks)
-
-
-def _insert_rows(connection: Connection, rows: list[MetricRow]) -> None:
-    if SqlDialect.of(connection).driver_executemany_is_faster:
-        # The driver's executemany is several times faster than Core for plain tuples.
-        connection.exec_driver_sql(_METRIC_INSERT, rows)
-    else:
-        connection.execute(
-            schema.metrics.insert(), [dict(zip(METRIC_COLUMNS, row, strict=True)) for row in rows]
-        )
 
 
 def insert_params(connection: Connection, run_id: str, params: Sequence[Param]) -> None:

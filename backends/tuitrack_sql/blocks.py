@@ -16,7 +16,7 @@ from tuitrack_sql.floats import FINITE, NAN, decode
 from tuitrack_sql.loading import chunks
 from tuitrack_sql.points import SeriesPoints
 from tuitrack_sql.series import Series
-from tuitrack_sqlkit.dialects import SqlDialect
+from tuitrack_sqlkit.driver_sql import DriverSql, marks
 from tuitrack_sqlkit.upsert import upsert
 
 
@@ -216,16 +216,16 @@ _POINT_FIELDS = {
     for name in schema.BLOCK_POINTS
 }
 _NAN_POINT = {"value": None, "kind": NAN}  # what the NaN point's missing columns hold
-_BLOCK_INSERT = (
-    f"INSERT INTO metric_blocks ({', '.join(BLOCK_COLUMNS)}) "
-    f"VALUES ({', '.join(f':{name}' for name in BLOCK_COLUMNS)})"
-)
+_BLOCK_VALUES = tuple(name for name in BLOCK_COLUMNS if name not in _BLOCK_KEY)
+# Parameters: a row's _BLOCK_VALUES, then its _BLOCK_KEY.
 _BLOCK_UPDATE = (
     "UPDATE metric_blocks SET "
-    + ", ".join(f"{name} = :{name}" for name in BLOCK_COLUMNS if name not in _BLOCK_KEY)
+    + ", ".join(f"{{{name}}} = ?" for name in _BLOCK_VALUES)
     + " WHERE "
-    + " AND ".join(f"{name} = :{name}" for name in _BLOCK_KEY)
+    + " AND ".join(f"{{{name}}} = ?" for name in _BLOCK_KEY)
 )
+_UPDATE_ORDER = _BLOCK_VALUES + _BLOCK_KEY
+_BLOCK_SELECT = f"SELECT {', '.join(f'{{{name}}}' for name in BLOCK_COLUMNS)} FROM metric_blocks"
 
 
 def block_row(series: Series, block: int, summary: BlockSummary) -> dict[str, Any]:
@@ -268,9 +268,7 @@ def locked_blocks(
     connection: Connection, batch: Sequence[SeriesBlocks]
 ) -> dict[Series, dict[int, BlockSummary]]:
     """The stored summaries of the batch's blocks, locked for update on database servers."""
-    dialect = SqlDialect.of(connection)
-    mark, quote = dialect.placeholder, dialect.quote
-    columns = ", ".join(map(quote, BLOCK_COLUMNS))
+    sql = DriverSql(connection)
     wanted = {(item.series.run_uuid, item.series.key): item for item in batch}
     found: dict[Series, dict[int, BlockSummary]] = {}
     for run_id in sorted({run_id for run_id, _ in wanted}):
@@ -281,12 +279,11 @@ def locked_blocks(
         # The driver's own SQL: Core costs ~1 ms a statement for these wide rows.
         for key_chunk in chunks(keys):
             for block_chunk in chunks(numbers):
-                sql = (
-                    f"SELECT {columns} FROM metric_blocks WHERE run_uuid = {mark} "
-                    f"AND {quote('key')} IN ({', '.join([mark] * len(key_chunk))}) "
-                    f"AND block IN ({', '.join([mark] * len(block_chunk))})" + dialect.row_lock
+                template = (
+                    f"{_BLOCK_SELECT} WHERE run_uuid = ? AND {{key}} IN ({marks(len(key_chunk))}) "
+                    f"AND block IN ({marks(len(block_chunk))}){sql.dialect.row_lock}"
                 )
-                result = connection.exec_driver_sql(sql, (run_id, *key_chunk, *block_chunk))
+                result = sql.execute(template, (run_id, *key_chunk, *block_chunk))
                 for values in result:
                     row = dict(zip(BLOCK_COLUMNS, values, strict=True))
                     item = wanted[run_id, row["key"]]
@@ -313,14 +310,14 @@ def write_blocks(
                 changed.append(block_row(series, block, merge_blocks(old, summary)))
     # New blocks get a plain INSERT: if a concurrent writer created one first, this fails
     # with an IntegrityError and the store retries the batch, merging with its block.
-    if SqlDialect.of(connection).driver_executemany_is_faster:
+    sql = DriverSql(connection)
+    sql.insert_rows(schema.metric_blocks, BLOCK_COLUMNS, [_in_order(row) for row in created])
+    if sql.dialect.prefers_driver_sql:
         # The driver's executemany: Core costs ~2 ms a statement for these wide rows.
-        if created:
-            connection.exec_driver_sql(_BLOCK_INSERT, created)
-        if changed:
-            connection.exec_driver_sql(_BLOCK_UPDATE, changed)
-        return
-    table = schema.metric_blocks
-    if created:
-        connection.execute(table.insert(), created)
-    upsert(connection, table, changed, _BLOCK_KEY)
+        sql.executemany(_BLOCK_UPDATE, [_in_order(row, _UPDATE_ORDER) for row in changed])
+    else:
+        upsert(connection, schema.metric_blocks, changed, _BLOCK_KEY)
+
+
+def _in_order(row: Mapping[str, Any], names: Sequence[str] = BLOCK_COLUMNS) -> tuple[Any, ...]:
+    return tuple(row[name] for name in names)

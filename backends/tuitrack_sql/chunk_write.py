@@ -10,7 +10,9 @@ from sqlalchemy import Connection
 from tuitrack_sql.loading import chunks
 from tuitrack_sql.packed import CHUNK_COLUMNS, OPEN_BELOW, Chunk, logged, pack
 from tuitrack_sql.points import SeriesPoints
-from tuitrack_sqlkit.dialects import SqlDialect
+from tuitrack_sqlkit.driver_sql import DriverSql, insert_template, marks
+
+_CHUNK_INSERT = insert_template("metric_chunks", CHUNK_COLUMNS)
 
 
 class _OpenChunk(NamedTuple):
@@ -25,17 +27,16 @@ def _open_chunks(connection: Connection, series_ids: Sequence[int]) -> dict[int,
     """Each series' last chunk when it is still open, locked for update on database servers
     (a concurrent writer then waits, and finds it gone or still open)."""
     found: dict[int, _OpenChunk] = {}
-    dialect = SqlDialect.of(connection)
-    mark, lock = dialect.placeholder, dialect.row_lock
+    sql = DriverSql(connection)
     for part in chunks(sorted(series_ids)):
-        sql = (
+        template = (
             "SELECT series_id, chunk_id, nans, step_bytes, timestamp_bytes, value_bytes "
             "FROM metric_chunks WHERE chunk_id IN (SELECT MAX(chunk_id) FROM metric_chunks "
-            f"WHERE series_id IN ({', '.join([mark] * len(part))}) GROUP BY series_id) "
-            f"AND points < {OPEN_BELOW}{lock}"
+            f"WHERE series_id IN ({marks(len(part))}) GROUP BY series_id) "
+            f"AND points < {OPEN_BELOW}{sql.dialect.row_lock}"
         )
-        for series_id, *chunk in connection.exec_driver_sql(sql, tuple(part)):
-            found[series_id] = _OpenChunk(*chunk)
+        for series_id, chunk_id, nans, steps, times, values in sql.execute(template, part):
+            found[series_id] = _OpenChunk(chunk_id, nans, steps, times, values)
     return found
 
 
@@ -62,14 +63,7 @@ def insert_chunks(connection: Connection, batch: Sequence[SeriesPoints]) -> None
                 finite and not old.nans,
             )
         )
-    mark = SqlDialect.of(connection).placeholder
+    sql = DriverSql(connection)
     for part in chunks([chunk.chunk_id for chunk in open_chunks.values()]):
-        connection.exec_driver_sql(
-            f"DELETE FROM metric_chunks WHERE chunk_id IN ({', '.join([mark] * len(part))})",
-            tuple(part),
-        )
-    connection.exec_driver_sql(
-        f"INSERT INTO metric_chunks ({', '.join(CHUNK_COLUMNS)}) "
-        f"VALUES ({', '.join([mark] * len(CHUNK_COLUMNS))})",
-        packed,
-    )
+        sql.execute(f"DELETE FROM metric_chunks WHERE chunk_id IN ({marks(len(part))})", part)
+    sql.executemany(_CHUNK_INSERT, packed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 
 from tuitrack.errors import InvalidValueError, StoreUnavailableError, TuitrackError
@@ -50,6 +50,17 @@ def _refuses_value(error: DBAPIError) -> bool:
     return error.orig is not None and refuses_value(error.orig)
 
 
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else repr(error)
+
+
+def _store_error(engine: Engine, detail: str, refused: bool) -> TuitrackError:
+    if refused:
+        return InvalidValueError(f"database {describe(engine)} refused a value: {detail}")
+    return StoreUnavailableError(f"database {describe(engine)} failed: {detail}")
+
+
 @contextmanager
 def mapped_errors(engine: Engine) -> Iterator[None]:
     """Turn database driver errors into StoreUnavailableError, or InvalidValueError when the
@@ -63,11 +74,17 @@ def mapped_errors(engine: Engine) -> Iterator[None]:
     except OverflowError as error:  # sqlite3: an integer beyond 64 bits
         raise InvalidValueError(f"database {describe(engine)} refused a value: {error}") from None
     except DBAPIError as error:
-        detail = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        if _refuses_value(error):
-            raise InvalidValueError(
-                f"database {describe(engine)} refused a value: {detail}"
-            ) from error
-        raise StoreUnavailableError(f"database {describe(engine)} failed: {detail}") from error
+        detail = _first_line(error.orig) if error.orig else str(error)
+        raise _store_error(engine, detail, _refuses_value(error)) from error
     except SQLAlchemyError as error:
         raise StoreUnavailableError(f"database {describe(engine)} failed: {error}") from error
+
+
+@contextmanager
+def mapped_driver_errors(connection: Connection) -> Iterator[None]:
+    """As mapped_errors, for the driver's own errors (raised by a DB-API cursor, which
+    SQLAlchemy does not wrap)."""
+    try:
+        yield
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _store_error(connection.engine, _first_line(error), refuses_value(error)) from error

@@ -60,9 +60,11 @@ class SqlDialect:
         return f"`{name}`" if self.is_mysql else f'"{name}"'
 
     @property
-    def driver_executemany_is_faster(self) -> bool:
-        """Whether the driver's own executemany beats SQLAlchemy Core for many plain rows:
-        sqlite3's does by several times; the server drivers gain nothing from it."""
+    def prefers_driver_sql(self) -> bool:
+        """Whether SQL sent to the driver itself (tuitrack_sqlkit.driver_sql) is worth it for
+        many small rows: SQLite's answers come in process, so SQLAlchemy's per-row and
+        per-statement cost is most of the time (its executemany of plain tuples is several
+        times faster than Core's); a server's round trips outweigh that cost."""
         return self.is_sqlite
 
     @property
