@@ -22,9 +22,18 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tuitrack.client import TrackingClient
 from tuitrack.entities import Metric, RunStatus
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from tuitrack.tui.charting import SeriesPoints
+    from tuitrack.tui.history_queries import SeriesKey
+    from tuitrack.tui.screens.chart import ChartScreen
+    from tuitrack.tui.widgets.runs_table import RunsTable
 
 EXPERIMENT = "chart-bench"
 KEY = "loss"
@@ -100,75 +109,101 @@ async def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
         await asyncio.sleep(0.001)
 
 
+def chart_screen(pilot: Pilot[None]) -> ChartScreen | None:
+    from tuitrack.tui.screens.chart import ChartScreen
+
+    screen = pilot.app.screen
+    return screen if isinstance(screen, ChartScreen) else None
+
+
+def drawn(pilot: Pilot[None], after: int = 1) -> bool:
+    """Every chart of the chart screen drawn, at version `after` or later."""
+    screen = chart_screen(pilot)
+    if screen is None or not screen.loaded or not screen.charts:
+        return False
+    return all(c.version >= after and c.drawn_version == c.version for c in screen.charts)
+
+
+def zoom_drawn(pilot: Pilot[None], after: int) -> bool:
+    """The zoomed range read again with its detail, and drawn."""
+    screen = chart_screen(pilot)
+    assert screen is not None
+    return screen.detail_window == screen.window and drawn(pilot, after)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def open_runs_screen(pilot: Pilot[None], client: TrackingClient) -> RunsTable:
+    """The benchmark experiment's runs screen, opened from the experiments screen."""
+    from tuitrack.tui.screens.runs import RunsScreen
+    from tuitrack.tui.widgets.key_table import KeyTable
+
+    app = pilot.app
+    await settle(pilot)
+    experiments = app.screen.query_one(KeyTable)
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    assert experiment is not None
+    experiments.move_cursor(row=experiments.get_row_index(experiment.experiment_id))
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(app.screen, RunsScreen)
+    return app.screen.table
+
+
+async def time_long_run(pilot: Pilot[None], table: RunsTable, long_id: str) -> tuple[float, float]:
+    """`v` on the 1M-point run -> its chart drawn, then `+` -> the zoomed detail drawn;
+    back to the runs screen."""
+    table.move_to_run(long_id)
+    await pilot.pause()
+    started = time.perf_counter()
+    await pilot.press("v")
+    await until(lambda: drawn(pilot))
+    opened = time.perf_counter() - started
+    screen = chart_screen(pilot)
+    assert screen is not None
+    before = screen.charts[0].version
+    started = time.perf_counter()
+    await pilot.press("plus")
+    await until(lambda: zoom_drawn(pilot, before + 2))
+    zoomed = time.perf_counter() - started
+    await pilot.press("escape")
+    await settle(pilot)
+    return opened, zoomed
+
+
+async def time_overlay(pilot: Pilot[None], table: RunsTable, short_ids: list[str]) -> float:
+    """The short runs marked, `v` -> their curves drawn overlaid; back, marks cleared."""
+    table.marked = frozenset(short_ids)
+    started = time.perf_counter()
+    await pilot.press("v")
+    await until(lambda: drawn(pilot))
+    overlaid = time.perf_counter() - started
+    await pilot.press("escape")
+    await settle(pilot)
+    table.marked = frozenset()
+    return overlaid
+
+
 async def measure_in_app(
     client: TrackingClient, long_id: str, short_ids: list[str], size: tuple[int, int], repeats: int
 ) -> dict[str, list[float]]:
-    from textual.pilot import Pilot
-
+    """Keypress -> drawn in the app, `repeats` times after a warm-up round, by name."""
     from tuitrack.tui.app import TuitrackApp
-    from tuitrack.tui.screens.chart import ChartScreen
-    from tuitrack.tui.screens.runs import RunsScreen
-    from tuitrack.tui.widgets.key_table import KeyTable
-    from tuitrack.tui.widgets.runs_table import RunsTable
-
-    def chart_screen(pilot: Pilot[None]) -> ChartScreen | None:
-        screen = pilot.app.screen
-        return screen if isinstance(screen, ChartScreen) else None
-
-    def drawn(pilot: Pilot[None], after: int = 1) -> bool:
-        screen = chart_screen(pilot)
-        if screen is None or not screen.loaded or not screen.charts:
-            return False
-        return all(c.version >= after and c.drawn_version == c.version for c in screen.charts)
-
-    def zoom_drawn(pilot: Pilot[None], after: int) -> bool:
-        screen = chart_screen(pilot)
-        assert screen is not None
-        return screen.detail_window == screen.window and drawn(pilot, after)
-
-    async def settle(pilot: Pilot[None]) -> None:
-        for _ in range(3):
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
 
     timings: dict[str, list[float]] = {"1M: v": [], "1M: zoom +": [], "10x100k: v": []}
     app = TuitrackApp(client, refresh_seconds=0)
     async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        experiments = app.screen.query_one(KeyTable)
-        experiment = client.get_experiment_by_name(EXPERIMENT)
-        assert experiment is not None
-        experiments.move_cursor(row=experiments.get_row_index(experiment.experiment_id))
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, RunsScreen)
-        table = app.screen.query_one(RunsTable)
+        table = await open_runs_screen(pilot, client)
         runs_screen = app.screen
         for _ in range(repeats + 1):  # the first round warms caches and is not counted
-            table.move_to_run(long_id)
-            await pilot.pause()
-            started = time.perf_counter()
-            await pilot.press("v")
-            await until(lambda: drawn(pilot))
-            timings["1M: v"].append(time.perf_counter() - started)
-            screen = chart_screen(pilot)
-            assert screen is not None
-            before = screen.charts[0].version
-            started = time.perf_counter()
-            await pilot.press("plus")
-            await until(lambda before=before: zoom_drawn(pilot, before + 2))
-            timings["1M: zoom +"].append(time.perf_counter() - started)
-            await pilot.press("escape")
-            await settle(pilot)
-
-            table.marked = set(short_ids)
-            started = time.perf_counter()
-            await pilot.press("v")
-            await until(lambda: drawn(pilot))
-            timings["10x100k: v"].append(time.perf_counter() - started)
-            await pilot.press("escape")
-            await settle(pilot)
-            table.marked = set()
+            opened, zoomed = await time_long_run(pilot, table, long_id)
+            timings["1M: v"].append(opened)
+            timings["1M: zoom +"].append(zoomed)
+            timings["10x100k: v"].append(await time_overlay(pilot, table, short_ids))
             assert app.screen is runs_screen
     return {name: values[1:] for name, values in timings.items()}
 
@@ -194,7 +229,7 @@ def measure_parts(
     plot = Plot()
     chart_height = height - 4  # title, legend and footer lines
 
-    def draw(series: dict[tuple[str, str], object], run_ids: list[str]) -> None:
+    def draw(series: dict[SeriesKey, SeriesPoints], run_ids: list[str]) -> None:
         inputs = [
             SeriesInput(f"run{i}", series_color(i), series[run_id, KEY], BASE_TIME)
             for i, run_id in enumerate(run_ids)

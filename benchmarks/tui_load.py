@@ -47,7 +47,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from tuitrack.tui.app import TuitrackApp
+    from tuitrack.tui.screens.runs import RunsScreen
 
 EXPERIMENT = "bench"
 PARAMS = 10
@@ -338,104 +344,151 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 120.0) -> Non
         await asyncio.sleep(0.002)
 
 
+class PassClocks:
+    """One pass's figures, and the clocks that take them: the table's paints, and the UI
+    thread's longest blocks phase by phase."""
+
+    def __init__(self, why: bool) -> None:
+        self.results: dict[str, float] = {}
+        self.paints = PaintLog()
+        self.lag = LoopLag()
+        self.callbacks = CallbackClock(sample=why)
+
+    def start(self) -> None:
+        """Start timing the event loop (the paints are logged from `paints.install` on)."""
+        self.lag.start()
+        self.callbacks.start()
+
+    def restart_phase(self) -> None:
+        """Forget the blocks seen so far: the next phase starts here."""
+        self.lag.reset()
+        self.callbacks.reset()
+
+    def phase_done(self, phase: str) -> None:
+        """The longest blocks of the UI thread since the last phase ended."""
+        self.results[f"block_during_{phase}_ms"] = self.lag.worst * 1000
+        self.results[f"longest_callback_{phase}_ms"] = self.callbacks.worst_wall * 1000
+        self.results[f"longest_callback_cpu_{phase}_ms"] = self.callbacks.worst_cpu * 1000
+        self.restart_phase()
+
+    def stop(self) -> None:
+        self.lag.stop()
+        self.callbacks.stop()
+        self.paints.uninstall()
+
+
+async def launch(app: TuitrackApp, clocks: PassClocks, started: float) -> None:
+    """App start (at `started`) -> the experiments shown."""
+    from tuitrack.tui.widgets.key_table import KeyTable
+
+    await wait_for(
+        lambda: bool(app.screen.query(KeyTable)) and app.screen.query_one(KeyTable).row_count > 0
+    )
+    clocks.results["experiments_shown_s"] = time.perf_counter() - started
+    clocks.phase_done("launch")
+
+
+async def open_runs(pilot: Pilot[None], clocks: PassClocks, started: float) -> RunsScreen:
+    """Enter at once (no time for reading ahead) -> the first rows of the runs table drawn,
+    timed from app start (at `started`); then the runs counted, untimed."""
+    from tuitrack.tui.screens.runs import RunsScreen
+    from tuitrack.tui.widgets.runs_table import RunsTable
+
+    app = pilot.app
+    await pilot.press("enter")
+    await wait_for(
+        lambda: isinstance(app.screen, RunsScreen) and app.screen.query_one(RunsTable).row_count > 0
+    )
+    clocks.results["first_rows_idle_s"] = time.perf_counter() - started
+    clocks.results["first_rows_s"] = clocks.paints.first_after(started) - started
+    clocks.phase_done("open_runs")
+    screen = app.screen
+    assert isinstance(screen, RunsScreen)
+    await wait_for(lambda: screen.total is not None)
+    clocks.results["runs_counted"] = screen.total or 0
+    return screen
+
+
+async def type_filter(pilot: Pilot[None], screen: RunsScreen, text: str) -> None:
+    """Open the filter bar and put `text` in it; Enter applies it."""
+    from tuitrack.tui.widgets.filter_bar import FilterBar
+
+    await pilot.press("slash")
+    screen.query_one(FilterBar).input.value = text
+
+
+async def filter_runs(pilot: Pilot[None], screen: RunsScreen, clocks: PassClocks) -> None:
+    """The filter typed, Enter -> the filtered rows drawn."""
+    table = screen.table
+    await type_filter(pilot, screen, FILTER)
+    before = list(table.runs)
+    typed = time.perf_counter()
+    await pilot.press("enter")
+    await wait_for(lambda: table.runs != before and not screen.is_loading)
+    clocks.results["filter_idle_s"] = time.perf_counter() - typed
+    first = table.row_key_at(0)
+    clocks.results["filter_s"] = clocks.paints.first_after(typed, first) - typed
+    clocks.results["filtered_rows"] = len(table.runs)
+    await pilot.pause()
+    clocks.phase_done("filter")
+
+
+async def clear_filter(pilot: Pilot[None], screen: RunsScreen) -> None:
+    """Every run listed again, the table focused (untimed)."""
+    table = screen.table
+    await type_filter(pilot, screen, "")
+    await pilot.press("enter")
+    await wait_for(lambda: not screen.is_loading and table.row_count > 0)
+    table.focus()
+    await pilot.pause()
+
+
+async def scroll_to_bottom(pilot: Pilot[None], screen: RunsScreen, clocks: PassClocks) -> None:
+    """`G` until the last of the runs is loaded and under the cursor."""
+    table = screen.table
+    clocks.restart_phase()
+    scrolled = time.perf_counter()
+    while True:
+        await pilot.press("G")
+        await asyncio.sleep(0)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        at_end = screen.chain is not None and screen.chain.below() is None
+        if at_end and table.cursor_row == table.row_count - 1:
+            break
+    clocks.results["scroll_to_bottom_s"] = time.perf_counter() - scrolled
+    clocks.results["rows_after_scroll"] = table.row_count
+    clocks.phase_done("scroll")
+
+
 async def measure(uri: str, artifacts: str, why: bool = False) -> dict[str, float]:
     """One pass: open the store, start the app, open the runs, filter, scroll to the end."""
     from tuitrack.client import TrackingClient
     from tuitrack.tui.app import TuitrackApp
-    from tuitrack.tui.screens.runs import RunsScreen
-    from tuitrack.tui.widgets.filter_bar import FilterBar
-    from tuitrack.tui.widgets.key_table import KeyTable
-    from tuitrack.tui.widgets.runs_table import RunsTable
 
-    results: dict[str, float] = {}
     gc.unfreeze()  # what an earlier pass (its app, frozen or not) left is not this pass's
     gc.collect()
     reset_peak_rss()
-    paints = PaintLog()
-    paints.install()
+    clocks = PassClocks(why)
+    clocks.paints.install()
     opened = time.perf_counter()
     client = TrackingClient(uri, artifacts)
-    results["open_store_s"] = time.perf_counter() - opened
-    lag = LoopLag()
-    lag.start()
-    callbacks = CallbackClock(sample=why)
-    callbacks.start()
-
-    def phase_done(phase: str) -> None:
-        """The longest blocks of the UI thread since the last phase ended."""
-        results[f"block_during_{phase}_ms"] = lag.worst * 1000
-        results[f"longest_callback_{phase}_ms"] = callbacks.worst_wall * 1000
-        results[f"longest_callback_cpu_{phase}_ms"] = callbacks.worst_cpu * 1000
-        lag.reset()
-        callbacks.reset()
-
+    clocks.results["open_store_s"] = time.perf_counter() - opened
+    clocks.start()
     started = time.perf_counter()
     app = TuitrackApp(client, refresh_seconds=0)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(
-            lambda: (
-                bool(app.screen.query(KeyTable)) and app.screen.query_one(KeyTable).row_count > 0
-            )
-        )
-        results["experiments_shown_s"] = time.perf_counter() - started
-        phase_done("launch")
-        await pilot.press("enter")  # at once: no time for reading ahead
-        await wait_for(
-            lambda: (
-                isinstance(app.screen, RunsScreen) and app.screen.query_one(RunsTable).row_count > 0
-            )
-        )
-        results["first_rows_idle_s"] = time.perf_counter() - started
-        results["first_rows_s"] = paints.first_after(started) - started
-        phase_done("open_runs")
-        screen = app.screen
-        assert isinstance(screen, RunsScreen)
-        table = screen.query_one(RunsTable)
-        await wait_for(lambda: screen.total is not None)
-        results["runs_counted"] = screen.total or 0
-
-        await pilot.press("slash")
-        bar = screen.query_one(FilterBar)
-        bar.input.value = FILTER
-        before = list(table.runs)
-        typed = time.perf_counter()
-        await pilot.press("enter")
-        await wait_for(lambda: table.runs != before and not screen.is_loading)
-        results["filter_idle_s"] = time.perf_counter() - typed
-        first = table.row_key_at(0)
-        results["filter_s"] = paints.first_after(typed, first) - typed
-        results["filtered_rows"] = len(table.runs)
-        await pilot.pause()
-        phase_done("filter")
-
-        await pilot.press("slash")
-        bar.input.value = ""
-        await pilot.press("enter")
-        await wait_for(lambda: not screen.is_loading and table.row_count > 0)
-        table.focus()
-        await pilot.pause()
-        lag.reset()
-        callbacks.reset()
-        scrolled = time.perf_counter()
-        while True:
-            await pilot.press("G")
-            await asyncio.sleep(0)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            at_end = screen.chain is not None and screen.chain.below() is None
-            if at_end and table.cursor_row == table.row_count - 1:
-                break
-        results["scroll_to_bottom_s"] = time.perf_counter() - scrolled
-        results["rows_after_scroll"] = table.row_count
-        phase_done("scroll")
-    lag.stop()
-    callbacks.stop()
-    paints.uninstall()
+        await launch(app, clocks, started)
+        screen = await open_runs(pilot, clocks, started)
+        await filter_runs(pilot, screen, clocks)
+        await clear_filter(pilot, screen)
+        await scroll_to_bottom(pilot, screen, clocks)
+    clocks.stop()
     if why:
-        callbacks.report()
+        clocks.callbacks.report()
     client.close()
-    results["peak_rss_mb"] = peak_rss_mb()
-    return results
+    clocks.results["peak_rss_mb"] = peak_rss_mb()
+    return clocks.results
 
 
 def summarize(passes: list[dict[str, float]]) -> dict[str, object]:
