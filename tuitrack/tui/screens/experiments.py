@@ -97,7 +97,7 @@ class ExperimentsScreen(BaseScreen):
         self.loaded_name = ""
         """The name filter `summaries` were read with (names containing it)."""
         self._uri = short_uri(session.client.tracking_uri)
-        self._read_only = read_only_reason(session.client) is not None
+        self._read_only = bool(read_only_reason(session.client))
         self.names: dict[str, str] = {}
         """Every experiment's name seen so far, by id (marked ones may be filtered away)."""
         self._prefetching = False
