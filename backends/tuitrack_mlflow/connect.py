@@ -7,13 +7,12 @@ WAL would change the user's file), and a missing SQLite file is an error, not a 
 from __future__ import annotations
 
 import os
-from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from tuitrack.errors import InvalidValueError, StoreUnavailableError
-from tuitrack_sqlkit.engines import SERVER_POOL_OPTIONS, create_store_engine, parse_url
-from tuitrack_sqlkit.sqlite_functions import install_unicode_lower
+from tuitrack_sqlkit.dialects import SqlDialect
+from tuitrack_sqlkit.engines import SqliteSetup, open_store_engine, parse_url
 from tuitrack_sqlkit.urls import sqlalchemy_url
 
 PREFIX = "mlflow+"
@@ -30,16 +29,6 @@ def database_url(store_uri: str) -> str:
     return sqlalchemy_url(store_uri[len(PREFIX) :])
 
 
-def _install_sqlite_hooks(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA case_sensitive_like = ON")
-        cursor.close()
-        install_unicode_lower(dbapi_connection)
-
-
 def open_engine(store_uri: str) -> Engine:
     """An engine on the MLflow database of `store_uri`.
 
@@ -47,17 +36,10 @@ def open_engine(store_uri: str) -> Engine:
     does not exist or the driver is missing.
     """
     url = parse_url(store_uri, database_url(store_uri))
-    kwargs: dict[str, Any] = {}
-    if url.get_backend_name() == "sqlite":
+    if SqlDialect.of(url).is_sqlite:
         database = url.database or ""
         if database in ("", ":memory:") or not os.path.isfile(database):
             raise StoreUnavailableError(
                 f"no MLflow database file at {database or '(empty path)'!r} (from {store_uri!r})"
             )
-        kwargs["connect_args"] = {"check_same_thread": False}
-    else:
-        kwargs.update(SERVER_POOL_OPTIONS)
-    engine = create_store_engine(store_uri, url, kwargs)
-    if url.get_backend_name() == "sqlite":
-        _install_sqlite_hooks(engine)
-    return engine
+    return open_store_engine(store_uri, url, SqliteSetup(SQLITE_BUSY_TIMEOUT_MS))

@@ -1,56 +1,38 @@
-"""Engines of tuitrack's own store: SQLite pragmas and write locks, server pool settings.
-Transactions and error mapping are the SQL toolkit's (tuitrack_sqlkit)."""
+"""Engines of tuitrack's own store, through the SQL toolkit's factory: what differs is the
+SQLite file (created when missing, opened read-only when it cannot be written), its pragmas
+and write locks, and READ COMMITTED on MySQL/MariaDB."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Engine
+from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool, StaticPool
 
 from tuitrack_sql import sqlite_file
 from tuitrack_sqlkit.dialects import SqlDialect
-from tuitrack_sqlkit.engines import SERVER_POOL_OPTIONS, create_store_engine, parse_url
-from tuitrack_sqlkit.sqlite_functions import install_unicode_lower
-from tuitrack_sqlkit.transactions import READ_ONLY_OPTION, WRITE_OPTION
+from tuitrack_sqlkit.engines import SqliteSetup, open_store_engine, parse_url
+from tuitrack_sqlkit.transactions import READ_ONLY_OPTION
 from tuitrack_sqlkit.urls import sqlalchemy_url
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 SQLITE_CHECKPOINT_PAGES = 10_000
-SQLITE = SqlDialect.of("sqlite")
+_SQLITE_PRAGMAS = (
+    "synchronous = NORMAL",
+    # Checkpoints (the only fsyncs in WAL mode with synchronous=NORMAL) every ~40 MB of log
+    # instead of SQLite's 4 MB: logging 100k points then stalls on one, not three.
+    f"wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}",
+    "foreign_keys = ON",
+)
 
 
-def _install_sqlite_hooks(engine: Engine, read_only: bool, set_wal: bool) -> None:
-    """WAL, busy timeout, foreign keys; BEGIN IMMEDIATE for writes so concurrent writers
-    queue on the lock instead of failing with 'database is locked' on upgrade.
-
-    WAL is set only by engines that may create the store (it persists in the file): one
-    that browses leaves a file it does not know unchanged, and a read-only one must.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        if read_only:
-            cursor.execute("PRAGMA query_only = ON")
-        elif set_wal and engine.url.database not in (None, "", ":memory:"):
-            cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        # Checkpoints (the only fsyncs in WAL mode with synchronous=NORMAL) every ~40 MB
-        # of log instead of SQLite's 4 MB: logging 100k points then stalls on one, not three.
-        cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA case_sensitive_like = ON")
-        cursor.close()
-        install_unicode_lower(dbapi_connection)
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        write = bool(connection.get_execution_options().get(WRITE_OPTION))
-        connection.exec_driver_sql(SQLITE.begin_statement(write=write))
+def _sqlite_setup(read_only: bool, set_wal: bool) -> SqliteSetup:
+    """WAL is set only by engines that may create the store (it persists in the file): one
+    that browses leaves a file it does not know unchanged, and a read-only one must."""
+    first = ("query_only = ON",) if read_only else ("journal_mode = WAL",) if set_wal else ()
+    return SqliteSetup(SQLITE_BUSY_TIMEOUT_MS, (*first, *_SQLITE_PRAGMAS), begins_transactions=True)
 
 
 def _sqlite_file_options(database: str, create: bool) -> tuple[dict[str, Any], str | None]:
@@ -65,8 +47,22 @@ def _sqlite_file_options(database: str, create: bool) -> tuple[dict[str, Any], s
     timeout_s = SQLITE_BUSY_TIMEOUT_MS / 1000
     read_only = sqlite_file.read_only_reason(database) if os.path.exists(database) else None
     if read_only is not None:
-        return {"creator": sqlite_file.read_only_connector(database, timeout_s)}, read_only
-    return {"connect_args": {"timeout": timeout_s, "check_same_thread": False}}, None
+        options = {
+            "creator": sqlite_file.read_only_connector(database, timeout_s),
+            "execution_options": {READ_ONLY_OPTION: read_only},
+        }
+        return options, read_only
+    return {"connect_args": {"timeout": timeout_s}}, None
+
+
+def _sqlite_options(url: URL, create: bool) -> tuple[dict[str, Any], str | None]:
+    """Engine arguments for a SQLite URL, and why it is read-only (or None)."""
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        return {"poolclass": StaticPool}, None
+    if url.query.get("uri"):  # SQLite's own URI form: its options are the caller's
+        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}, None
+    return _sqlite_file_options(database, create)
 
 
 def make_engine(store_uri: str, *, create: bool = True) -> Engine:
@@ -78,35 +74,16 @@ def make_engine(store_uri: str, *, create: bool = True) -> Engine:
     Raises StoreUnavailableError naming the path and the fix when neither can be done.
     """
     url = parse_url(store_uri, sqlalchemy_url(store_uri))
-    kwargs: dict[str, Any] = {}
+    dialect = SqlDialect.of(url)
+    options: dict[str, Any] = {}
     read_only: str | None = None
-    if url.get_backend_name() == "sqlite":
-        database = url.database or ""
-        if database in ("", ":memory:"):
-            kwargs["poolclass"] = StaticPool
-            kwargs["connect_args"] = {"check_same_thread": False}
-        elif url.query.get("uri"):  # SQLite's own URI form: its options are the caller's
-            kwargs["connect_args"] = {
-                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
-                "check_same_thread": False,
-            }
-        else:
-            options, read_only = _sqlite_file_options(database, create)
-            kwargs.update(options)
-            if read_only is not None:
-                kwargs["execution_options"] = {READ_ONLY_OPTION: read_only}
-    else:
-        kwargs.update(SERVER_POOL_OPTIONS)
-        if url.get_backend_name() == "postgresql":
-            kwargs["connect_args"] = {"connect_timeout": 10}
-        else:
-            kwargs["connect_args"] = {"connect_timeout": 10, "charset": "utf8mb4"}
-            # As on PostgreSQL, each statement sees what other writers committed before it
-            # began: the write path looks up a series' last chunk after waiting for locks.
-            kwargs["isolation_level"] = "READ COMMITTED"
+    if dialect.is_sqlite:
+        options, read_only = _sqlite_options(url, create)
+    elif dialect.is_mysql:
+        # As on PostgreSQL, each statement sees what other writers committed before it
+        # began: the write path looks up a series' last chunk after waiting for locks.
+        options["isolation_level"] = "READ COMMITTED"
     if os.environ.get("TUITRACK_SQL_NULLPOOL"):
-        kwargs["poolclass"] = NullPool
-    engine = create_store_engine(store_uri, url, kwargs)
-    if url.get_backend_name() == "sqlite":
-        _install_sqlite_hooks(engine, read_only is not None, set_wal=create)
-    return engine
+        options["poolclass"] = NullPool
+    set_wal = create and url.database not in (None, "", ":memory:")
+    return open_store_engine(store_uri, url, _sqlite_setup(read_only is not None, set_wal), options)

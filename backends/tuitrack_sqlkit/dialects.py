@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Insert, Table, case, func
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.sql import ColumnElement, Select
 
 _MYSQL_FAMILY = frozenset({"mysql", "mariadb"})
@@ -25,8 +25,9 @@ class SqlDialect:
     name: str
 
     @staticmethod
-    def of(bind: SqlDialect | Connection | Engine | Dialect | str) -> SqlDialect:
-        """The dialect of a connection, an engine, a SQLAlchemy dialect or a dialect name."""
+    def of(bind: SqlDialect | Connection | Engine | Dialect | URL | str) -> SqlDialect:
+        """The dialect of a connection, an engine, a SQLAlchemy dialect, a database URL or
+        a dialect name."""
         if isinstance(bind, SqlDialect):
             return bind
         name = bind if isinstance(bind, str) else _dialect_name(bind)
@@ -132,7 +133,9 @@ class SqlDialect:
         return postgresql_insert(table)
 
 
-def _dialect_name(bind: Connection | Engine | Dialect) -> str:
+def _dialect_name(bind: Connection | Engine | Dialect | URL) -> str:
+    if isinstance(bind, URL):
+        return bind.get_backend_name()
     return bind.name if isinstance(bind, Dialect) else bind.dialect.name
 
 
