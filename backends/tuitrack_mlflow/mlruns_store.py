@@ -21,11 +21,10 @@ from tuitrack.entities import (
     RunInfo,
     RunStatus,
     RunTag,
-    ViewType,
 )
 from tuitrack.errors import NotFoundError, ReadOnlyError, StoreUnavailableError
 from tuitrack.history_request import HistoryRequest
-from tuitrack.limits import checked_max_results
+from tuitrack.paged_search import ExperimentQuery, PagedSearchStore, RunQuery
 from tuitrack.paging import fingerprint, page_of
 from tuitrack.search import (
     matches,
@@ -56,7 +55,7 @@ def folder_of(store_uri: str) -> Path:
     return Path(os.path.abspath(os.path.expanduser(path)))
 
 
-class MlrunsStore(MlflowReadOnlyStore):
+class MlrunsStore(PagedSearchStore, MlflowReadOnlyStore):
     """Opens `mlruns:///path/to/mlruns` or a plain path to such a folder.
 
     Raises StoreUnavailableError when the path is not an MLflow file store.
@@ -118,25 +117,19 @@ class MlrunsStore(MlflowReadOnlyStore):
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         return next((e for e in self._experiments() if e.name == name), None)
 
-    def search_experiments(
-        self,
-        view_type: ViewType = ViewType.ACTIVE_ONLY,
-        max_results: int = 1000,
-        filter_string: str | None = None,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList[Experiment]:
-        limit = checked_max_results(max_results)
-        stages = ViewType(view_type).stages()
-        node = parse_experiment_filter(filter_string)
+    def experiment_page(self, query: ExperimentQuery) -> PagedList[Experiment]:
+        stages = query.view_type.stages()
+        node = parse_experiment_filter(query.filter_string)
         found = [
             e
             for e in self._experiments()
             if e.lifecycle_stage in stages and matches_experiment(node, e)
         ]
-        ordered = sort_experiments(found, parse_experiment_order_by(order_by))
-        query = fingerprint("mlruns", filter_string or "", str(view_type), list(order_by or []))
-        return page_of(ordered, limit, page_token, query)
+        ordered = sort_experiments(found, parse_experiment_order_by(query.order_by))
+        scope = fingerprint(
+            "mlruns", query.filter_string or "", str(query.view_type), list(query.order_by or [])
+        )
+        return page_of(ordered, query.max_results, query.page_token, scope)
 
     def write_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         layout.write_key_file(self._experiment_dir(experiment_id) / "tags", key, value)
@@ -177,36 +170,27 @@ class MlrunsStore(MlflowReadOnlyStore):
     def get_run(self, run_id: str) -> Run:
         return self._load(self._run_dir(run_id))
 
-    def search_runs(
-        self,
-        experiment_ids: Sequence[str],
-        filter_string: str | None = None,
-        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
-        max_results: int = 1000,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList[Run]:
-        limit = checked_max_results(max_results)
-        node = parse_filter(filter_string)
-        order_keys = parse_order_by(order_by)
-        stages = ViewType(run_view_type).stages()
+    def run_page(self, query: RunQuery) -> PagedList[Run]:
+        node = parse_filter(query.filter_string)
+        order_keys = parse_order_by(query.order_by)
+        stages = query.view_type.stages()
         folders = self._experiment_dirs()
         found = []
-        for experiment_id in dict.fromkeys(str(i) for i in experiment_ids):
+        for experiment_id in dict.fromkeys(str(i) for i in query.experiment_ids):
             if experiment_id not in folders:
                 continue
             for run_dir in self._runs_in(folders[experiment_id]).values():
                 run = self._load(run_dir)
                 if run.info.lifecycle_stage in stages and matches(node, run):
                     found.append(run)
-        query = fingerprint(
+        scope = fingerprint(
             "mlruns",
-            sorted(str(i) for i in experiment_ids),
-            filter_string or "",
-            str(run_view_type),
-            list(order_by or []),
+            sorted(str(i) for i in query.experiment_ids),
+            query.filter_string or "",
+            str(query.view_type),
+            list(query.order_by or []),
         )
-        return page_of(sort_runs(found, order_keys), limit, page_token, query)
+        return page_of(sort_runs(found, order_keys), query.max_results, query.page_token, scope)
 
     def get_metric_history(
         self,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, Row, func, inspect, select, update
 
@@ -13,37 +13,26 @@ from tuitrack.entities import (
     Experiment,
     LifecycleStage,
     Metric,
-    PagedList,
-    Run,
     RunInfo,
     RunStatus,
     RunTag,
-    ViewType,
 )
 from tuitrack.errors import NotFoundError, ReadOnlyError
 from tuitrack.history_request import HistoryRequest
-from tuitrack.limits import checked_max_results
-from tuitrack.validation import integer_id, stored_id
+from tuitrack.validation import integer_id
 from tuitrack_mlflow import tables
 from tuitrack_mlflow.connect import open_engine
 from tuitrack_mlflow.readonly import MlflowReadOnlyStore
 from tuitrack_mlflow.schema_versions import check_revision
-from tuitrack_mlflow.sql_loading import RUN_COLUMNS, load_experiments, load_runs
-from tuitrack_mlflow.sql_search import count_runs, search_experiments, search_runs
+from tuitrack_mlflow.search_map import TABLES
+from tuitrack_sqlkit.run_loading import load_experiments
+from tuitrack_sqlkit.search_store import SqlSearchStore
 from tuitrack_sqlkit.transactions import read_transaction, write_transaction
 from tuitrack_sqlkit.upsert import upsert
 from tuitrack_sqlkit.urls import describe
 
-# MLflow's run_uuid column.
-_RUN_ID_LENGTH = 32
 
-
-def _int_ids(ids: Sequence[str]) -> list[int]:
-    # An id MLflow never issued (not a 32-bit integer) matches nothing.
-    return [key for key in map(integer_id, ids) if key is not None]
-
-
-class MlflowSqlStore(MlflowReadOnlyStore):
+class MlflowSqlStore(SqlSearchStore, MlflowReadOnlyStore):
     """Opens `mlflow+sqlite:///mlflow.db`, `mlflow+postgresql://...`, `mlflow+mysql://...`.
 
     Raises StoreUnavailableError when the database is missing, unreachable, or has a schema
@@ -51,6 +40,7 @@ class MlflowSqlStore(MlflowReadOnlyStore):
     """
 
     kind = "MLflow database"
+    search_tables = TABLES
 
     def __init__(self, store_uri: str, default_artifact_root: str) -> None:
         super().__init__(store_uri, default_artifact_root)
@@ -81,26 +71,12 @@ class MlflowSqlStore(MlflowReadOnlyStore):
         with read_transaction(self.engine) as connection:
             key = self._experiment_key(connection, experiment_id)
             rows = self._experiment_rows(connection, experiment_id=key)
-            return load_experiments(connection, rows)[0]
+            return load_experiments(connection, TABLES, rows)[0]
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         with read_transaction(self.engine) as connection:
             rows = self._experiment_rows(connection, name=name)
-            return load_experiments(connection, rows[:1])[0] if rows else None
-
-    def search_experiments(
-        self,
-        view_type: ViewType = ViewType.ACTIVE_ONLY,
-        max_results: int = 1000,
-        filter_string: str | None = None,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList[Experiment]:
-        limit = checked_max_results(max_results)
-        with read_transaction(self.engine) as connection:
-            return search_experiments(
-                connection, ViewType(view_type), limit, filter_string, order_by, page_token
-            )
+            return load_experiments(connection, TABLES, rows[:1])[0] if rows else None
 
     def write_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         with write_transaction(self.engine) as connection:
@@ -113,51 +89,6 @@ class MlflowSqlStore(MlflowReadOnlyStore):
             )
 
     # --- runs --------------------------------------------------------------------------
-
-    def _run_row(self, connection: Connection, run_id: str) -> Row[Any]:
-        row = None
-        if stored_id(run_id, _RUN_ID_LENGTH) is not None:
-            query = select(*RUN_COLUMNS).where(tables.runs.c.run_uuid == run_id)
-            row = connection.execute(query).first()
-        if row is None:
-            raise NotFoundError(f"no run with id {run_id!r}")
-        return cast("Row[Any]", row)
-
-    def get_run(self, run_id: str) -> Run:
-        with read_transaction(self.engine) as connection:
-            return load_runs(connection, [self._run_row(connection, run_id)])[0]
-
-    def count_runs(
-        self,
-        experiment_ids: Sequence[str],
-        filter_string: str | None = None,
-        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
-    ) -> int:
-        with read_transaction(self.engine) as connection:
-            return count_runs(
-                connection, _int_ids(experiment_ids), filter_string, ViewType(run_view_type)
-            )
-
-    def search_runs(
-        self,
-        experiment_ids: Sequence[str],
-        filter_string: str | None = None,
-        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
-        max_results: int = 1000,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList[Run]:
-        limit = checked_max_results(max_results)
-        with read_transaction(self.engine) as connection:
-            return search_runs(
-                connection,
-                _int_ids(experiment_ids),
-                filter_string,
-                ViewType(run_view_type),
-                limit,
-                order_by,
-                page_token,
-            )
 
     def get_metric_history(
         self,
@@ -178,7 +109,7 @@ class MlflowSqlStore(MlflowReadOnlyStore):
             query = query.where(table.c.step <= end_step)
         query = query.order_by(table.c.step, table.c.timestamp, table.c.value)
         with read_transaction(self.engine) as connection:
-            self._run_row(connection, run_id)
+            self._require_run(connection, run_id)
             rows = connection.execute(query).all()
         construct = Metric.model_construct
         points = [
@@ -206,7 +137,7 @@ class MlflowSqlStore(MlflowReadOnlyStore):
     # --- the writes MLflow data accepts ---------------------------------------------------
 
     def _active_run(self, connection: Connection, run_id: str) -> Row[Any]:
-        row = self._run_row(connection, run_id)
+        row = self._require_run(connection, run_id)
         if row.lifecycle_stage != LifecycleStage.ACTIVE.value:
             raise ReadOnlyError(f"run {run_id} is deleted; restore it in MLflow to change it")
         return row

@@ -66,27 +66,22 @@ def _keyed(name: str, *extra: Column[object]) -> Table:
 params = _keyed("params")
 tags = _keyed("tags")
 
-metrics = Table(
-    "metrics",
-    metadata,
-    Column("key", String(250)),
-    Column("value", Double),
-    Column("timestamp", BigInteger),
-    Column("step", BigInteger),
-    Column("is_nan", Boolean),
-    Column("run_uuid", String(32)),
-)
 
-latest_metrics = Table(
-    "latest_metrics",
-    metadata,
-    Column("key", String(250)),
-    Column("value", Double),
-    Column("timestamp", BigInteger),
-    Column("step", BigInteger),
-    Column("is_nan", Boolean),
-    Column("run_uuid", String(32)),
-)
+def _metric_points(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("key", String(250)),
+        Column("value", Double),
+        Column("timestamp", BigInteger),
+        Column("step", BigInteger),
+        Column("is_nan", Boolean),
+        Column("run_uuid", String(32)),
+    )
+
+
+metrics = _metric_points("metrics")
+latest_metrics = _metric_points("latest_metrics")
 
 
 def metric_value(value: float | None, is_nan: object) -> float:

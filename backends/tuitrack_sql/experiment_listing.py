@@ -11,10 +11,10 @@ from sqlalchemy import ColumnElement, Connection, Select, case, func, or_, selec
 from tuitrack.entities import LifecycleStage, PagedList, RunStatus, ViewType
 from tuitrack.paging import decode_token, encode_token, fingerprint
 from tuitrack.store import ExperimentActivity
-from tuitrack_sql import schema
-from tuitrack_sql.filters import experiment_condition
-from tuitrack_sql.loading import load_experiments
+from tuitrack_sql.search_map import TABLES
+from tuitrack_sqlkit.filters import experiment_condition
 from tuitrack_sqlkit.keyset import SortColumn, after_condition, apply_sort
+from tuitrack_sqlkit.run_loading import load_experiments
 
 _NEVER = -1
 """Stands for a missing time inside GREATEST (every real time is above it)."""
@@ -35,7 +35,7 @@ def search_experiment_activity(
     page_token: str | None,
 ) -> PagedList[ExperimentActivity]:
     dialect = connection.dialect.name
-    experiments, runs = schema.experiments, schema.runs
+    experiments, runs = TABLES.experiments, TABLES.runs
     counted = or_(
         runs.c.lifecycle_stage == LifecycleStage.ACTIVE.value,
         experiments.c.lifecycle_stage == LifecycleStage.DELETED.value,
@@ -61,7 +61,7 @@ def search_experiment_activity(
         .where(experiments.c.lifecycle_stage.in_([s.value for s in view_type.stages()]))
         .group_by(*experiments.c)
     )
-    condition = experiment_condition(filter_string, dialect)
+    condition = experiment_condition(TABLES, filter_string, dialect)
     if condition is not None:
         query = query.where(condition)
     columns = [
@@ -80,7 +80,7 @@ def search_experiment_activity(
         last = rows[-1]
         moment = None if last.sort_0 is None else int(last.sort_0)
         token = encode_token([moment, last.sort_1, int(last.sort_2)], query_id)
-    found = load_experiments(connection, rows)
+    found = load_experiments(connection, TABLES, rows)
     return PagedList(
         [
             ExperimentActivity(

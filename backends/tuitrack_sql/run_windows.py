@@ -21,10 +21,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, Select, or_, select
 
 from tuitrack.search import OrderKey
-from tuitrack_sql import schema
-from tuitrack_sqlkit.keyset import SortColumn
+from tuitrack_sql.search_map import TABLES
+from tuitrack_sqlkit.filters import correlated_run_condition
+from tuitrack_sqlkit.keyset import SortColumn, after_condition
+from tuitrack_sqlkit.ordering import run_sort
+from tuitrack_sqlkit.run_search import RunSearch
 
-_KEYED_TABLES = {"metric": schema.latest_metrics, "param": schema.params, "tag": schema.tags}
 # The first window holds this many runs per run of the page (with at least MIN_WINDOW);
 # walking stops, and the matches are sorted instead, once the windows still needed would
 # exceed MAX_WINDOWS_FACTOR runs per run of the page.
@@ -66,13 +68,13 @@ def leading_walk(
         return None  # the page starts among the runs that lack the leading value
     ascending = bool(order_keys) and order_keys[0].ascending
     if not order_keys or (order_keys[0].kind == "attribute" and order_keys[0].key == "start_time"):
-        runs = schema.runs
+        runs = TABLES.runs
         column: ColumnElement[Any] = runs.c.start_time
         values = select(column).where(runs.c.experiment_id.in_(list(experiment_ids)))
     elif order_keys[0].kind == "metric" or (
-        order_keys[0].kind in _KEYED_TABLES and dialect not in ("mysql", "mariadb")
+        order_keys[0].kind in ("param", "tag") and dialect not in ("mysql", "mariadb")
     ):
-        table = _KEYED_TABLES[order_keys[0].kind]
+        table = TABLES.keyed(order_keys[0].kind)
         column = table.c.value
         values = select(column).where(table.c.key == order_keys[0].key)
     else:
@@ -81,6 +83,24 @@ def leading_walk(
     if last is not None:
         values = values.where(_from(column, ascending, last[0]))
     return Walk(values.order_by(column.asc() if ascending else column.desc()), column, ascending)
+
+
+def windowed_rows(connection: Connection, search: RunSearch, limit: int) -> list[Row[Any]]:
+    """The first `limit` rows of a run search: along the leading sort key's index where one
+    serves it (see page_rows), else from the whole search."""
+    walk = leading_walk(search.order_keys, search.experiment_ids, search.last, search.dialect)
+    windowed = None
+    if walk is not None:
+        query, columns = run_sort(search.runs, TABLES, search.order_keys, search.dialect)
+        probes = correlated_run_condition(
+            TABLES, search.filter_string, search.dialect, columns[0].run_uuid
+        )
+        if probes is not None:
+            query = query.where(probes)
+        if search.last is not None:
+            query = query.where(after_condition(columns, search.last))
+        windowed = Windowed(walk, query, columns[0])
+    return page_rows(connection, windowed, (search.whole, search.columns[0]), limit)
 
 
 def page_rows(

@@ -8,7 +8,7 @@ import reprlib
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Row, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +38,7 @@ from tuitrack.gc_pause import gc_paused
 from tuitrack.history_request import HistoryRequest, unique_names
 from tuitrack.limits import checked_max_results
 from tuitrack.orphans import REASON_TAG
-from tuitrack.store import ExperimentActivity, TrackingStore, now_ms
+from tuitrack.store import ExperimentActivity, now_ms
 from tuitrack.validation import (
     INT32_MAX,
     MAX_TAG_VALUE_LENGTH,
@@ -55,10 +55,13 @@ from tuitrack_sql import batch_write, history, points, schema, whole_history
 from tuitrack_sql.engine import make_engine
 from tuitrack_sql.experiment_listing import search_experiment_activity
 from tuitrack_sql.keys import metric_summaries, tag_summaries
-from tuitrack_sql.loading import RUN_COLUMNS, chunks, load_experiments, load_runs, run_info_from_row
 from tuitrack_sql.migrate import ensure_schema
-from tuitrack_sql.run_search import count_runs, search_experiments, search_runs
+from tuitrack_sql.run_windows import windowed_rows
+from tuitrack_sql.search_map import TABLES
 from tuitrack_sqlkit.db_errors import is_write_conflict
+from tuitrack_sqlkit.run_loading import chunks, load_experiments, load_runs, run_info
+from tuitrack_sqlkit.run_search import RunSearch
+from tuitrack_sqlkit.search_store import SqlSearchStore, experiment_keys
 from tuitrack_sqlkit.transactions import read_only_reason, read_transaction, write_transaction
 from tuitrack_sqlkit.upsert import upsert
 
@@ -90,11 +93,6 @@ def _experiment_key(experiment_id: str) -> int:
     return key
 
 
-def _experiment_keys(experiment_ids: Sequence[str]) -> list[int]:
-    # An id this store never issued matches no run.
-    return [key for key in map(integer_id, experiment_ids) if key is not None]
-
-
 def _run_key(run_id: str) -> str:
     """`run_id` if a run could have it, else NotFoundError (a query would fail on it)."""
     key = stored_id(run_id, _RUN_ID_LENGTH)
@@ -106,12 +104,14 @@ def _run_key(run_id: str) -> str:
     return key
 
 
-class SqlTrackingStore(TrackingStore):
+class SqlTrackingStore(SqlSearchStore):
     """Runs and experiments in a SQL database; the schema is created or upgraded on open.
 
     A SQLite file that cannot be written here opens read-only (`read_only` says why):
     its schema must then be current, and writes raise ReadOnlyError.
     """
+
+    search_tables = TABLES
 
     def __init__(self, store_uri: str, default_artifact_root: str, *, create: bool = True) -> None:
         super().__init__(store_uri, default_artifact_root.rstrip("/"))
@@ -200,26 +200,12 @@ class SqlTrackingStore(TrackingStore):
     def get_experiment(self, experiment_id: str) -> Experiment:
         with read_transaction(self.engine) as connection:
             row = self._require_experiment(connection, experiment_id)
-            return load_experiments(connection, [row])[0]
+            return load_experiments(connection, TABLES, [row])[0]
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         with read_transaction(self.engine) as connection:
             row = self._experiment_row(connection, name=name)
-            return None if row is None else load_experiments(connection, [row])[0]
-
-    def search_experiments(
-        self,
-        view_type: ViewType = ViewType.ACTIVE_ONLY,
-        max_results: int = 1000,
-        filter_string: str | None = None,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList[Experiment]:
-        limit = checked_max_results(max_results)
-        with read_transaction(self.engine) as connection:
-            return search_experiments(
-                connection, ViewType(view_type), limit, filter_string, order_by, page_token
-            )
+            return None if row is None else load_experiments(connection, TABLES, [row])[0]
 
     def search_experiment_activity(
         self,
@@ -344,7 +330,7 @@ class SqlTrackingStore(TrackingStore):
             )
             batch_write.upsert_tags(connection, run_id, tag_list)
             row = self._require_run(connection, run_id)
-            return load_runs(connection, [row])[0]
+            return load_runs(connection, TABLES, [row])[0]
 
         run = self._write_retrying(insert)
         self._touch_experiment(run.info.experiment_id)
@@ -381,17 +367,8 @@ class SqlTrackingStore(TrackingStore):
                 conflicts += 1
                 _wait_or_raise(error, conflicts)
 
-    def _require_run(self, connection: Connection, run_id: str) -> Row[Any]:
-        row = connection.execute(
-            select(*RUN_COLUMNS).where(schema.runs.c.run_uuid == _run_key(run_id))
-        ).first()
-        if row is None:
-            raise NotFoundError(f"no run with id {run_id!r}")
-        return cast("Row[Any]", row)
-
-    def get_run(self, run_id: str) -> Run:
-        with read_transaction(self.engine) as connection:
-            return load_runs(connection, [self._require_run(connection, run_id)])[0]
+    def _run_key(self, run_id: str) -> str:
+        return _run_key(run_id)
 
     def update_run_info(
         self,
@@ -425,7 +402,7 @@ class SqlTrackingStore(TrackingStore):
                 connection.execute(
                     tags.delete().where(tags.c.run_uuid == run_id, tags.c.key == REASON_TAG)
                 )
-            return run_info_from_row(self._require_run(connection, run_id))
+            return run_info(TABLES, self._require_run(connection, run_id))
 
         return self._write_retrying(write)
 
@@ -616,7 +593,7 @@ class SqlTrackingStore(TrackingStore):
     ) -> list[TagSummary]:
         with read_transaction(self.engine) as connection:
             return tag_summaries(
-                connection, _experiment_keys(experiment_ids), ViewType(run_view_type), max_values
+                connection, experiment_keys(experiment_ids), ViewType(run_view_type), max_values
             )
 
     def last_activity_times(self, run_ids: Sequence[str]) -> dict[str, int]:
@@ -662,37 +639,7 @@ class SqlTrackingStore(TrackingStore):
             )
             return True
 
-    def count_runs(
-        self,
-        experiment_ids: Sequence[str],
-        filter_string: str | None = None,
-        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
-    ) -> int:
-        with read_transaction(self.engine) as connection:
-            return count_runs(
-                connection,
-                _experiment_keys(experiment_ids),
-                filter_string,
-                ViewType(run_view_type),
-            )
-
-    def search_runs(
-        self,
-        experiment_ids: Sequence[str],
-        filter_string: str | None = None,
-        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
-        max_results: int = 1000,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList[Run]:
-        limit = checked_max_results(max_results)
-        with read_transaction(self.engine) as connection:
-            return search_runs(
-                connection,
-                _experiment_keys(experiment_ids),
-                filter_string,
-                ViewType(run_view_type),
-                limit,
-                order_by,
-                page_token,
-            )
+    def page_rows(
+        self, connection: Connection, search: RunSearch, limit: int
+    ) -> Sequence[Row[Any]]:
+        return windowed_rows(connection, search, limit)

@@ -1,0 +1,150 @@
+"""Rows -> entities over a backend's SearchTables, loading the params, tags and latest
+metrics of many runs at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, Table, select
+
+from tuitrack.entities import Experiment, LifecycleStage, Run, RunData, RunInfo, RunStatus
+from tuitrack.entity_construction import construct_many
+from tuitrack_sqlkit.search_tables import SearchTables
+
+# Keep IN lists well under every database's bound-parameter limit.
+_CHUNK = 1000
+_STATUSES = {status.value: status for status in RunStatus}
+_STAGES = {stage.value: stage for stage in LifecycleStage}
+_NO_RUN_FIELDS: dict[str, Any] = dict.fromkeys(RunInfo.model_fields)
+
+
+def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    """`items` in slices of at most `size`, for IN lists."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _fetch(
+    connection: Connection,
+    table: Table,
+    values: Sequence[str],
+    run_ids: Sequence[str],
+    ordered: bool,
+) -> Sequence[Any]:
+    """(run_uuid, key, *values) rows of `table` for `run_ids`, in (run_uuid, key) order if
+    `ordered`. On SQLite straight from the driver (same connection and transaction):
+    SQLAlchemy's per-row cost is most of the time for the thousands of small rows a page of
+    runs brings. Only the ids are data; table and columns are the schema's own names."""
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        if driver is not None:
+            columns = ", ".join(f'"{name}"' for name in values)
+            marks = ", ".join("?" * len(run_ids))
+            sql = f'SELECT run_uuid, "key", {columns} FROM {table.name} WHERE run_uuid IN ({marks})'
+            if ordered:
+                sql += ' ORDER BY run_uuid, "key"'
+            return driver.execute(sql, list(run_ids)).fetchall()  # type: ignore[no-any-return]
+    query = select(table.c.run_uuid, table.c.key, *(table.c[name] for name in values))
+    query = query.where(table.c.run_uuid.in_(run_ids))
+    if ordered:
+        query = query.order_by(table.c.run_uuid, table.c.key)
+    return connection.execute(query).all()
+
+
+def _by_run(
+    connection: Connection, tables: SearchTables, table: Table, run_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Per run, key -> value (text: "" for a NULL; metrics: as logged), keys in order."""
+    found: dict[str, dict[str, Any]] = {run_id: {} for run_id in run_ids}
+    ordered = tables.keys_ordered_by_database
+    for chunk in chunks(run_ids):
+        if table is tables.latest_metrics:
+            decode, flag = tables.metrics.decode, tables.metrics.flag_column
+            for run_id, key, value, flagged in _fetch(
+                connection, table, ("value", flag), chunk, ordered
+            ):
+                found[run_id][key] = decode(value, flagged)
+        elif table.c.value.nullable:
+            for run_id, key, value in _fetch(connection, table, ("value",), chunk, ordered):
+                found[run_id][key] = "" if value is None else value
+        else:
+            for run_id, key, value in _fetch(connection, table, ("value",), chunk, ordered):
+                found[run_id][key] = value
+    if ordered:
+        return found
+    return {run_id: dict(sorted(values.items())) for run_id, values in found.items()}
+
+
+def _run_fields(
+    tables: SearchTables, values: Sequence[Any], tags: dict[str, str]
+) -> dict[str, Any]:
+    """RunInfo fields from the values of the map's run_columns and the run's tags; a
+    field the runs table lacks is None."""
+    fields = _NO_RUN_FIELDS | dict(zip(tables.run_fields, values, strict=False))
+    fields["experiment_id"] = str(fields["experiment_id"])
+    status, stage = fields["status"], fields["lifecycle_stage"]
+    fields["status"] = _STATUSES.get(status) or RunStatus(status)
+    fields["lifecycle_stage"] = _STAGES.get(stage, LifecycleStage.ACTIVE)
+    fields["artifact_uri"] = fields["artifact_uri"] or ""
+    if tables.run_name_tag is not None and not fields["run_name"]:
+        fields["run_name"] = tags.get(tables.run_name_tag)
+    if tables.parent_tag is not None:
+        fields["parent_run_id"] = tags.get(tables.parent_tag)
+    return fields
+
+
+def run_info(tables: SearchTables, row: Sequence[Any]) -> RunInfo:
+    """The RunInfo of a row that starts with the map's run_columns, tags not read (for a
+    schema that keeps no run fields in tags)."""
+    return construct_many(RunInfo, [_run_fields(tables, row, {})])[0]
+
+
+def load_runs(connection: Connection, tables: SearchTables, rows: Sequence[Row[Any]]) -> list[Run]:
+    """Runs for rows that start with the map's run_columns, in the same order."""
+    width = len(tables.run_columns)
+    columns: list[Sequence[Any]] = [row[:width] for row in rows]  # no sort keys
+    run_ids = [values[0] for values in columns]
+    params = _by_run(connection, tables, tables.params, run_ids)
+    tags = _by_run(connection, tables, tables.tags, run_ids)
+    metrics = _by_run(connection, tables, tables.latest_metrics, run_ids)
+    infos = construct_many(
+        RunInfo, [_run_fields(tables, values, tags[values[0]]) for values in columns]
+    )
+    datas = construct_many(
+        RunData,
+        [
+            {"metrics": metrics[run_id], "params": params[run_id], "tags": tags[run_id]}
+            for run_id in run_ids
+        ],
+    )
+    return construct_many(
+        Run, [{"info": info, "data": data} for info, data in zip(infos, datas, strict=True)]
+    )
+
+
+def load_experiments(
+    connection: Connection, tables: SearchTables, rows: Sequence[Row[Any]]
+) -> list[Experiment]:
+    """Experiments for rows of the experiments table, in the same order, with their tags."""
+    ids = [row.experiment_id for row in rows]
+    tags: dict[int, dict[str, str]] = {experiment_id: {} for experiment_id in ids}
+    table = tables.experiment_tags
+    for chunk in chunks(ids):
+        query = select(table.c.experiment_id, table.c.key, table.c.value).where(
+            table.c.experiment_id.in_(chunk)
+        )
+        for experiment_id, key, value in connection.execute(query):
+            tags[experiment_id][key] = value or ""
+    return [
+        Experiment(
+            experiment_id=str(row.experiment_id),
+            name=row.name,
+            artifact_location=row.artifact_location or "",
+            lifecycle_stage=LifecycleStage(row.lifecycle_stage or LifecycleStage.ACTIVE.value),
+            tags=dict(sorted(tags[row.experiment_id].items())),
+            creation_time=row.creation_time,
+            last_update_time=row.last_update_time,
+        )
+        for row in rows
+    ]
