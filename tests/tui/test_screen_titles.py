@@ -1,4 +1,4 @@
-"""The experiments, chart and compare titles: composed from state by the Textual-free models,
+"""The experiments, run, chart and compare titles: composed from state by the Textual-free models,
 and on screen following each change of that state without being pushed."""
 
 from __future__ import annotations
@@ -16,12 +16,15 @@ from tuitrack.tui.screen_titles import (
     ChartTitle,
     CompareTitle,
     ExperimentsTitle,
+    RunTitle,
     counted,
     live_label,
 )
 from tuitrack.tui.screens.base import TitleLine
 from tuitrack.tui.screens.chart import ChartScreen
 from tuitrack.tui.screens.experiments import ExperimentsScreen
+from tuitrack.tui.screens.run import RunScreen
+from tuitrack.tui.status import DisplayStatus
 from tuitrack.tui.widgets.key_table import KeyTable
 
 
@@ -79,6 +82,17 @@ def test_the_compare_title_says_what_is_still_being_read() -> None:
     assert done.plain == f"tuitrack {CRUMB} compare  ·  2 runs  ·  2 experiments"
 
 
+def test_the_run_title_names_the_experiment_the_run_its_status_and_live() -> None:
+    loading = RunTitle("0123456789abcdef").text()
+    assert loading.plain == f"tuitrack {CRUMB} run 01234567  ·  loading…"
+    running = RunTitle("0123456789abcdef", "mnist", None, DisplayStatus.RUNNING, "live 2s")
+    assert running.text().plain.startswith(f"tuitrack {CRUMB} mnist {CRUMB} 01234567  ·  ")
+    assert running.text().plain.endswith("  ·  live 2s")
+    finished = RunTitle("0123456789abcdef", "mnist", "lr-0.1", DisplayStatus.FINISHED)
+    assert finished.text().plain.startswith(f"tuitrack {CRUMB} mnist {CRUMB} lr-0.1  ·  ")
+    assert "live" not in finished.text().plain
+
+
 def title_of(app: TuitrackApp) -> str:
     return Text.from_markup(str(app.screen.query_one(TitleLine).content)).plain
 
@@ -122,3 +136,24 @@ async def test_the_chart_title_shows_a_pause_at_once(empty_client: TrackingClien
         await pilot.press("plus", "s")
         assert title_of(app).startswith(f"chart {CRUMB} loss · 1 run · steps ")
         assert title_of(app).endswith(f" · {ChartOptions(smooth=False).describe()} · paused")
+
+
+async def test_the_run_title_shows_a_pause_and_a_status_change(
+    empty_client: TrackingClient,
+) -> None:
+    experiment = empty_client.create_experiment("live")
+    run_id = empty_client.create_run(experiment, run_name="warm", start_time=FIXED_NOW).info.run_id
+    app = TuitrackApp(empty_client, clock=lambda: FIXED_NOW, refresh_seconds=30)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(RunScreen(app.session, run_id))
+        await settle(pilot)
+        assert title_of(app).startswith(f"tuitrack {CRUMB} live {CRUMB} warm  ·  ")
+        assert title_of(app).endswith("  ·  live 30s")
+        await pilot.press("p")
+        assert title_of(app).endswith("  ·  paused")
+        empty_client.set_terminated(run_id, "FINISHED", end_time=FIXED_NOW)
+        await pilot.press("r")
+        await settle(pilot)
+        assert "FINISHED" in title_of(app).upper()
+        assert "paused" not in title_of(app)

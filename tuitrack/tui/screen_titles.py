@@ -1,5 +1,5 @@
-"""What the title lines of the experiments, chart and compare screens say, composed from
-each screen's state (the runs screen's title, fitted to the width, is in runs_title)."""
+"""What the title lines of the experiments, run, chart and compare screens say, composed
+from each screen's state (the runs screen's title, fitted to the width, is in runs_title)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.text import Text
 from tuitrack.tui.chart_axis import format_step
 from tuitrack.tui.charting import StepWindow
 from tuitrack.tui.formatting import CRUMB, truncate
+from tuitrack.tui.status import DisplayStatus, status_label
 
 CHART_KEYS_WIDTH = 36
 
@@ -112,4 +113,31 @@ class CompareTitle:
                 title.append("  ·  finding best steps…")
         if self.only_differences:
             title.append("  ·  only differences", style="bold")
+        return title
+
+
+@dataclass(frozen=True)
+class RunTitle:
+    """The run screen's title: where the run is, its name and its status as shown."""
+
+    run_id: str
+    experiment_name: str | None = None
+    """None while the run is being read."""
+    run_name: str | None = None
+    status: DisplayStatus | None = None
+    live: str = ""
+    """`live 2s` or `paused` while the run is RUNNING; empty otherwise."""
+
+    def text(self) -> Text:
+        """The title as styled text."""
+        if self.experiment_name is None or self.status is None:
+            return Text.assemble(
+                ("tuitrack", "bold"), f" {CRUMB} run {self.run_id[:8]}  ·  loading…"
+            )
+        title = Text.assemble(("tuitrack", "bold"), f" {CRUMB} {self.experiment_name} {CRUMB} ")
+        title.append(truncate(self.run_name or self.run_id[:8], 40))
+        title.append("  ·  ")
+        title.append_text(status_label(self.status))
+        if self.live:
+            title.append(f"  ·  {self.live}")
         return title

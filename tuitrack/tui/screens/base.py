@@ -95,13 +95,6 @@ class BaseScreen(Screen[None]):
     def live_tick(self) -> None:
         """Read what changed while live; screens that refresh override this."""
 
-    def watch_live_paused(self) -> None:
-        self.live_paused_changed()
-
-    def live_paused_changed(self) -> None:
-        """Live refresh was paused or resumed; screens that show it without a computed
-        title override this."""
-
     def action_help(self) -> None:
         from tuitrack.tui.screens.help import HelpScreen
 

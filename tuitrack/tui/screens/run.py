@@ -8,15 +8,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.reactive import var
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from tuitrack.tui.formatting import CRUMB, format_metric, sparkline, truncate
+from tuitrack.tui.formatting import format_metric, sparkline
 from tuitrack.tui.queries import RunDetail, extend_run_detail, load_run_detail
 from tuitrack.tui.run_overview import overview
+from tuitrack.tui.screen_titles import RunTitle, live_label
 from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
 from tuitrack.tui.session import Session
-from tuitrack.tui.status import shown_status, status_label
+from tuitrack.tui.status import shown_status
 from tuitrack.tui.widgets.artifact_browser import ArtifactBrowser
 from tuitrack.tui.widgets.footer import KeysFooter
 from tuitrack.tui.widgets.key_table import KeyTable
@@ -58,10 +60,14 @@ class RunScreen(BaseScreen):
         Binding("v", "chart", "Chart", id="run.chart"),
     ]
 
+    detail: var[RunDetail | None] = var(None)
+    """The run as last read; None until the first read."""
+    heading = var(RunTitle(""))
+    """The title, computed from the run and the live state (compute_heading)."""
+
     def __init__(self, session: Session, run_id: str) -> None:
         super().__init__(session)
         self.run_id = run_id
-        self.detail: RunDetail | None = None
 
     def compose(self) -> ComposeResult:
         yield TitleLine(id="title")
@@ -84,9 +90,7 @@ class RunScreen(BaseScreen):
 
     def on_mount(self) -> None:
         self.query_one(ErrorLine).display = False
-        self.query_one(TitleLine).update(
-            f"[b]tuitrack[/b] {CRUMB} run {self.run_id[:8]}  ·  loading…"
-        )
+        self.show_title(self.compute_heading().text())
         self.load()
         self.start_live()
 
@@ -115,19 +119,7 @@ class RunScreen(BaseScreen):
     def on_run_loaded(self, message: RunLoaded) -> None:
         self.detail = detail = message.detail
         self.clear_error()
-        info = detail.run.info
         now = self.session.clock()
-        title = Text.assemble(("tuitrack", "bold"), f" {CRUMB} {detail.experiment_name} {CRUMB} ")
-        title.append(truncate(info.run_name or info.run_id[:8], 40))
-        title.append("  ·  ")
-        title.append_text(status_label(shown_status(info, detail.orphan)))
-        if info.status == "RUNNING" and self.session.refresh_seconds > 0:
-            title.append(
-                "  ·  paused"
-                if self.session.live_paused
-                else f"  ·  live {self.session.refresh_seconds:g}s"
-            )
-        self.query_one(TitleLine).update(title)
         self.query_one("#overview-body", Static).update(overview(detail, now))
         self._fill_pairs("#params-table", detail.run.data.params)
         self._fill_pairs("#tags-table", detail.run.data.tags)
@@ -214,9 +206,24 @@ class RunScreen(BaseScreen):
         index = TABS.index(current) if current in TABS else 0
         self.action_tab(TABS[(index + step) % len(TABS)])
 
-    def live_paused_changed(self) -> None:
-        if self.detail is not None:
-            self.post_message(RunLoaded(self.detail))
+    # --- title ---------------------------------------------------------------------------
+
+    def compute_heading(self) -> RunTitle:
+        detail = self.detail
+        if detail is None:
+            return RunTitle(self.run_id)
+        info = detail.run.info
+        running = info.status == "RUNNING"
+        return RunTitle(
+            self.run_id,
+            detail.experiment_name,
+            info.run_name,
+            shown_status(info, detail.orphan),
+            live_label(self.session.refresh_seconds, self.live_paused) if running else "",
+        )
+
+    def watch_heading(self, heading: RunTitle) -> None:
+        self.show_title(heading.text())
 
     def action_reload(self) -> None:
         self.load()

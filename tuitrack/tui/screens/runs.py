@@ -45,6 +45,7 @@ from tuitrack.tui.run_pages import (
 )
 from tuitrack.tui.runs_rows import RunColumn
 from tuitrack.tui.runs_title import Listed, RunsTitle, SortOrder
+from tuitrack.tui.screen_titles import live_label
 from tuitrack.tui.screens.base import BaseScreen, ErrorLine, TitleLine
 from tuitrack.tui.session import Session
 from tuitrack.tui.status import DisplayStatus
@@ -491,7 +492,6 @@ class RunsScreen(BaseScreen):
 
     def compute_heading(self) -> RunsTitle:
         names = [self.experiment_names.get(i, i) for i in self.runs_query.experiment_ids]
-        refresh = self.session.refresh_seconds
         return RunsTitle(
             place=names[0] if len(names) == 1 else f"{len(names)} experiments",
             count="loading…" if self.is_loading else self.listed.count_text(self.total),
@@ -500,7 +500,7 @@ class RunsScreen(BaseScreen):
             orphaned=len(self.orphans),
             marked=self.marked_count,
             sort=self.order,
-            live="" if refresh <= 0 else "paused" if self.live_paused else f"live {refresh:g}s",
+            live=live_label(self.session.refresh_seconds, self.live_paused),
         )
 
     def watch_heading(self, heading: RunsTitle) -> None:
