@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import reprlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from tuitrack.entities import Metric, Param, RunTag
 from tuitrack.errors import InvalidValueError
@@ -14,6 +14,8 @@ MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 256
 MAX_RUN_NAME_LENGTH = 250
+MAX_USER_ID_LENGTH = 256
+MAX_HOST_LENGTH = 255
 # Longest name of one file or folder in an artifact path (what common filesystems hold),
 # and of a whole artifact path (S3's limit for a whole key).
 MAX_ARTIFACT_NAME_BYTES = 255
@@ -131,6 +133,33 @@ def validate_param(param: Param) -> None:
 def validate_tag(tag: RunTag) -> None:
     validate_key(tag.key, "tag key")
     validate_text(tag.value, f"value of tag {tag.key!r}", MAX_TAG_VALUE_LENGTH)
+
+
+def validate_experiment_tag(key: str, value: str) -> None:
+    validate_key(key, "experiment tag key")
+    validate_text(value, f"value of experiment tag {key!r}", MAX_TAG_VALUE_LENGTH)
+
+
+def validate_new_run(
+    tags: Mapping[str, str] | None,
+    run_name: str | None,
+    user_id: str | None,
+    host: str | None,
+    pid: int | None,
+) -> list[RunTag]:
+    """Check create_run's arguments (those every store holds as given); return its tags."""
+    if run_name is not None:
+        validate_run_name(run_name)
+    run_tags = [RunTag(key=key, value=value) for key, value in (tags or {}).items()]
+    for tag in run_tags:
+        validate_tag(tag)
+    if user_id is not None:
+        validate_text(user_id, "user id", MAX_USER_ID_LENGTH)
+    if host is not None:
+        validate_text(host, "host name", MAX_HOST_LENGTH)
+    if pid is not None and integer_id(pid) is None:
+        raise InvalidValueError(f"pid must be an integer from 0 to {INT32_MAX}, got {pid!r}")
+    return run_tags
 
 
 def validate_int64(value: object, what: str) -> int:

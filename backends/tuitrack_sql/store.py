@@ -41,14 +41,13 @@ from tuitrack.orphans import REASON_TAG
 from tuitrack.store import ExperimentActivity, now_ms
 from tuitrack.validation import (
     INT32_MAX,
-    MAX_TAG_VALUE_LENGTH,
     integer_id,
     stored_id,
     validate_experiment_name,
+    validate_experiment_tag,
     validate_int64,
-    validate_key,
+    validate_new_run,
     validate_run_name,
-    validate_tag,
     validate_text,
 )
 from tuitrack_sql import batch_write, history, points, schema, whole_history
@@ -144,8 +143,7 @@ class SqlTrackingStore(SqlSearchStore):
             validate_text(artifact_location, "artifact location", _MAX_ARTIFACT_LOCATION_LENGTH)
         tag_items = dict(tags or {})
         for key, value in tag_items.items():
-            validate_key(key, "experiment tag key")
-            validate_text(value, f"value of experiment tag {key!r}", MAX_TAG_VALUE_LENGTH)
+            validate_experiment_tag(key, value)
         now = now_ms()
         try:
             with write_transaction(self.engine) as connection:
@@ -261,8 +259,7 @@ class SqlTrackingStore(SqlSearchStore):
         self._set_experiment_stage(experiment_id, LifecycleStage.ACTIVE)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
-        validate_key(key, "experiment tag key")
-        validate_text(value, f"value of experiment tag {key!r}", MAX_TAG_VALUE_LENGTH)
+        validate_experiment_tag(key, value)
 
         def write(connection: Connection) -> None:
             row = self._require_experiment(connection, experiment_id)
@@ -288,17 +285,7 @@ class SqlTrackingStore(SqlSearchStore):
         host: str | None = None,
         pid: int | None = None,
     ) -> Run:
-        if run_name is not None:
-            validate_run_name(run_name)
-        tag_list = [RunTag(key=k, value=v) for k, v in (tags or {}).items()]
-        for tag in tag_list:
-            validate_tag(tag)
-        if user_id is not None:  # limits: the widths of the runs table's columns
-            validate_text(user_id, "user id", 256)
-        if host is not None:
-            validate_text(host, "host name", 255)
-        if pid is not None and integer_id(pid) is None:
-            raise InvalidValueError(f"pid must be an integer from 0 to {INT32_MAX}, got {pid!r}")
+        tag_list = validate_new_run(tags, run_name, user_id, host, pid)
         run_id = uuid.uuid4().hex
         started = validate_int64(start_time, "start_time") if start_time is not None else now_ms()
 
