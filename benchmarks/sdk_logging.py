@@ -2,6 +2,9 @@
 
     python benchmarks/sdk_logging.py            # the README figures
     python benchmarks/sdk_logging.py --quick    # fewer calls, for a smoke run
+    python benchmarks/sdk_logging.py --baseline ../old-checkout --passes 9
+        # tuitrack's caller cost and end to end only, this tree and another checkout of
+        # tuitrack side by side (their processes in turns), with the ratios
 
 Every measurement runs in a fresh Python process against a fresh temporary store:
 - caller side: median time of one `log_metric` call (100,000 calls for tuitrack; fewer
@@ -32,6 +35,7 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 HELLO_TUITRACK = """
@@ -45,6 +49,15 @@ with tuitrack.start_run():
 
 HELLO_MLFLOW = HELLO_TUITRACK.replace("tuitrack", "mlflow")
 TUITRACK_PASSES = 5
+ROOT = Path(__file__).resolve().parent.parent
+# What a side-by-side run compares (label, format), each the median over its processes.
+COMPARED = {
+    "points_per_s": ("end to end, points/s", ",.0f"),
+    "persisted_s": ("first call -> all stored, s", ".3f"),
+    "last_point_lag_s": ("last call -> all stored, s", ".3f"),
+    "median_us": ("log_metric median, us", ".2f"),
+    "p99_us": ("log_metric p99, us", ".2f"),
+}
 
 
 # --- measurements made inside a child process ------------------------------------------
@@ -178,11 +191,17 @@ def _env(directory: str) -> dict[str, str]:
     }
 
 
-def _child(mode: str, calls: int) -> dict[str, Any]:
+def _child(mode: str, calls: int, tree: Path | None = None) -> dict[str, Any]:
+    """Run one measurement in a fresh process; with `tree`, that checkout's tuitrack runs
+    its own copy of this script (this one's measurement code may be newer)."""
+    script = __file__ if tree is None else str(tree / "benchmarks" / "sdk_logging.py")
     with tempfile.TemporaryDirectory(prefix="tuitrack-bench-") as directory:
+        env = _env(directory)
+        if tree is not None:
+            env["PYTHONPATH"] = os.pathsep.join((str(tree), str(tree / "backends")))
         done = subprocess.run(
-            [sys.executable, __file__, "--child", mode, "--calls", str(calls)],
-            env=_env(directory),
+            [sys.executable, script, "--child", mode, "--calls", str(calls)],
+            env=env,
             cwd=directory,
             capture_output=True,
             text=True,
@@ -306,6 +325,35 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def compare(calls: int, passes: int, baseline: Path) -> dict[str, list[dict[str, Any]]]:
+    """tuitrack's measurement from this tree and from `baseline`, `passes` processes each,
+    in turns (ABBA...) so that both share the machine's load alike."""
+    trees = {"this tree": ROOT, "baseline": baseline}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+    for turn in range(passes):
+        order = list(trees) if turn % 2 == 0 else list(reversed(trees))
+        for name in order:
+            runs[name].append(_child("tuitrack", calls, trees[name]))
+    return runs
+
+
+def report_comparison(runs: dict[str, list[dict[str, Any]]], baseline: Path) -> str:
+    ours, theirs = runs["this tree"], runs["baseline"]
+    lines = [
+        f"tuitrack, this tree ({ROOT}) against {baseline}: medians of {len(ours)} processes "
+        f"each, in turns ({ours[0]['calls']:,} log_metric calls a process)",
+        f"  {'':<30} {'this tree':>12} {'baseline':>12} {'ratio':>7}",
+    ]
+    for figure, (label, style) in COMPARED.items():
+        new = statistics.median(run[figure] for run in ours)
+        old = statistics.median(run[figure] for run in theirs)
+        lines.append(f"  {label:<30} {new:>12{style}} {old:>12{style}} {new / old:>7.3f}")
+    for name, passes in runs.items():
+        speeds = sorted(run["points_per_s"] for run in passes)
+        lines.append(f"  {name}: points/s {speeds[0]:,.0f} to {speeds[-1]:,.0f}")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100_000)
@@ -314,6 +362,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10x fewer calls")
     parser.add_argument("--no-mlflow", action="store_true", help="measure tuitrack only")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout of tuitrack: measure only tuitrack's caller cost and end to "
+        "end, this tree and that one side by side",
+    )
+    parser.add_argument(
+        "--passes", type=int, default=TUITRACK_PASSES, help="processes per tree with --baseline"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -326,6 +383,10 @@ def main() -> None:
         print(json.dumps(children[args.child]()))
         return
     scale = 10 if args.quick else 1
+    if args.baseline is not None:
+        runs = compare(args.calls // scale, args.passes, args.baseline.resolve())
+        print(json.dumps(runs, indent=2) if args.json else report_comparison(runs, args.baseline))
+        return
     results = measure(
         args.calls // scale,
         max(args.mlflow_sync_calls // scale, 100),

@@ -58,7 +58,7 @@ from tuitrack.validation import (
     validate_text,
     value_text,
 )
-from tuitrack.writer import BackgroundWriter
+from tuitrack.writer import BackgroundWriter, Field
 
 __all__ = [
     "ActiveRun",
@@ -367,7 +367,7 @@ def _open_handle(session: Session, run: Run) -> RunHandle:
         client=session.client,
         writer=writer,
         heartbeat=session.heartbeat,
-        append=writer.metrics.append,
+        queue=writer.metrics.extend,
         params=dict(run.data.params),
     )
     run_stack.push(handle)
@@ -536,7 +536,7 @@ def _run_for_logging(run_id: str | None) -> RunHandle:
         client=session.client,
         writer=writer,
         heartbeat=None,
-        append=writer.metrics.append,
+        queue=writer.metrics.extend,
         params=dict(run.data.params),
     )
     with STATE.lock:
@@ -594,7 +594,7 @@ def log_metric(
         step = 0
     elif step.__class__ is not int or not INT64_MIN <= step <= INT64_MAX:
         step = _checked_step(key, step)
-    handle.append(
+    handle.queue(
         (
             handle.run_id,
             key,
@@ -619,14 +619,13 @@ def log_metrics(
     handle = _run_for_logging(run_id)
     checked_step = 0 if step is None else _checked_step("(log_metrics)", step)
     time_ns = _time_ns() if timestamp is None else _timestamp_ns("(log_metrics)", timestamp)
-    points = []
+    fields: list[Field] = []
     for key, value in metrics.items():
         if key not in STATE.metric_keys:
             _checked_metric_key(key)
         number = value if value.__class__ is float else float(validate_metric_value(key, value))
-        points.append((handle.run_id, key, number, time_ns, checked_step))
-    for point in points:
-        handle.append(point)
+        fields += (handle.run_id, key, number, time_ns, checked_step)
+    handle.queue(fields)  # at once: no other call's point comes between
     writer = handle.writer
     if synchronous or len(writer.metrics) >= writer.caller_check_at:  # full, or a failure
         _after_log(handle, synchronous)

@@ -8,7 +8,7 @@ data-loader or callback threads need no setup; a thread can still start its own 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,12 +17,12 @@ from tuitrack.sdk_state import STATE
 if TYPE_CHECKING:
     from tuitrack.client import TrackingClient
     from tuitrack.heartbeat import Heartbeat
-    from tuitrack.writer import BackgroundWriter, MetricItem
+    from tuitrack.writer import BackgroundWriter, Field
 
 
 @dataclass(eq=False)
 class RunHandle:
-    """What the SDK keeps for one open run; `append` queues a metric point."""
+    """What the SDK keeps for one open run; `queue` queues a metric point's fields."""
 
     run_id: str
     experiment_id: str
@@ -30,7 +30,7 @@ class RunHandle:
     client: TrackingClient
     writer: BackgroundWriter
     heartbeat: Heartbeat | None
-    append: Callable[[MetricItem], None]
+    queue: Callable[[Iterable[Field]], None]  # the writer's metrics.extend
     params: dict[str, str] = field(default_factory=dict)
     stack: list[RunHandle] | None = None
     capture: threading.Thread | None = None

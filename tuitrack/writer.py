@@ -1,6 +1,6 @@
-"""The background writer: the training loop appends plain tuples, a thread writes batches.
+"""The background writer: the training loop queues plain numbers, a thread writes batches.
 
-The caller side is one `deque.append` of a tuple and one length check (see
+The caller side is one `list.extend` with a point's five fields and one length check (see
 `fluent.log_metric`); everything costly - grouping by run, the store transaction,
 retries - happens in the writer thread. A full queue holds the caller until the writer
 makes room (backpressure, see `BackgroundWriter.wait_for_room`): accepted points are
@@ -18,8 +18,9 @@ import uuid
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import floordiv, itemgetter
+from itertools import compress, repeat
+from operator import floordiv
+from typing import cast
 
 from tuitrack.entities import Param, RunTag
 from tuitrack.errors import NotFoundError, ReadOnlyError, StoreUnavailableError, TuitrackError
@@ -29,14 +30,18 @@ from tuitrack.sdk_settings import SdkSettings
 from tuitrack.sdk_state import STATE
 from tuitrack.store import TrackingStore
 
-# (run_id, key, value, timestamp in ns, step): what the caller queues per metric point.
-MetricItem = tuple[str, str, float, int, int]
+# What the caller queues per metric point, its fields one after the other in
+# `BackgroundWriter.metrics`: run_id, key, value, timestamp in ns, step. Strings and
+# numbers, no tuple per point: 100,000 queued tuples are 100,000 objects that the garbage
+# collector of the user's program tracks, and allocating them sets off its collections;
+# strings and numbers it does not track.
+Field = str | float | int
+FIELDS = 5
 # (is_tag, run_id, key, value) for params (False) and tags (True).
 KeyValueItem = tuple[bool, str, str, str]
 
 PARAM = False
 TAG = True
-_RUN_ID, _KEY, _VALUE, _TIME_NS, _STEP = map(itemgetter, range(5))  # MetricItem's fields
 _POLL_SECONDS = 0.05
 _BATCH_POINTS = 100_000
 _WRITE_SOON_POINTS = 5_000
@@ -57,6 +62,15 @@ class MetricColumns:
 
     def count(self) -> int:
         return len(self.keys)
+
+    def selected(self, mask: list[bool]) -> MetricColumns:
+        """The points where `mask` is true."""
+        return MetricColumns(
+            list(compress(self.keys, mask)),
+            list(compress(self.values, mask)),
+            list(compress(self.timestamps, mask)),
+            list(compress(self.steps, mask)),
+        )
 
     def sliced(self, start: int, end: int) -> MetricColumns:
         return MetricColumns(
@@ -130,12 +144,16 @@ class BackgroundWriter:
     def __init__(self, store: TrackingStore, settings: SdkSettings) -> None:
         self.store = store
         self.settings = settings
-        self.metrics: deque[MetricItem] = deque()
+        # The queued points' fields, flat. A log call appends a point's fields with
+        # one `extend`, which the GIL makes atomic: the writer never sees part of a point.
+        self.metrics: list[Field] = []
         self.key_values: deque[KeyValueItem] = deque()
         self.failure: TuitrackError | None = None
-        # A log call that finds this many metric points queued calls `wait_for_room`:
-        # the limit, or 0 while strict mode holds a failure for the caller to raise.
-        self.caller_check_at = settings.max_queued_points
+        # A log call that finds this many fields queued calls `wait_for_room`: the limit's,
+        # or 0 while strict mode holds a failure for the caller to raise.
+        self.caller_check_at = settings.max_queued_points * FIELDS
+        # Taking points from the front and refusing the newest one must not run at once.
+        self._metrics_lock = threading.Lock()
         self._write_soon_points = min(_WRITE_SOON_POINTS, max(settings.max_queued_points // 2, 1))
         self._room = threading.Condition(threading.Lock())
         self._progress_at = time.monotonic()  # when the writer last took or stored data
@@ -164,7 +182,8 @@ class BackgroundWriter:
 
     def raise_failure(self) -> None:
         """Raise (once) the failure strict mode kept from the writer thread."""
-        self.caller_check_at = self.settings.max_queued_points  # before taking the failure
+        # Before taking the failure.
+        self.caller_check_at = self.settings.max_queued_points * FIELDS
         failure, self.failure = self.failure, None
         if failure is not None:
             raise failure
@@ -179,7 +198,7 @@ class BackgroundWriter:
         at once until the store takes data again; strict mode raises StoreUnavailableError.
         """
         limit = self.settings.max_queued_points
-        if len(self.metrics) < limit:
+        if self.queued_points() < limit:
             return
         notice_once(
             "queue-full",
@@ -190,7 +209,7 @@ class BackgroundWriter:
         with self._room:
             if self._full_at <= self._progress_at:  # the first call to wait since progress
                 self._full_at = time.monotonic()
-            while len(self.metrics) >= limit:
+            while self.queued_points() >= limit:
                 if self.settings.strict and self.failure is not None:
                     break
                 if self._store_is_down():
@@ -220,7 +239,7 @@ class BackgroundWriter:
             else "the background writer has stopped"
         )
         notice(
-            f"warning: {why} and {len(self.metrics):,} metric points are queued "
+            f"warning: {why} and {self.queued_points():,} metric points are queued "
             "(TUITRACK_MAX_QUEUED_POINTS): new metric points are refused and counted until "
             "it takes data again; the queued ones are kept"
         )
@@ -228,7 +247,12 @@ class BackgroundWriter:
 
     def _refuse_newest(self) -> None:
         """Take back the point just queued (or another call's, as new). Holds `_room`."""
-        run_id = self.metrics.pop()[0]
+        with self._metrics_lock:
+            newest = self.metrics[-FIELDS:]
+            del self.metrics[-FIELDS:]
+        if not newest:  # the writer took it meanwhile
+            return
+        run_id = cast("str", newest[0])
         self._refused[run_id] = self._refused.get(run_id, 0) + 1
         if self.settings.strict:
             raise StoreUnavailableError(
@@ -248,8 +272,12 @@ class BackgroundWriter:
                 f"queue full ({counts}); they were not stored"
             )
 
+    def queued_points(self) -> int:
+        """Metric points queued, not yet taken by the writer."""
+        return len(self.metrics) // FIELDS
+
     def queued(self) -> int:
-        return len(self.metrics) + len(self.key_values) + sum(u.size() for u in self._pending)
+        return self.queued_points() + len(self.key_values) + sum(u.size() for u in self._pending)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued before this call is stored.
@@ -311,7 +339,7 @@ class BackgroundWriter:
     def _run(self) -> None:
         last_write = time.monotonic()
         while not self._closing:
-            if len(self.metrics) < self._write_soon_points:  # else the loop is ahead: keep up
+            if self.queued_points() < self._write_soon_points:  # else the loop is ahead: keep up
                 self._wake.wait(_POLL_SECONDS)
             self._wake.clear()
             with self._progress:
@@ -324,7 +352,7 @@ class BackgroundWriter:
                     continue
                 has_data = bool(self.metrics or self.key_values or self._pending)
                 due = now - last_write >= self.settings.flush_interval_seconds
-                if not (len(self.metrics) >= self._write_soon_points or (has_data and due)):
+                if not (self.queued_points() >= self._write_soon_points or (has_data and due)):
                     continue
             try:
                 stored = self._write_queued()
@@ -344,7 +372,7 @@ class BackgroundWriter:
         """Write the pending units, then what is queued now. False on a store failure."""
         if not self._write_units(self._pending):
             return False
-        metric_count = len(self.metrics)
+        metric_count = self.queued_points()
         key_value_count = len(self.key_values)
         while metric_count > 0 or key_value_count > 0:
             take = min(metric_count, _BATCH_POINTS)
@@ -364,12 +392,14 @@ class BackgroundWriter:
             is_tag, run_id, name, text = pop_key_value()
             unit = settings.get(run_id) or settings.setdefault(run_id, _Unit(run_id))
             (unit.tags if is_tag else unit.params)[name] = text
-        pop_metric = self.metrics.popleft
-        items = [pop_metric() for _ in range(metric_count)]
-        if items:
+        size = metric_count * FIELDS
+        with self._metrics_lock:
+            fields = self.metrics[:size]
+            del self.metrics[:size]  # log calls append meanwhile, at the other end
+        if fields:
             self._made_progress()
         units = list(settings.values())
-        units += [_Unit(run_id, points=points) for run_id, points in _points_by_run(items)]
+        units += [_Unit(run_id, points=points) for run_id, points in _points_by_run(fields)]
         return units
 
     def _made_progress(self) -> None:
@@ -454,34 +484,25 @@ class BackgroundWriter:
             self._report_refused()
 
 
-def _points_by_run(items: list[MetricItem]) -> list[tuple[str, MetricColumns]]:
-    """Queued items as store columns, per run in queue order.
-
-    Built in C by `map` over item getters, which creates no object the garbage collector
-    tracks (strings, floats and ints): `zip(*items)` made one iterator per item, and
-    100,000 of those set off collections of the user's whole heap. As fast as the same
-    `zip` with the collector paused, without touching the collector of the user's program.
-    """
-    if not items:
+def _points_by_run(fields: list[Field]) -> list[tuple[str, MetricColumns]]:
+    """Queued points (their fields, flat) as store columns, per run in queue order; cut
+    apart by slices and `map`, which build no object per point."""
+    if not fields:
         return []
-    run_ids = list(map(_RUN_ID, items))
+    run_ids = cast("list[str]", fields[0::FIELDS])
+    columns = MetricColumns(
+        cast("list[str]", fields[1::FIELDS]),
+        cast("list[float]", fields[2::FIELDS]),
+        list(map(floordiv, cast("list[int]", fields[3::FIELDS]), repeat(1_000_000))),
+        cast("list[int]", fields[4::FIELDS]),
+    )
     first_run = run_ids[0]
     if run_ids.count(first_run) == len(run_ids):
-        return [
-            (
-                first_run,
-                MetricColumns(
-                    list(map(_KEY, items)),
-                    list(map(_VALUE, items)),
-                    list(map(floordiv, map(_TIME_NS, items), repeat(1_000_000))),
-                    list(map(_STEP, items)),
-                ),
-            )
-        ]
-    series: dict[str, list[MetricItem]] = {}
-    for item in items:
-        series.setdefault(item[0], []).append(item)
-    return [(run_id, _points_by_run(run_items)[0][1]) for run_id, run_items in series.items()]
+        return [(first_run, columns)]
+    return [
+        (run_id, columns.selected(list(map(run_id.__eq__, run_ids))))
+        for run_id in dict.fromkeys(run_ids)
+    ]
 
 
 def _params(unit: _Unit) -> list[Param]:
