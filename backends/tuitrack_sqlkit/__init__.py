@@ -2,6 +2,9 @@
 
 It sits between the core and the SQL backends: it imports only `tuitrack` and SQLAlchemy,
 never a backend, and a backend imports from it only what is not specific to its tables:
-database URLs and opening engines, transactions and error mapping, keyset ordering and
-paging, upserts, SQLite functions.
+database URLs and the one engine factory (engines), what differs between databases
+(dialects: the only module that compares dialect names outside migrations), SQL sent to the
+driver itself (driver_sql: the only module that writes placeholders or opens DB-API
+cursors), transactions and error mapping, keyset ordering and paging, upserts, SQLite
+functions.
 """
