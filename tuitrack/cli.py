@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tuitrack import __version__, cli_orphans, cli_plot, config, gc_pause, store_opening
+from tuitrack import (
+    __version__,
+    cli_json,
+    cli_orphans,
+    cli_plot,
+    config,
+    gc_pause,
+    store_opening,
+)
 from tuitrack.client import TrackingClient
 from tuitrack.entities import Experiment, Run, ViewType
 from tuitrack.errors import InvalidValueError, NotFoundError, TuitrackError
@@ -273,7 +280,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, default=str))
+    print(cli_json.dumps(data))
 
 
 def _all_experiments(client: TrackingClient, view: ViewType) -> list[Experiment]:

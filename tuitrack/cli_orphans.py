@@ -10,12 +10,12 @@ the tag goes.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from tuitrack import cli_json
 from tuitrack.client import TrackingClient
 from tuitrack.entities import Experiment
 from tuitrack.errors import InvalidValueError, ReadOnlyError
@@ -121,7 +121,7 @@ def run(client: TrackingClient, args: argparse.Namespace, resolve: ExperimentRes
     if args.mark_failed and rows and not _mark_failed(client, args, rows, policy):
         return 1
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(cli_json.dumps(rows))
     return 0
 
 

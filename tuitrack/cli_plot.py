@@ -7,13 +7,13 @@ without Textual: plotext draws the chart, rich the table.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from tuitrack import cli_json
 from tuitrack.client import TrackingClient
 from tuitrack.errors import InvalidValueError
 
@@ -253,7 +253,7 @@ def compare(client: TrackingClient, args: argparse.Namespace, run_ids: Sequence[
 
     comparison = load_comparison(client, run_ids)
     if args.json:
-        print(json.dumps(comparison_json(comparison, args.only_differences), indent=2))
+        print(cli_json.dumps(comparison_json(comparison, args.only_differences)))
         return 0
     _console(sys.stdout.isatty()).print(comparison_table(comparison, args.only_differences))
     return 0

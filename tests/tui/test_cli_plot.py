@@ -245,7 +245,7 @@ def test_compare_json_is_valid_json_keyed_by_run_id(
     loss = data["metrics"]["val/loss"]
     assert loss["direction"] == "min"
     failed = loss["values"][mnist_ids[2]]  # cnn-002 diverged to NaN
-    assert failed["latest"] == "nan"
+    assert failed["latest"] == "NaN"
     assert isinstance(failed["best_step"], int)
 
 

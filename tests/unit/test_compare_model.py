@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from tuitrack.cli_json import strict
 from tuitrack.entities import Metric, Run, RunData, RunInfo, RunStatus
 from tuitrack.tui.compare_model import (
     PENDING,
@@ -154,15 +155,14 @@ def test_cells_show_a_dash_for_missing_values_and_keep_both_ends_of_long_text() 
 
 
 def test_json_keys_values_by_run_id_and_spells_out_nan() -> None:
-    data = comparison_json(build_comparison(RUNS, NAMES, STATS, NOW), only_differences=True)
-    text = json.dumps(data, allow_nan=False)  # valid JSON: no bare NaN
-    assert "NaN" not in text
+    data = strict(comparison_json(build_comparison(RUNS, NAMES, STATS, NOW), True))
+    json.dumps(data, allow_nan=False)  # valid JSON: no bare NaN
     assert [run["name"] for run in data["runs"]] == ["a", "b", "c"]
     assert set(data["params"]) == {"seed"}
     loss = data["metrics"]["loss"]
     assert loss["direction"] == "min"
     assert loss["values"]["c" * 32] == {
-        "latest": "nan",
+        "latest": "NaN",
         "min": 0.35,
         "max": 9e9,
         "best_step": 4,

@@ -264,15 +264,9 @@ def format_cell(value: Any, width: int = 24) -> str:
     return f"{text[:head]}…{text[len(text) - (width - 1 - head) :]}"
 
 
-def _json_number(value: float | None) -> float | str | None:
-    if value is None or math.isfinite(value):
-        return value
-    return format_metric(value)
-
-
 def comparison_json(comparison: Comparison, only_differences: bool = False) -> dict[str, Any]:
-    """Plain data for `tuitrack compare --json`: every value keyed by run id; NaN and
-    infinities as the strings "nan", "inf", "-inf"."""
+    """Plain data for `tuitrack compare --json`: every value keyed by run id (written as
+    strict JSON by tuitrack.cli_json, which spells out NaN and infinities)."""
     ids = [run.info.run_id for run in comparison.runs]
     rows = comparison.visible_rows(only_differences)
     out: dict[str, Any] = {
@@ -302,7 +296,7 @@ def comparison_json(comparison: Comparison, only_differences: bool = False) -> d
         for stat, row in group.items():
             name = stat.replace(" ", "_")
             for run_id, value in zip(ids, row.values, strict=True):
-                values[run_id][name] = value if stat == "best step" else _json_number(value)
+                values[run_id][name] = value
         out["metrics"][key] = {
             "direction": metric_direction(key),
             "differs": group["latest"].differs,
