@@ -12,6 +12,7 @@ from tuitrack.entities import LifecycleStage, PagedList, RunStatus, ViewType
 from tuitrack.paging import decode_token, encode_token, fingerprint
 from tuitrack.store import ExperimentActivity
 from tuitrack_sql.search_map import TABLES
+from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.filters import experiment_condition
 from tuitrack_sqlkit.keyset import SortColumn, after_condition, apply_sort
 from tuitrack_sqlkit.run_loading import load_experiments
@@ -20,10 +21,10 @@ _NEVER = -1
 """Stands for a missing time inside GREATEST (every real time is above it)."""
 
 
-def _greatest(dialect: str, *columns: ColumnElement[Any]) -> ColumnElement[Any]:
+def _greatest(dialect: SqlDialect, *columns: ColumnElement[Any]) -> ColumnElement[Any]:
     """The largest of `columns`, NULL when all are NULL (SQLite spells GREATEST `max`)."""
     present = [func.coalesce(column, _NEVER) for column in columns]
-    largest = func.max(*present) if dialect == "sqlite" else func.greatest(*present)
+    largest = dialect.greatest(*present)
     return func.nullif(largest, _NEVER)
 
 
@@ -34,7 +35,7 @@ def search_experiment_activity(
     filter_string: str | None,
     page_token: str | None,
 ) -> PagedList[ExperimentActivity]:
-    dialect = connection.dialect.name
+    dialect = SqlDialect.of(connection)
     experiments, runs = TABLES.experiments, TABLES.runs
     counted = or_(
         runs.c.lifecycle_stage == LifecycleStage.ACTIVE.value,

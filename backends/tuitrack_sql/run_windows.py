@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Connection, Row, Select, or_, select
 
 from tuitrack.search import OrderKey
 from tuitrack_sql.search_map import TABLES
+from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.filters import correlated_run_condition
 from tuitrack_sqlkit.keyset import SortColumn, after_condition
 from tuitrack_sqlkit.ordering import run_sort
@@ -58,7 +59,7 @@ def leading_walk(
     order_keys: Sequence[OrderKey],
     experiment_ids: Sequence[int],
     last: Sequence[Any] | None,
-    dialect: str,
+    dialect: SqlDialect,
 ) -> Walk | None:
     """How to walk the leading sort key, or None when no index serves it: start_time (the
     default order) and metric, param and tag keys can be walked, but on MySQL not params and
@@ -72,7 +73,7 @@ def leading_walk(
         column: ColumnElement[Any] = runs.c.start_time
         values = select(column).where(runs.c.experiment_id.in_(list(experiment_ids)))
     elif order_keys[0].kind == "metric" or (
-        order_keys[0].kind in ("param", "tag") and dialect not in ("mysql", "mariadb")
+        order_keys[0].kind in ("param", "tag") and not dialect.is_mysql
     ):
         table = TABLES.keyed(order_keys[0].kind)
         column = table.c.value

@@ -40,6 +40,7 @@ from tuitrack.search import (
     parse_experiment_filter,
     parse_filter,
 )
+from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.search_tables import SearchTables
 
 _LIKE_ESCAPE = "\\"
@@ -74,7 +75,7 @@ def cast_bool(expression: Any) -> ColumnElement[bool]:
 
 
 def apply_run_filter(
-    query: Select[Any], tables: SearchTables, filter_string: str | None, dialect: str
+    query: Select[Any], tables: SearchTables, filter_string: str | None, dialect: SqlDialect
 ) -> Select[Any]:
     """`query` (over the runs table) narrowed by a run filter. With `join_keyed_tests`,
     each top-level AND-ed test of a metric, param or tag becomes an inner join (one row per
@@ -101,7 +102,10 @@ def apply_run_filter(
 
 
 def correlated_run_condition(
-    tables: SearchTables, filter_string: str | None, dialect: str, run_uuid: ColumnElement[Any]
+    tables: SearchTables,
+    filter_string: str | None,
+    dialect: SqlDialect,
+    run_uuid: ColumnElement[Any],
 ) -> ColumnElement[bool] | None:
     """The run filter as a condition that tests one run at a time: each metric, param or
     tag test becomes an EXISTS probe for the run id `run_uuid`. Best when the rows arrive in
@@ -118,7 +122,7 @@ def correlated_run_condition(
 
 
 def experiment_condition(
-    tables: SearchTables, filter_string: str | None, dialect: str
+    tables: SearchTables, filter_string: str | None, dialect: SqlDialect
 ) -> ColumnElement[bool] | None:
     """An experiment filter as a condition over the experiments table, None for none."""
     node = parse_experiment_filter(filter_string)
@@ -140,13 +144,13 @@ def _range_last(node: Node) -> bool:
 
 
 class Translator:
-    """Turns filter ASTs into conditions over `tables`; `dialect` is the database's dialect
-    name. With `correlate`, keyed tests probe that one run id (see probe)."""
+    """Turns filter ASTs into conditions over `tables` for the database `dialect`; with
+    `correlate`, keyed tests probe that one run id (see probe)."""
 
     def __init__(
         self,
         tables: SearchTables,
-        dialect: str,
+        dialect: SqlDialect,
         *,
         for_runs: bool,
         correlate: ColumnElement[Any] | None = None,
@@ -220,7 +224,7 @@ class Translator:
         self, node: Comparison, table: FromClause, run_uuid: ColumnElement[Any]
     ) -> ColumnElement[bool]:
         """EXISTS a row of `table` for the run `run_uuid` with this key and value."""
-        if self.dialect == "sqlite":
+        if self.dialect.is_sqlite:
             # `IN (x)` rather than `= x`: SQLite then weighs the (key, value, run_uuid) index,
             # one covering lookup, instead of always taking the (run_uuid, key) primary key
             # and reading the table row (four times slower on large tables).
@@ -250,7 +254,7 @@ class Translator:
     ) -> ColumnElement[bool]:
         """Only params whose whole text is a number take part, compared as numbers."""
         looks_numeric = value.regexp_match(PARAM_NUMBER_PATTERN)
-        if self.dialect in ("mysql", "mariadb"):
+        if self.dialect.is_mysql:
             # Adding a double converts the text to a number (SQLAlchemy cannot CAST AS DOUBLE).
             number: ColumnElement[Any] = type_coerce(value, Double) + literal_column("0E0")
         else:  # CASE, not a bare CAST: PostgreSQL fails on casting non-numeric text

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_
 
 from tuitrack.search import OrderKey
+from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.keyset import SortColumn, apply_sort
 from tuitrack_sqlkit.search_tables import SearchTables
 
@@ -24,7 +25,7 @@ class RunSortColumn(SortColumn):
 
 
 def run_sort(
-    query: Select[Any], tables: SearchTables, order_keys: Sequence[OrderKey], dialect: str
+    query: Select[Any], tables: SearchTables, order_keys: Sequence[OrderKey], dialect: SqlDialect
 ) -> tuple[Select[Any], list[RunSortColumn]]:
     """Join what the order keys need; the sort ends with start_time DESC, run_id ASC."""
     runs = tables.runs
@@ -49,7 +50,7 @@ def run_sort(
 
 
 def experiment_sort(
-    query: Select[Any], tables: SearchTables, order_keys: Sequence[OrderKey], dialect: str
+    query: Select[Any], tables: SearchTables, order_keys: Sequence[OrderKey], dialect: SqlDialect
 ) -> tuple[Select[Any], list[SortColumn]]:
     """Join the tags the order keys need; newest first by default; the sort ends with
     experiment_id ASC."""

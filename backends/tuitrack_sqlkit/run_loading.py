@@ -10,6 +10,8 @@ from sqlalchemy import Connection, Row, Table, select
 
 from tuitrack.entities import Experiment, LifecycleStage, Run, RunData, RunInfo, RunStatus
 from tuitrack.entity_construction import construct_many
+from tuitrack_sqlkit.dialects import SqlDialect
+from tuitrack_sqlkit.driver_sql import DriverSql, marks
 from tuitrack_sqlkit.search_tables import SearchTables
 
 # Keep IN lists well under every database's bound-parameter limit.
@@ -33,18 +35,18 @@ def _fetch(
     ordered: bool,
 ) -> Sequence[Any]:
     """(run_uuid, key, *values) rows of `table` for `run_ids`, in (run_uuid, key) order if
-    `ordered`. On SQLite straight from the driver (same connection and transaction):
-    SQLAlchemy's per-row cost is most of the time for the thousands of small rows a page of
-    runs brings. Only the ids are data; table and columns are the schema's own names."""
-    if connection.dialect.name == "sqlite":
-        driver = connection.connection.driver_connection
-        if driver is not None:
-            columns = ", ".join(f'"{name}"' for name in values)
-            marks = ", ".join("?" * len(run_ids))
-            sql = f'SELECT run_uuid, "key", {columns} FROM {table.name} WHERE run_uuid IN ({marks})'
-            if ordered:
-                sql += ' ORDER BY run_uuid, "key"'
-            return driver.execute(sql, list(run_ids)).fetchall()  # type: ignore[no-any-return]
+    `ordered`. Where the driver's own SQL is worth it (SQLite), straight from the driver in
+    the same transaction: SQLAlchemy's per-row cost is most of the time for the thousands of
+    small rows a page of runs brings."""
+    if SqlDialect.of(connection).prefers_driver_sql:
+        columns = ", ".join(f"{{{name}}}" for name in values)
+        template = (
+            f"SELECT run_uuid, {{key}}, {columns} FROM {table.name} "
+            f"WHERE run_uuid IN ({marks(len(run_ids))})"
+        )
+        if ordered:
+            template += " ORDER BY run_uuid, {key}"
+        return DriverSql(connection).rows(template, run_ids)
     query = select(table.c.run_uuid, table.c.key, *(table.c[name] for name in values))
     query = query.where(table.c.run_uuid.in_(run_ids))
     if ordered:

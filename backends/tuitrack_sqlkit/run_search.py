@@ -13,6 +13,7 @@ from tuitrack.entities import Experiment, PagedList, Run, ViewType
 from tuitrack.paged_search import ExperimentQuery, RunQuery
 from tuitrack.paging import decode_token, fingerprint
 from tuitrack.search import OrderKey, parse_experiment_order_by, parse_order_by
+from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.filters import apply_run_filter, experiment_condition
 from tuitrack_sqlkit.keyset import after_condition, cut_page, keyset_page
 from tuitrack_sqlkit.ordering import RunSortColumn, experiment_sort, run_sort
@@ -31,7 +32,7 @@ class RunSearch:
     filter_string: str | None
     order_keys: Sequence[OrderKey]
     last: Sequence[Any] | None
-    dialect: str
+    dialect: SqlDialect
     runs: Select[Any]
     whole: Select[Any]
     columns: Sequence[RunSortColumn]
@@ -69,7 +70,7 @@ def search_runs(
 ) -> PagedList[Run]:
     """One page of runs of `experiment_ids` (the query's ids as the schema keys them);
     `page_rows` reads the page's rows (first_rows, or a faster plan of the backend's)."""
-    dialect = connection.dialect.name
+    dialect = SqlDialect.of(connection)
     order_keys = parse_order_by(query.order_by)
     runs = _of_experiments(select(*tables.run_columns), tables, experiment_ids, query.view_type)
     filtered = apply_run_filter(runs, tables, query.filter_string, dialect)
@@ -103,7 +104,7 @@ def count_runs(
     """How many runs of `experiment_ids` in these stages pass the filter."""
     query = select(func.count()).select_from(tables.runs)
     query = _of_experiments(query, tables, experiment_ids, view_type)
-    query = apply_run_filter(query, tables, filter_string, connection.dialect.name)
+    query = apply_run_filter(query, tables, filter_string, SqlDialect.of(connection))
     return int(connection.execute(query).scalar_one())
 
 
@@ -111,7 +112,7 @@ def search_experiments(
     connection: Connection, tables: SearchTables, query: ExperimentQuery
 ) -> PagedList[Experiment]:
     """One page of experiments."""
-    table, dialect = tables.experiments, connection.dialect.name
+    table, dialect = tables.experiments, SqlDialect.of(connection)
     found = select(table).where(table.c.lifecycle_stage.in_(_stages(query.view_type)))
     condition = experiment_condition(tables, query.filter_string, dialect)
     if condition is not None:

@@ -9,8 +9,7 @@ from sqlalchemy import ColumnElement, String, TypeDecorator, func, type_coerce
 from sqlalchemy.engine import Dialect
 
 from tuitrack.search import Comparison
-
-_MYSQL = ("mysql", "mariadb")
+from tuitrack_sqlkit.dialects import SqlDialect
 
 
 class TextRule(Protocol):
@@ -18,23 +17,23 @@ class TextRule(Protocol):
     case-sensitive)."""
 
     def comparable(
-        self, column: ColumnElement[Any], node: Comparison, dialect: str
+        self, column: ColumnElement[Any], node: Comparison, dialect: SqlDialect
     ) -> ColumnElement[Any]:
         """`column` as it must be compared with the value of `node`."""
         ...
 
-    def sort_key(self, expression: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    def sort_key(self, expression: ColumnElement[Any], dialect: SqlDialect) -> ColumnElement[Any]:
         """`expression` as it must be sorted."""
         ...
 
 
 class _ExactText:
     def comparable(
-        self, column: ColumnElement[Any], node: Comparison, dialect: str
+        self, column: ColumnElement[Any], node: Comparison, dialect: SqlDialect
     ) -> ColumnElement[Any]:
         return column
 
-    def sort_key(self, expression: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    def sort_key(self, expression: ColumnElement[Any], dialect: SqlDialect) -> ColumnElement[Any]:
         return expression
 
 
@@ -50,17 +49,17 @@ class _BinaryText(TypeDecorator[str]):
 
 class _BinaryOnMysql:
     def comparable(
-        self, column: ColumnElement[Any], node: Comparison, dialect: str
+        self, column: ColumnElement[Any], node: Comparison, dialect: SqlDialect
     ) -> ColumnElement[Any]:
         value = node.value
         text = isinstance(value, str) or (isinstance(value, tuple) and not node.is_numeric)
-        if text and dialect in _MYSQL and node.op != "ILIKE":
+        if text and dialect.is_mysql and node.op != "ILIKE":
             return type_coerce(func.binary(column), String)
         return column
 
-    def sort_key(self, expression: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    def sort_key(self, expression: ColumnElement[Any], dialect: SqlDialect) -> ColumnElement[Any]:
         # Bytes of UTF-8 sort in code point order, as tuitrack sorts text.
-        if dialect in _MYSQL and isinstance(expression.type, String):
+        if dialect.is_mysql and isinstance(expression.type, String):
             return type_coerce(func.binary(expression), _BinaryText)
         return expression
 
