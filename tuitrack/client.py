@@ -24,6 +24,7 @@ from tuitrack.entities import (
     ViewType,
 )
 from tuitrack.errors import InvalidValueError
+from tuitrack.metric_history import MetricHistory
 from tuitrack.store import ArtifactStore, TrackingStore, now_ms
 from tuitrack.validation import normalize_artifact_path, validate_metric_value, value_text
 
@@ -226,12 +227,17 @@ class TrackingClient:
         start_step: int | None = None,
         end_step: int | None = None,
         max_points: int | None = None,
-    ) -> list[Metric]:
+    ) -> MetricHistory:
         """A metric's points by step; with `max_points`, at most that many points that keep
-        the curve's shape (each step bucket's first, last, min, max and first NaN)."""
+        the curve's shape (each step bucket's first, last, min, max and first NaN).
+
+        A read-only sequence of Metric, built one by one as they are read; its `steps`,
+        `timestamps` and `values` columns give the numbers without building any."""
         if max_points is None:  # also serves stores written before max_points
-            return self.store.get_metric_history(run_id, key, start_step, end_step)
-        return self.store.get_metric_history(run_id, key, start_step, end_step, max_points)
+            points = self.store.get_metric_history(run_id, key, start_step, end_step)
+        else:
+            points = self.store.get_metric_history(run_id, key, start_step, end_step, max_points)
+        return MetricHistory.of(key, points)
 
     def iter_metric_history(
         self,
@@ -251,11 +257,12 @@ class TrackingClient:
         max_points: int | None = None,
         start_step: int | None = None,
         end_step: int | None = None,
-    ) -> dict[tuple[str, str], list[Metric]]:
+    ) -> dict[tuple[str, str], MetricHistory]:
         """get_metric_history of every (run_id, key) pair, keyed by that pair."""
         ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
         names = [keys] if isinstance(keys, str) else list(keys)
-        return self.store.get_metric_histories(ids, names, max_points, start_step, end_step)
+        histories = self.store.get_metric_histories(ids, names, max_points, start_step, end_step)
+        return {pair: MetricHistory.of(pair[1], points) for pair, points in histories.items()}
 
     # --- artifacts ---------------------------------------------------------------------
 

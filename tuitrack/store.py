@@ -254,8 +254,11 @@ class TrackingStore(ABC):
         start_step: int | None = None,
         end_step: int | None = None,
         max_points: int | None = None,
-    ) -> list[Metric]:
+    ) -> Sequence[Metric]:
         """The points of a metric with start_step <= step <= end_step, by step then time.
+
+        A read-only sequence: tuitrack's stores return a MetricHistory (tuitrack.metric_history,
+        columns that build each Metric when asked for); a list of Metric is as good.
 
         With `max_points`, at most that many points that keep the series' shape, chosen by
         the store (never by loading every point): the steps from the range's first point to
@@ -267,7 +270,7 @@ class TrackingStore(ABC):
         ceil(span / B) steps wide from the first point's step. A range holding at most
         `max_points` points is returned whole.
 
-        Raises NotFoundError for an unknown run (an unknown key gives an empty list),
+        Raises NotFoundError for an unknown run (an unknown key gives no points),
         InvalidValueError for a max_points that is not None or an integer >= 5, or a step
         bound that is not an integer.
         """
@@ -314,9 +317,9 @@ class TrackingStore(ABC):
         max_points: int | None = None,
         start_step: int | None = None,
         end_step: int | None = None,
-    ) -> dict[tuple[str, str], list[Metric]]:
+    ) -> dict[tuple[str, str], Sequence[Metric]]:
         """get_metric_history of every (run_id, key) pair, keyed by that pair; a series
-        that does not exist maps to an empty list. Stores override this to read the series
+        that does not exist maps to no points. Stores override this to read the series
         together.
 
         Raises NotFoundError for an unknown run, InvalidValueError as get_metric_history.

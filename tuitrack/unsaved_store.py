@@ -27,6 +27,7 @@ from tuitrack.entities import (
 )
 from tuitrack.errors import AlreadyExistsError, NotFoundError
 from tuitrack.limits import checked_max_results
+from tuitrack.metric_history import MetricHistory
 from tuitrack.search import (
     parse_experiment_filter,
     parse_experiment_order_by,
@@ -205,9 +206,9 @@ class UnsavedStore(TrackingStore):
         start_step: int | None = None,
         end_step: int | None = None,
         max_points: int | None = None,
-    ) -> list[Metric]:
+    ) -> MetricHistory:
         self.get_run(run_id)
-        return []
+        return MetricHistory(key)
 
     def search_runs(
         self,

@@ -11,11 +11,10 @@ import reprlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from tuitrack.downsampling import downsample
+from tuitrack.downsampling import downsample_history
 from tuitrack.entities import (
     Experiment,
     LifecycleStage,
-    Metric,
     PagedList,
     Run,
     RunInfo,
@@ -24,6 +23,7 @@ from tuitrack.entities import (
 )
 from tuitrack.errors import NotFoundError, ReadOnlyError, StoreUnavailableError
 from tuitrack.history_request import HistoryRequest
+from tuitrack.metric_history import MetricHistory
 from tuitrack.paged_search import ExperimentQuery, PagedSearchStore, RunQuery
 from tuitrack.paging import fingerprint, page_of
 from tuitrack.search import (
@@ -199,7 +199,7 @@ class MlrunsStore(PagedSearchStore, MlflowReadOnlyStore):
         start_step: int | None = None,
         end_step: int | None = None,
         max_points: int | None = None,
-    ) -> list[Metric]:
+    ) -> MetricHistory:
         HistoryRequest.of(start_step, end_step, max_points)  # raises for bad input
         history = layout.metric_history(self._run_dir(run_id), key)
         in_range = [
@@ -208,7 +208,7 @@ class MlrunsStore(PagedSearchStore, MlflowReadOnlyStore):
             if (start_step is None or m.step >= start_step)
             and (end_step is None or m.step <= end_step)
         ]
-        return downsample(in_range, max_points)
+        return downsample_history(MetricHistory.of(key, in_range), max_points)
 
     def last_activity_times(self, run_ids: Sequence[str]) -> dict[str, int]:
         """Latest metric timestamp per run (MLflow has no heartbeat; see the SQL store)."""

@@ -8,17 +8,17 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, inspect, select, update
 
-from tuitrack.downsampling import downsample
+from tuitrack.downsampling import downsample_history
 from tuitrack.entities import (
     Experiment,
     LifecycleStage,
-    Metric,
     RunInfo,
     RunStatus,
     RunTag,
 )
 from tuitrack.errors import NotFoundError, ReadOnlyError
 from tuitrack.history_request import HistoryRequest
+from tuitrack.metric_history import MetricHistory
 from tuitrack.validation import integer_id
 from tuitrack_mlflow import tables
 from tuitrack_mlflow.connect import open_engine
@@ -97,7 +97,7 @@ class MlflowSqlStore(SqlSearchStore, MlflowReadOnlyStore):
         start_step: int | None = None,
         end_step: int | None = None,
         max_points: int | None = None,
-    ) -> list[Metric]:
+    ) -> MetricHistory:
         HistoryRequest.of(start_step, end_step, max_points)  # raises for bad input
         table = tables.metrics
         query = select(table.c.step, table.c.timestamp, table.c.value, table.c.is_nan).where(
@@ -111,12 +111,13 @@ class MlflowSqlStore(SqlSearchStore, MlflowReadOnlyStore):
         with read_transaction(self.engine) as connection:
             self._require_run(connection, run_id)
             rows = connection.execute(query).all()
-        construct = Metric.model_construct
-        points = [
-            construct(key=key, value=tables.metric_value(value, is_nan), timestamp=ts, step=step)
-            for step, ts, value, is_nan in rows
-        ]
-        return downsample(points, max_points)
+        history = MetricHistory(
+            key,
+            [row[0] for row in rows],
+            [row[1] for row in rows],
+            [tables.metric_value(value, is_nan) for _, _, value, is_nan in rows],
+        )
+        return downsample_history(history, max_points)
 
     def last_activity_times(self, run_ids: Sequence[str]) -> dict[str, int]:
         """Latest metric timestamp per run: MLflow has no heartbeat, so orphaned runs are

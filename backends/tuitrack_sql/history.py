@@ -29,11 +29,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
-from tuitrack.entities import Metric
-from tuitrack.entity_construction import metrics_from_columns
 from tuitrack.errors import NotFoundError
-from tuitrack.gc_pause import gc_paused
 from tuitrack.history_request import HistoryRequest, bucket_starts
+from tuitrack.metric_history import MetricHistory
 from tuitrack_sql.floats import FINITE, NAN, NEG_INF, POS_INF, decode
 from tuitrack_sql.loading import chunks
 from tuitrack_sql.schema import BLOCK_POINTS, BLOCK_SHIFT
@@ -79,12 +77,12 @@ MATCH_SQL = f"{_POINT} {_RANGE} AND value = ? AND kind = ? ORDER BY step, timest
 NAN_SQL = f"{_POINT} {_RANGE} AND value IS NULL ORDER BY step, timestamp, id LIMIT 1"
 
 
-# --- building Metric objects ----------------------------------------------------------------
+# --- building the history ------------------------------------------------------------------
 
 
-def build_metrics(key: str, rows: Sequence[Row]) -> list[Metric]:
-    """Metrics from (step, timestamp, stored value, kind) rows."""
-    return metrics_from_columns(
+def build_history(key: str, rows: Sequence[Row]) -> MetricHistory:
+    """The history of (step, timestamp, stored value, kind) rows."""
+    return MetricHistory(
         key,
         [row[0] for row in rows],
         [row[1] for row in rows],
@@ -278,7 +276,7 @@ class _Series:
 
 def _read_downsampled(
     statements: Statements, run_id: str, key: str, lo: int, hi: int, max_points: int
-) -> list[Metric]:
+) -> MetricHistory:
     series = _Series(statements, run_id, key, lo, hi)
     chosen: dict[tuple[int, int, int], _Chosen] = {}
     from_blocks: set[_FromBlock] = set()
@@ -300,28 +298,27 @@ def _read_downsampled(
                 identity = (_FROM_ROW, row_id, 0)
                 chosen[identity] = _Chosen(step, timestamp, value, kind, row_id, identity)
     ordered = sorted(chosen.values(), key=_history_order)
-    return build_metrics(key, [point[:4] for point in ordered])
+    return build_history(key, [point[:4] for point in ordered])
 
 
 def read_history(
     connection: Connection, run_id: str, key: str, request: HistoryRequest
-) -> list[Metric]:
+) -> MetricHistory:
     """One series, whole or downsampled; the caller has checked that the run exists."""
     statements = Statements(connection)
     try:
         start, end = request.start_step, request.end_step
         if start > end:
-            return []
+            return MetricHistory(key)
         if request.max_points is None:
             return read_whole(statements, run_id, key, start, end)
         cap = request.max_points + 1
         lo, hi, capped = statements.rows(BOUNDS_SQL, (run_id, key, start, end) * 3 + (cap,))[0]
         if lo is None:
-            return []
+            return MetricHistory(key)
         if capped <= request.max_points:
             return read_whole(statements, run_id, key, lo, hi)
-        with gc_paused():
-            return _read_downsampled(statements, run_id, key, lo, hi, request.max_points)
+        return _read_downsampled(statements, run_id, key, lo, hi, request.max_points)
     finally:
         statements.close()
 

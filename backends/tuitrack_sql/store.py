@@ -37,6 +37,7 @@ from tuitrack.errors import (
 from tuitrack.gc_pause import gc_paused
 from tuitrack.history_request import HistoryRequest, unique_names
 from tuitrack.limits import checked_max_results
+from tuitrack.metric_history import MetricHistory
 from tuitrack.orphans import REASON_TAG
 from tuitrack.store import ExperimentActivity, now_ms
 from tuitrack.validation import (
@@ -524,7 +525,7 @@ class SqlTrackingStore(SqlSearchStore):
         start_step: int | None = None,
         end_step: int | None = None,
         max_points: int | None = None,
-    ) -> list[Metric]:
+    ) -> MetricHistory:
         request = HistoryRequest.of(start_step, end_step, max_points)
         with read_transaction(self.engine) as connection:
             self._require_run(connection, run_id)
@@ -554,7 +555,7 @@ class SqlTrackingStore(SqlSearchStore):
         max_points: int | None = None,
         start_step: int | None = None,
         end_step: int | None = None,
-    ) -> dict[tuple[str, str], list[Metric]]:
+    ) -> dict[tuple[str, str], Sequence[Metric]]:
         request = HistoryRequest.of(start_step, end_step, max_points)
         ids, names = unique_names(run_ids), unique_names(keys)
         for run_id in ids:

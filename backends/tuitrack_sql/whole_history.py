@@ -1,12 +1,11 @@
 """Every point of a metric's step range, read from its packed chunks (packed.py).
 
-A list read sizes the range's chunks first. Chunks in history order (the usual case: steps
-logged rising) are then read one by one and turned into Metric objects at once, each
-chunk's bytes dropped once built, so the peak is little more than the objects themselves
-(~290 bytes a point), not several copies of the series. Other chunks are read into compact
-columns (24 bytes a point, only the range's points) and sorted before building. SQLite
-hands the chunks over as they are read; PostgreSQL's and MySQL's drivers receive the
-whole result first (24 bytes a point more).
+A whole read sizes the range's chunks first. Chunks in history order (the usual case:
+steps logged rising) are then read one by one and their unpacked columns appended to the
+MetricHistory's (24 bytes a point; each chunk's bytes dropped once appended), with no
+Metric built until the caller asks for one. Other chunks are read into the same columns
+(only the range's points) and sorted. SQLite hands the chunks over as they are read;
+PostgreSQL's and MySQL's drivers receive the whole result first (24 bytes a point more).
 
 A streamed read cuts the range into windows of steps holding about WINDOW_POINTS points
 each, planned from the chunks' step bounds and point counts (plan_windows), and reads each
@@ -22,17 +21,15 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import cast
 
 from sqlalchemy import Connection
 
 from tuitrack.entities import Metric
-from tuitrack.entity_construction import metrics_from_columns
-from tuitrack.gc_pause import gc_paused
+from tuitrack.metric_history import MetricHistory
 from tuitrack_sql.packed import CHUNK_POINTS, ChunkRow, chunk_arrays
 from tuitrack_sql.statements import SERIES_ID_SQL, Statements
 
-# Points per window of a streamed read: ~20 MB of Metric objects, 16 full chunks.
+# Points per window of a streamed read: 16 full chunks, 1.5 MB of columns.
 WINDOW_POINTS = 16 * CHUNK_POINTS
 
 _IN_RANGE = (
@@ -65,38 +62,28 @@ def _ordered(sizes: Sequence[ChunkSize]) -> bool:
     return True
 
 
-def _nan_once(values: list[float]) -> list[float]:
-    """One NaN object for every NaN, as the row path returns: equal histories compare equal."""
-    nan, isnan = math.nan, math.isnan
-    return [nan if isnan(value) else value for value in values]
-
-
-def _build_ordered(
-    key: str, rows: Iterable[ChunkRow], lo: int, hi: int, expected: int
-) -> list[Metric] | None:
-    """The points of chunks in history order, each chunk's bytes dropped once built; None if
-    a chunk breaks the order (another writer changed them since they were sized)."""
-    metrics: list[Metric | None] = [None] * expected  # growing the list would copy it
-    filled, previous_last = 0, None
-    for first, last, nans, in_order, *packed in rows:
+def _read_ordered(key: str, rows: Iterable[ChunkRow], lo: int, hi: int) -> MetricHistory | None:
+    """The points of chunks in history order, appended to the columns as each chunk is
+    read; None if a chunk breaks the order (another writer changed them since they were
+    sized)."""
+    steps, times, values = array("q"), array("q"), array("d")
+    previous_last = None
+    for first, last, _nans, in_order, *packed in rows:
         if not _in_order(previous_last, first, in_order):
             return None
         previous_last = last
-        step_array, time_array, value_array = chunk_arrays(*packed)
-        steps, times, values = step_array.tolist(), time_array.tolist(), value_array.tolist()
-        if nans:
-            values = _nan_once(values)
+        chunk_steps, chunk_times, chunk_values = chunk_arrays(*packed)
         if first < lo or last > hi:
-            start, end = bisect_left(steps, lo), bisect_right(steps, hi)
-            steps, times, values = steps[start:end], times[start:end], values[start:end]
-        built = metrics_from_columns(key, steps, times, values)
-        metrics[filled : filled + len(built)] = built
-        filled += len(built)
-    del metrics[filled:]
-    return cast("list[Metric]", metrics)
+            start, end = bisect_left(chunk_steps, lo), bisect_right(chunk_steps, hi)
+            chunk_steps, chunk_times = chunk_steps[start:end], chunk_times[start:end]
+            chunk_values = chunk_values[start:end]
+        steps += chunk_steps
+        times += chunk_times
+        values += chunk_values
+    return MetricHistory(key, steps, times, values)
 
 
-def _build_sorted(key: str, rows: Iterable[ChunkRow], lo: int, hi: int) -> list[Metric]:
+def _read_sorted(key: str, rows: Iterable[ChunkRow], lo: int, hi: int) -> MetricHistory:
     """Chunks that overlap or hold points out of order: a stable sort by (step, time) of the
     points in logging order keeps logging order for ties. Only the points in lo..hi are
     kept of each chunk as it is read."""
@@ -116,32 +103,18 @@ def _build_sorted(key: str, rows: Iterable[ChunkRow], lo: int, hi: int) -> list[
     order.sort(key=times_list.__getitem__)
     order.sort(key=steps_list.__getitem__)
     del steps_list, times_list
-    order_column = array("q", order)  # 8 bytes an index instead of a list's 40
-    del order
-    metrics: list[Metric] = []
-    for start in range(0, len(order_column), CHUNK_POINTS):
-        some = order_column[start : start + CHUNK_POINTS]
-        metrics += metrics_from_columns(
-            key,
-            map(step_column.__getitem__, some),
-            map(time_column.__getitem__, some),
-            _nan_once(list(map(value_column.__getitem__, some))),
-        )
-    return metrics
+    return MetricHistory(key, step_column, time_column, value_column).pick(order)
 
 
-def read_whole(statements: Statements, run_id: str, key: str, lo: int, hi: int) -> list[Metric]:
+def read_whole(statements: Statements, run_id: str, key: str, lo: int, hi: int) -> MetricHistory:
     """Every point with lo <= step <= hi, in history order (step, timestamp, logging order)."""
     params = (run_id, key, lo, hi)
     sizes: list[ChunkSize] = [tuple(row) for row in statements.rows(CHUNK_SIZES_SQL, params)]
     if _ordered(sizes):
-        expected = sum(size[3] for size in sizes)
-        with gc_paused():
-            built = _build_ordered(key, statements.stream(CHUNKS_SQL, params), lo, hi, expected)
-        if built is not None:
-            return built
-    with gc_paused():
-        return _build_sorted(key, statements.stream(CHUNKS_SQL, params), lo, hi)
+        read = _read_ordered(key, statements.stream(CHUNKS_SQL, params), lo, hi)
+        if read is not None:
+            return read
+    return _read_sorted(key, statements.stream(CHUNKS_SQL, params), lo, hi)
 
 
 def plan_windows(

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Sequence
 
 import pytest
 
 from tuitrack.client import TrackingClient
 from tuitrack.entities import Metric
 from tuitrack.errors import InvalidValueError, NotFoundError
+from tuitrack.metric_history import MetricHistory
 from tuitrack.store import TrackingStore
 from tuitrack.testing.history_reference import as_points, reference_downsample
 
@@ -261,10 +263,32 @@ def test_bulk_form(store: TrackingStore, experiment_id: str) -> None:
     assert store.get_metric_histories([], ["loss"]) == {}
 
 
+def test_history_reads_as_a_sequence(store: TrackingStore, experiment_id: str) -> None:
+    run_id = _run(store, experiment_id, _shaped_series(300))
+    history = store.get_metric_history(run_id, "loss")
+    points = list(history)
+    assert isinstance(history, Sequence)
+    assert len(history) == len(points) == 302
+    assert history == points
+    assert as_points([history[0], history[-1], history[-302]]) == as_points(
+        [points[0], points[-1], points[0]]
+    )
+    for cut in (slice(10, 20), slice(-5, None), slice(None, None, 7), slice(50, 40)):
+        assert as_points(history[cut]) == as_points(points[cut])
+    assert as_points(list(reversed(history))) == as_points(points[::-1])
+    by_value = sorted(history, key=lambda m: (math.isnan(m.value), m.value))
+    assert by_value[0].value == -math.inf
+    assert math.isnan(by_value[-1].value)
+
+
 def test_client_methods(client: TrackingClient, experiment_id: str) -> None:
     run_id = client.create_run(experiment_id).info.run_id
     client.log_batch(run_id, metrics=_shaped_series(400))
     whole = client.get_metric_history(run_id, "loss")
+    assert isinstance(whole, MetricHistory)
+    assert whole.steps.tolist() == [m.step for m in whole]
+    assert whole.timestamps.tolist() == [m.timestamp for m in whole]
+    assert [repr(value) for value in whole.values] == [repr(m.value) for m in whole]
     sampled = client.get_metric_history(run_id, "loss", max_points=40)
     assert as_points(sampled) == as_points(reference_downsample(whole, 40))
     assert client.get_metric_history(run_id, "loss", 5, 9) == whole[5:10]

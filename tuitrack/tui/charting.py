@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from tuitrack.entities import Metric
+from tuitrack.metric_history import MetricHistory
 from tuitrack.tui.chart_axis import XMode, axis_ticks
 
 Rgb = tuple[int, int, int]
@@ -74,6 +75,11 @@ class SeriesPoints:
         points = cls()
         points.extend_metrics(metrics)
         return points
+
+    @classmethod
+    def from_history(cls, history: MetricHistory) -> SeriesPoints:
+        """The history's columns as they are, without building its Metric objects."""
+        return cls(history.steps.tolist(), history.timestamps.tolist(), history.values.tolist())
 
     def extend_metrics(self, metrics: Iterable[Metric]) -> None:
         for metric in metrics:

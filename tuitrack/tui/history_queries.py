@@ -98,7 +98,7 @@ def fetch_series(
         start_step=window.lo if window else None,
         end_step=window.hi if window else None,
     )
-    return {pair: SeriesPoints.from_metrics(points) for pair, points in histories.items()}
+    return {pair: SeriesPoints.from_history(points) for pair, points in histories.items()}
 
 
 def fetch_new_points(
@@ -110,7 +110,7 @@ def fetch_new_points(
         start = None if last is None else last + 1
         points = client.get_metric_history(run_id, key, start_step=start, max_points=max_points)
         if points:
-            fresh[run_id, key] = SeriesPoints.from_metrics(points)
+            fresh[run_id, key] = SeriesPoints.from_history(points)
     return fresh
 
 

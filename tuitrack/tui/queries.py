@@ -339,7 +339,7 @@ def _trends(client: TrackingClient, run_id: str, keys: Sequence[str]) -> dict[st
     if not keys:
         return {}
     histories = client.get_metric_histories([run_id], list(keys), max_points=TREND_POINTS)
-    return {key: [m.value for m in histories[run_id, key]] for key in keys}
+    return {key: histories[run_id, key].values.tolist() for key in keys}
 
 
 def load_run_detail(
