@@ -248,11 +248,11 @@ class BackgroundWriter:
     def _refuse_newest(self) -> None:
         """Take back the point just queued (or another call's, as new). Holds `_room`."""
         with self._metrics_lock:
-            newest = self.metrics[-FIELDS:]
-            del self.metrics[-FIELDS:]
-        if not newest:  # the writer took it meanwhile
-            return
-        run_id = cast("str", newest[0])
+            end = len(self.metrics)  # by index: other calls may append meanwhile
+            if not end:  # the writer took it meanwhile
+                return
+            run_id = cast("str", self.metrics[end - FIELDS])
+            del self.metrics[end - FIELDS : end]
         self._refused[run_id] = self._refused.get(run_id, 0) + 1
         if self.settings.strict:
             raise StoreUnavailableError(
