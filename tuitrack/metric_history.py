@@ -50,7 +50,8 @@ class MetricHistory(Sequence[Metric]):
     `timestamps` (ms since the epoch), `values` - come as arrays of int64 and float64
     numbers, each a copy (a memory copy: ~30 us per 100,000 points) that the caller may
     change: `history.values.tolist()`, `numpy.frombuffer(history.values)`. Each Metric is
-    built when asked for: read the columns to avoid building any.
+    built when asked for, again at each pass (`list(history)` keeps them): read the columns
+    to build none.
     """
 
     __slots__ = ("_key", "_steps", "_timestamps", "_values")
@@ -76,8 +77,10 @@ class MetricHistory(Sequence[Metric]):
     @classmethod
     def of(cls, key: str, points: Iterable[Metric]) -> MetricHistory:
         """`points` (all of metric `key`, in history order) as a MetricHistory; one
-        already is returned as it is."""
+        already is returned as it is. Raises ValueError for a point of another key."""
         if isinstance(points, MetricHistory):
+            if points and points.key != key:
+                raise ValueError(f"the history of {points.key!r} given as that of {key!r}")
             return points
         steps, timestamps, values = array("q"), array("q"), array("d")
         for point in points:

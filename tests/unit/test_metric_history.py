@@ -121,6 +121,9 @@ def test_built_from_metrics_and_checked() -> None:
     history = MetricHistory.of("loss", points)
     assert _same(history, points)
     assert MetricHistory.of("loss", history) is history
+    assert MetricHistory.of("acc", history[:0]) == []
+    with pytest.raises(ValueError, match="'loss' given as that of 'acc'"):
+        MetricHistory.of("acc", history)
     with pytest.raises(ValueError, match="'acc'"):
         MetricHistory.of("loss", [*points, Metric(key="acc", value=1.0, timestamp=1)])
     with pytest.raises(ValueError, match="same length"):
