@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from contextlib import nullcontext
+from typing import NamedTuple
 
 from sqlalchemy import Connection, delete, select, update
 
@@ -27,6 +28,28 @@ from tuitrack_sql.points import METRIC_COLUMNS, PointColumns
 from tuitrack_sql.series import series_of
 from tuitrack_sqlkit.driver_sql import DriverSql
 from tuitrack_sqlkit.upsert import upsert
+
+
+class RunBatch(NamedTuple):
+    """What one log_batch or log_metric_columns call writes to a run, in one transaction."""
+
+    run_id: str
+    columns: PointColumns | None  # the metric points; None when there are none
+    params: Sequence[Param]
+    tags: Sequence[RunTag]
+    batch_id: str | None  # see record_batch
+
+
+def write_batch(connection: Connection, batch: RunBatch) -> None:
+    """Write `batch` to its run, which the caller found active in this transaction."""
+    run_id = batch.run_id
+    if batch.batch_id is not None:
+        record_batch(connection, run_id, batch.batch_id)
+    insert_params(connection, run_id, batch.params)
+    upsert_tags(connection, run_id, batch.tags)
+    touch_run_name(connection, run_id, batch.tags)
+    if batch.columns is not None:
+        insert_points(connection, run_id, batch.columns)
 
 
 def insert_points(connection: Connection, run_id: str, columns: PointColumns) -> None:

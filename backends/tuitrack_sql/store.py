@@ -443,7 +443,7 @@ class SqlTrackingStore(SqlSearchStore):
             return
         with gc_paused():
             columns = points.metric_columns(metrics)
-        self._write_with_retry(run_id, columns, params, tags, batch_id)
+        self._write_with_retry(batch_write.RunBatch(run_id, columns, params, tags, batch_id))
 
     def log_metric_columns(
         self,
@@ -459,43 +459,31 @@ class SqlTrackingStore(SqlSearchStore):
         if columns is None:
             self.get_run(run_id)
             return
-        self._write_with_retry(run_id, columns, (), (), batch_id)
+        self._write_with_retry(batch_write.RunBatch(run_id, columns, (), (), batch_id))
 
-    def _write_with_retry(
-        self,
-        run_id: str,
-        columns: points.PointColumns | None,
-        params: Sequence[Param],
-        tags: Sequence[RunTag],
-        batch_id: str | None,
-    ) -> None:
+    def _write_with_retry(self, batch: batch_write.RunBatch) -> None:
         integrity_errors = conflicts = 0
         while True:
             try:
-                self._write_batch(run_id, columns, params, tags, batch_id)
+                self._write_batch(batch)
                 return
             except IntegrityError as error:
-                if batch_id is not None and self._batch_stored(batch_id):
+                if batch.batch_id is not None and self._batch_stored(batch.batch_id):
                     return  # an earlier attempt stored it and its COMMIT's reply was lost
                 # A concurrent writer inserted the same param first: re-check against it.
                 integrity_errors += 1
                 if integrity_errors == 2:
                     raise InvalidValueError(
-                        f"batch for run {run_id} conflicts with a concurrent write: {error.orig}"
+                        f"batch for run {batch.run_id} conflicts with a concurrent write: "
+                        f"{error.orig}"
                     ) from None
             except StoreUnavailableError as error:
                 # A deadlock with another writer rolled the whole batch back: run it again.
                 conflicts += 1
                 _wait_or_raise(error, conflicts)
 
-    def _write_batch(
-        self,
-        run_id: str,
-        columns: points.PointColumns | None,
-        params: Sequence[Param],
-        tags: Sequence[RunTag],
-        batch_id: str | None,
-    ) -> None:
+    def _write_batch(self, batch: batch_write.RunBatch) -> None:
+        run_id = batch.run_id
         with write_transaction(self.engine) as connection:
             row = connection.execute(
                 select(schema.runs.c.lifecycle_stage).where(
@@ -506,13 +494,7 @@ class SqlTrackingStore(SqlSearchStore):
                 raise NotFoundError(f"no run with id {run_id!r}")
             if row.lifecycle_stage != LifecycleStage.ACTIVE.value:
                 raise ReadOnlyError(f"run {run_id} is deleted; restore it before logging to it")
-            if batch_id is not None:
-                batch_write.record_batch(connection, run_id, batch_id)
-            batch_write.insert_params(connection, run_id, params)
-            batch_write.upsert_tags(connection, run_id, tags)
-            batch_write.touch_run_name(connection, run_id, tags)
-            if columns is not None:
-                batch_write.insert_points(connection, run_id, columns)
+            batch_write.write_batch(connection, batch)
 
     def _batch_stored(self, batch_id: str) -> bool:
         with read_transaction(self.engine) as connection:
