@@ -23,14 +23,13 @@ class SortColumn:
 
 
 def apply_sort(
-    query: Select[Any], columns: Sequence[SortColumn], dialect: SqlDialect | str
+    query: Select[Any], columns: Sequence[SortColumn], dialect: SqlDialect
 ) -> Select[Any]:
     """`query` ordered by `columns` with NULLs last, each also selected as sort_<index> for
-    page tokens. `dialect`: the database's SqlDialect or dialect name."""
-    sql_dialect = SqlDialect.of(dialect)
+    page tokens."""
     clauses: list[ColumnElement[Any]] = []
     for column in columns:
-        clauses.extend(sql_dialect.nulls_last(column.expression, column.ascending))
+        clauses.extend(dialect.nulls_last(column.expression, column.ascending))
     labelled = [c.expression.label(f"sort_{i}") for i, c in enumerate(columns)]
     return query.add_columns(*labelled).order_by(*clauses)
 
