@@ -22,9 +22,7 @@ class _KindColumn:
     """value NULL for NaN, +-DBL_MAX for +-inf, and `kind` FINITE for every other value."""
 
     flag_column = "kind"
-
-    def decode(self, value: float | None, flag: Any) -> float:
-        return decode(value, flag)
+    decode = staticmethod(decode)
 
     def test(self, table: FromClause, node: Comparison) -> ColumnElement[bool]:
         value = table.c.value

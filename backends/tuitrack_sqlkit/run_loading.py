@@ -18,7 +18,6 @@ from tuitrack_sqlkit.search_tables import SearchTables
 _CHUNK = 1000
 _STATUSES = {status.value: status for status in RunStatus}
 _STAGES = {stage.value: stage for stage in LifecycleStage}
-_NO_RUN_FIELDS: dict[str, Any] = dict.fromkeys(RunInfo.model_fields)
 
 
 def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -83,12 +82,15 @@ def _run_fields(
 ) -> dict[str, Any]:
     """RunInfo fields from the values of the map's run_columns and the run's tags; a
     field the runs table lacks is None."""
-    fields = _NO_RUN_FIELDS | dict(zip(tables.run_fields, values, strict=False))
+    fields: dict[str, Any] = dict(zip(tables.run_fields, values, strict=False))
+    if tables.absent_run_fields:
+        fields.update(tables.absent_run_fields)
     fields["experiment_id"] = str(fields["experiment_id"])
-    status, stage = fields["status"], fields["lifecycle_stage"]
+    status = fields["status"]
     fields["status"] = _STATUSES.get(status) or RunStatus(status)
-    fields["lifecycle_stage"] = _STAGES.get(stage, LifecycleStage.ACTIVE)
-    fields["artifact_uri"] = fields["artifact_uri"] or ""
+    fields["lifecycle_stage"] = _STAGES.get(fields["lifecycle_stage"], LifecycleStage.ACTIVE)
+    if not fields["artifact_uri"]:
+        fields["artifact_uri"] = ""
     if tables.run_name_tag is not None and not fields["run_name"]:
         fields["run_name"] = tags.get(tables.run_name_tag)
     if tables.parent_tag is not None:

@@ -71,6 +71,11 @@ class SearchTables:
     `keys_ordered_by_database`: the (run_uuid, key) order of a run's keys comes from the
     database (binary collations, a primary key in that order); otherwise keys are sorted
     in Python. `token_scope` starts every page token's fingerprint.
+
+    Runs are read with the columns of the RunInfo fields that the runs table has
+    (`run_columns`, named `run_fields`; the others are `absent_run_fields`). A schema that
+    keeps a run's parent or name in tags names them (`parent_tag`, `run_name_tag`: the
+    latter used when the name column is empty).
     """
 
     metadata: MetaData
@@ -88,6 +93,7 @@ class SearchTables:
     latest_metrics: Table = field(init=False)
     experiment_tags: Table = field(init=False)
     run_fields: tuple[str, ...] = field(init=False)
+    absent_run_fields: Mapping[str, None] = field(init=False)
     run_columns: tuple[ColumnElement[Any], ...] = field(init=False)
     run_attributes: Mapping[str, ColumnElement[Any]] = field(init=False)
     experiment_attributes: Mapping[str, ColumnElement[Any]] = field(init=False)
@@ -100,6 +106,8 @@ class SearchTables:
         attributes = {name: c for name, c in read.items() if name not in _NOT_SEARCHED}
         experiment_attributes = {name: experiments[name] for name in _EXPERIMENT_ATTRIBUTES}
         object.__setattr__(self, "run_fields", tuple(read))
+        absent = dict.fromkeys(name for name in _RUN_INFO_COLUMNS if name not in read)
+        object.__setattr__(self, "absent_run_fields", absent)
         object.__setattr__(self, "run_columns", tuple(read.values()))
         object.__setattr__(self, "run_attributes", attributes)
         object.__setattr__(self, "experiment_attributes", experiment_attributes)
