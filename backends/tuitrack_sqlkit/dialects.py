@@ -38,10 +38,12 @@ class SqlDialect:
 
     @property
     def is_sqlite(self) -> bool:
+        """SQLite (in process: no round trips, one writer at a time)."""
         return self.name == "sqlite"
 
     @property
     def is_postgresql(self) -> bool:
+        """PostgreSQL."""
         return self.name == "postgresql"
 
     @property
