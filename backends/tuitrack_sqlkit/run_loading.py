@@ -3,7 +3,7 @@ metrics of many runs at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, Table, select
@@ -77,31 +77,38 @@ def _by_run(
     return {run_id: dict(sorted(values.items())) for run_id, values in found.items()}
 
 
-def _run_fields(
-    tables: SearchTables, values: Sequence[Any], tags: dict[str, str]
-) -> dict[str, Any]:
-    """RunInfo fields from the values of the map's run_columns and the run's tags; a
+def _run_infos(
+    tables: SearchTables, rows: Sequence[Sequence[Any]], tags: Mapping[str, dict[str, str]]
+) -> list[RunInfo]:
+    """RunInfos from rows of the map's run_columns (run id first) and the runs' tags; a
     field the runs table lacks is None."""
-    fields: dict[str, Any] = dict(zip(tables.run_fields, values, strict=False))
-    if tables.absent_run_fields:
-        fields.update(tables.absent_run_fields)
-    fields["experiment_id"] = str(fields["experiment_id"])
-    status = fields["status"]
-    fields["status"] = _STATUSES.get(status) or RunStatus(status)
-    fields["lifecycle_stage"] = _STAGES.get(fields["lifecycle_stage"], LifecycleStage.ACTIVE)
-    if not fields["artifact_uri"]:
-        fields["artifact_uri"] = ""
-    if tables.run_name_tag is not None and not fields["run_name"]:
-        fields["run_name"] = tags.get(tables.run_name_tag)
-    if tables.parent_tag is not None:
-        fields["parent_run_id"] = tags.get(tables.parent_tag)
-    return fields
+    names, absent = tables.run_fields, tables.absent_run_fields
+    name_tag, parent_tag = tables.run_name_tag, tables.parent_tag
+    statuses, stages, active = _STATUSES, _STAGES, LifecycleStage.ACTIVE
+    all_fields: list[dict[str, Any]] = []
+    for values in rows:
+        fields: dict[str, Any] = dict(zip(names, values, strict=False))
+        if absent:
+            fields.update(absent)
+        fields["experiment_id"] = str(fields["experiment_id"])
+        status = fields["status"]
+        fields["status"] = statuses.get(status) or RunStatus(status)
+        fields["lifecycle_stage"] = stages.get(fields["lifecycle_stage"], active)
+        if not fields["artifact_uri"]:
+            fields["artifact_uri"] = ""
+        run_tags = tags.get(values[0], {})
+        if name_tag is not None and not fields["run_name"]:
+            fields["run_name"] = run_tags.get(name_tag)
+        if parent_tag is not None:
+            fields["parent_run_id"] = run_tags.get(parent_tag)
+        all_fields.append(fields)
+    return construct_many(RunInfo, all_fields)
 
 
 def run_info(tables: SearchTables, row: Sequence[Any]) -> RunInfo:
     """The RunInfo of a row that starts with the map's run_columns, tags not read (for a
     schema that keeps no run fields in tags)."""
-    return construct_many(RunInfo, [_run_fields(tables, row, {})])[0]
+    return _run_infos(tables, [row], {})[0]
 
 
 def load_runs(connection: Connection, tables: SearchTables, rows: Sequence[Row[Any]]) -> list[Run]:
@@ -112,9 +119,7 @@ def load_runs(connection: Connection, tables: SearchTables, rows: Sequence[Row[A
     params = _by_run(connection, tables, tables.params, run_ids)
     tags = _by_run(connection, tables, tables.tags, run_ids)
     metrics = _by_run(connection, tables, tables.latest_metrics, run_ids)
-    infos = construct_many(
-        RunInfo, [_run_fields(tables, values, tags[values[0]]) for values in columns]
-    )
+    infos = _run_infos(tables, columns, tags)
     datas = construct_many(
         RunData,
         [
