@@ -7,6 +7,8 @@ from tuitrack.errors import AlreadyExistsError, InvalidValueError, NotFoundError
 from tuitrack.store import TrackingStore
 from tuitrack.testing.search_cases import EXPERIMENT_FILTER_CASES, FIXTURE_EXPERIMENTS
 
+NAMES = {"a", "b", "c", "d"}
+
 
 def test_create_and_get_round_trip(store: TrackingStore) -> None:
     experiment_id = store.create_experiment("vision", tags={"team": "cv", "ünï": "çødé"})
@@ -99,6 +101,16 @@ def test_search_experiments_pages_through_everything(store: TrackingStore) -> No
     assert sorted(seen) == sorted(ids)
     ordered = store.search_experiments(order_by=["name DESC"])
     assert [e.name for e in ordered] == [f"e{i}" for i in range(6, -1, -1)]
+
+
+def test_experiments_ordered_by_a_tag(store: TrackingStore) -> None:
+    """A tag orders experiments; those without it come last in both directions."""
+    for name, team in (("a", "nlp"), ("b", "cv"), ("c", None), ("d", "speech")):
+        store.create_experiment(name, tags={} if team is None else {"team": team})
+    ascending = store.search_experiments(order_by=["tags.team ASC", "name"])
+    assert [e.name for e in ascending if e.name in NAMES] == ["b", "a", "d", "c"]
+    descending = store.search_experiments(order_by=["tags.team DESC", "name"])
+    assert [e.name for e in descending if e.name in NAMES] == ["d", "a", "b", "c"]
 
 
 def test_experiment_filters(store: TrackingStore) -> None:
