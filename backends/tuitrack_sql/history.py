@@ -35,8 +35,9 @@ from tuitrack.metric_history import MetricHistory
 from tuitrack_sql.floats import FINITE, NAN, NEG_INF, POS_INF, decode
 from tuitrack_sql.loading import chunks
 from tuitrack_sql.schema import BLOCK_POINTS, BLOCK_SHIFT
-from tuitrack_sql.statements import SERIES_ID_SQL, Row, Statements
+from tuitrack_sql.statements import SERIES_ID_SQL
 from tuitrack_sql.whole_history import read_whole
+from tuitrack_sqlkit.driver_sql import DriverSql, Row, marks
 
 # --- SQL (qmark placeholders, servers get %s; {key} is the quoted key column) --------------
 
@@ -167,7 +168,7 @@ def _cell(row: Row | None) -> _Cell | None:
 class _Series:
     """The downsampling of one series' range lo..hi (its first and last step)."""
 
-    def __init__(self, statements: Statements, run_id: str, key: str, lo: int, hi: int) -> None:
+    def __init__(self, statements: DriverSql, run_id: str, key: str, lo: int, hi: int) -> None:
         self.statements = statements
         self.run_id, self.key = run_id, key
         self.lo, self.hi = lo, hi
@@ -262,7 +263,7 @@ class _Series:
             roles.setdefault(pick.block, []).append(pick.role)
         points = []
         for chunk in chunks(sorted(roles)):
-            sql = BLOCK_POINTS_SQL.replace("{marks}", ", ".join("?" * len(chunk)))
+            sql = BLOCK_POINTS_SQL.replace("{marks}", marks(len(chunk)))
             for row in self.statements.rows(sql, (self.run_id, self.key, *chunk)):
                 block = row[0]
                 for role in roles[block]:
@@ -275,7 +276,7 @@ class _Series:
 
 
 def _read_downsampled(
-    statements: Statements, run_id: str, key: str, lo: int, hi: int, max_points: int
+    statements: DriverSql, run_id: str, key: str, lo: int, hi: int, max_points: int
 ) -> MetricHistory:
     series = _Series(statements, run_id, key, lo, hi)
     chosen: dict[tuple[int, int, int], _Chosen] = {}
@@ -305,7 +306,7 @@ def read_history(
     connection: Connection, run_id: str, key: str, request: HistoryRequest
 ) -> MetricHistory:
     """One series, whole or downsampled; the caller has checked that the run exists."""
-    statements = Statements(connection)
+    statements = DriverSql(connection)
     try:
         start, end = request.start_step, request.end_step
         if start > end:
@@ -325,12 +326,11 @@ def read_history(
 
 def require_runs(connection: Connection, run_ids: Sequence[str]) -> None:
     """Raises NotFoundError naming the first of `run_ids` that no run has."""
-    statements = Statements(connection)
+    statements = DriverSql(connection)
     try:
         for chunk in chunks(run_ids):
             ids = [run_id for run_id in chunk if isinstance(run_id, str)]
-            marks = ", ".join("?" * len(ids))
-            sql = f"SELECT run_uuid FROM runs WHERE run_uuid IN ({marks})"
+            sql = f"SELECT run_uuid FROM runs WHERE run_uuid IN ({marks(len(ids))})"
             known = {row[0] for row in statements.rows(sql, ids)} if ids else set()
             for run_id in chunk:
                 if run_id not in known:

@@ -27,7 +27,8 @@ from sqlalchemy import Connection
 from tuitrack.entities import Metric
 from tuitrack.metric_history import MetricHistory
 from tuitrack_sql.packed import CHUNK_POINTS, ChunkRow, chunk_arrays
-from tuitrack_sql.statements import SERIES_ID_SQL, Statements
+from tuitrack_sql.statements import SERIES_ID_SQL
+from tuitrack_sqlkit.driver_sql import DriverSql
 
 # Points per window of a streamed read: 16 full chunks, 1.5 MB of columns.
 WINDOW_POINTS = 16 * CHUNK_POINTS
@@ -106,7 +107,7 @@ def _read_sorted(key: str, rows: Iterable[ChunkRow], lo: int, hi: int) -> Metric
     return MetricHistory(key, step_column, time_column, value_column).pick(order)
 
 
-def read_whole(statements: Statements, run_id: str, key: str, lo: int, hi: int) -> MetricHistory:
+def read_whole(statements: DriverSql, run_id: str, key: str, lo: int, hi: int) -> MetricHistory:
     """Every point with lo <= step <= hi, in history order (step, timestamp, logging order)."""
     params = (run_id, key, lo, hi)
     sizes: list[ChunkSize] = [tuple(row) for row in statements.rows(CHUNK_SIZES_SQL, params)]
@@ -156,7 +157,7 @@ def plan_windows(
 
 
 def chunk_sizes(
-    statements: Statements, run_id: str, key: str, lo: int, hi: int
+    statements: DriverSql, run_id: str, key: str, lo: int, hi: int
 ) -> list[tuple[int, int, int]]:
     """(first_step, last_step, points) of each chunk that may hold points of lo..hi."""
     return [
@@ -171,7 +172,7 @@ def history_windows(
     """The windows of a streamed read of lo..hi (none when the range holds no chunk)."""
     if lo > hi:
         return []
-    statements = Statements(connection)
+    statements = DriverSql(connection)
     try:
         return plan_windows(chunk_sizes(statements, run_id, key, lo, hi), lo, hi)
     finally:
@@ -187,7 +188,7 @@ def stream_windows(
     """The points of each window in turn, each window read by a transaction of its own."""
     for window_start, window_end in windows:
         with read() as connection:
-            statements = Statements(connection)
+            statements = DriverSql(connection)
             try:
                 points = read_whole(statements, run_id, key, window_start, window_end)
             finally:
