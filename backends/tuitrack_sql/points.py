@@ -4,7 +4,7 @@ into one part per series (SeriesPoints), the unit every later stage of the write
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
 from operator import add, itemgetter
 from typing import NamedTuple, TypeVar, cast
@@ -32,9 +32,11 @@ class PointColumns(NamedTuple):
     values: Sequence[float | None]  # stored values (see floats.py)
     kinds: Sequence[int] | None  # None: all FINITE
 
-    def rows(self, series: Mapping[str, Series]) -> list[MetricRow]:
+    def rows(self, series: Mapping[str, Series]) -> Iterator[MetricRow]:
         """One metrics row per point, in logging order; built column-wise (zip, map run in
-        C): this runs for every logged point."""
+        C): this runs for every logged point. An iterator, so that the driver consumes the
+        rows as they are made: a list of a batch's row tuples, all tracked by the garbage
+        collector at once, sets off collections in the user's process."""
         count = len(self.keys)
         ids: Iterable[int]
         if len(self.distinct_keys) == 1:
@@ -43,7 +45,7 @@ class PointColumns(NamedTuple):
             id_of = {key: found.series_id for key, found in series.items()}
             ids = map(id_of.__getitem__, self.keys)
         kinds = repeat(FINITE, count) if self.kinds is None else self.kinds
-        return list(zip(ids, self.steps, self.times, self.values, kinds, strict=True))
+        return zip(ids, self.steps, self.times, self.values, kinds, strict=True)
 
     def per_series(self, series: Mapping[str, Series]) -> list[SeriesPoints]:
         """The points cut into one part per series (in distinct_keys' order), each in

@@ -8,7 +8,7 @@ key and count). Only parameters are data: tables and columns are the caller's ow
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from types import TracebackType
 from typing import Any
@@ -99,17 +99,21 @@ class DriverSql:
         if rows:
             self._connection.exec_driver_sql(self.text(template), list(rows))
 
-    def insert_rows(self, table: Table, columns: Sequence[str], rows: Sequence[Row]) -> None:
+    def insert_rows(self, table: Table, columns: Sequence[str], rows: Iterable[Row]) -> None:
         """Insert `rows` (tuples in `columns` order) the quickest way for the database: the
-        driver's executemany where it beats SQLAlchemy Core, else Core's insert."""
-        if not rows:
-            return
+        driver's executemany straight from the iterable where it beats SQLAlchemy Core (no
+        list of every row is held), else Core's insert."""
         if self.dialect.prefers_driver_sql:
-            self.executemany(insert_template(table.name, columns), rows)
-        else:
-            self._connection.execute(
-                table.insert(), [dict(zip(columns, row, strict=True)) for row in rows]
-            )
+            with mapped_driver_errors(self._connection):
+                cursor = self._driver_connection().cursor()
+                try:
+                    cursor.executemany(self.text(insert_template(table.name, columns)), rows)
+                finally:
+                    cursor.close()
+            return
+        values = [dict(zip(columns, row, strict=True)) for row in rows]
+        if values:
+            self._connection.execute(table.insert(), values)
 
     # --- on DB-API cursors --------------------------------------------------------------------
 

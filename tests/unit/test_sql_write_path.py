@@ -4,12 +4,14 @@ block summary survives its metric_blocks row."""
 from __future__ import annotations
 
 import ast
+import gc
 import math
 from pathlib import Path
 
 import pytest
 
 import tuitrack_sql
+from tuitrack import registry
 from tuitrack_sql.blocks import BlockSummary, block_from_row, block_row, series_blocks
 from tuitrack_sql.floats import NAN
 from tuitrack_sql.points import checked_columns
@@ -92,3 +94,32 @@ def test_a_block_summary_names_its_points() -> None:
     assert (summary.max.value, summary.max.seq) == (3.0, 2)
     assert summary.nan is not None
     assert (summary.nan.kind, summary.nan.value, summary.nan.seq) == (NAN, None, 1)
+
+
+def test_writing_columns_leaves_the_collector_idle(tmp_path: Path) -> None:
+    """The rows of a 60,000-point write go to SQLite's executemany as they are made: a list
+    of them, every tuple tracked by the collector, set off ~90 collections in the program
+    that logs (the SDK's writer thread runs in the user's process, collector untouched)."""
+    store = registry.get_tracking_store(f"sqlite:///{tmp_path / 'db'}", str(tmp_path / "a"))
+    started: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    try:
+        run_id = store.create_run(store.create_experiment("gc")).info.run_id
+        count = 60_000
+        columns = (["m"] * count, [i / 3 for i in range(count)], [1] * count, list(range(count)))
+        assert gc.isenabled()
+        gc.callbacks.append(note)
+        try:
+            store.log_metric_columns(run_id, *columns)
+        finally:
+            gc.callbacks.remove(note)
+        assert len(started) <= 10
+        history = store.get_metric_history(run_id, "m")
+        assert len(history) == count
+        assert history[-1].value == (count - 1) / 3
+    finally:
+        store.close()
