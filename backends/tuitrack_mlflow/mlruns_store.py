@@ -23,6 +23,7 @@ from tuitrack.entities import (
 )
 from tuitrack.errors import NotFoundError, ReadOnlyError, StoreUnavailableError
 from tuitrack.history_request import HistoryRequest
+from tuitrack.history_store import RequestedHistoryStore
 from tuitrack.metric_history import MetricHistory
 from tuitrack.paged_search import ExperimentQuery, PagedSearchStore, RunQuery
 from tuitrack.paging import fingerprint, page_of
@@ -55,7 +56,7 @@ def folder_of(store_uri: str) -> Path:
     return Path(os.path.abspath(os.path.expanduser(path)))
 
 
-class MlrunsStore(PagedSearchStore, MlflowReadOnlyStore):
+class MlrunsStore(PagedSearchStore, RequestedHistoryStore, MlflowReadOnlyStore):
     """Opens `mlruns:///path/to/mlruns` or a plain path to such a folder.
 
     Raises StoreUnavailableError when the path is not an MLflow file store.
@@ -192,23 +193,10 @@ class MlrunsStore(PagedSearchStore, MlflowReadOnlyStore):
         )
         return page_of(sort_runs(found, order_keys), query.max_results, query.page_token, scope)
 
-    def get_metric_history(
-        self,
-        run_id: str,
-        key: str,
-        start_step: int | None = None,
-        end_step: int | None = None,
-        max_points: int | None = None,
-    ) -> MetricHistory:
-        HistoryRequest.of(start_step, end_step, max_points)  # raises for bad input
+    def read_history(self, run_id: str, key: str, request: HistoryRequest) -> MetricHistory:
         history = layout.metric_history(self._run_dir(run_id), key)
-        in_range = [
-            m
-            for m in history
-            if (start_step is None or m.step >= start_step)
-            and (end_step is None or m.step <= end_step)
-        ]
-        return downsample_history(MetricHistory.of(key, in_range), max_points)
+        in_range = [m for m in history if request.start_step <= m.step <= request.end_step]
+        return downsample_history(MetricHistory.of(key, in_range), request.max_points)
 
     def last_activity_times(self, run_ids: Sequence[str]) -> dict[str, int]:
         """Latest metric timestamp per run (MLflow has no heartbeat; see the SQL store)."""

@@ -18,6 +18,7 @@ from tuitrack.entities import (
 )
 from tuitrack.errors import NotFoundError, ReadOnlyError
 from tuitrack.history_request import HistoryRequest
+from tuitrack.history_store import RequestedHistoryStore
 from tuitrack.metric_history import MetricHistory
 from tuitrack.validation import integer_id
 from tuitrack_mlflow import tables
@@ -32,7 +33,7 @@ from tuitrack_sqlkit.upsert import upsert
 from tuitrack_sqlkit.urls import describe
 
 
-class MlflowSqlStore(SqlSearchStore, MlflowReadOnlyStore):
+class MlflowSqlStore(SqlSearchStore, RequestedHistoryStore, MlflowReadOnlyStore):
     """Opens `mlflow+sqlite:///mlflow.db`, `mlflow+postgresql://...`, `mlflow+mysql://...`.
 
     Raises StoreUnavailableError when the database is missing, unreachable, or has a schema
@@ -90,23 +91,12 @@ class MlflowSqlStore(SqlSearchStore, MlflowReadOnlyStore):
 
     # --- runs --------------------------------------------------------------------------
 
-    def get_metric_history(
-        self,
-        run_id: str,
-        key: str,
-        start_step: int | None = None,
-        end_step: int | None = None,
-        max_points: int | None = None,
-    ) -> MetricHistory:
-        HistoryRequest.of(start_step, end_step, max_points)  # raises for bad input
+    def read_history(self, run_id: str, key: str, request: HistoryRequest) -> MetricHistory:
         table = tables.metrics
         query = select(table.c.step, table.c.timestamp, table.c.value, table.c.is_nan).where(
             table.c.run_uuid == run_id, table.c.key == key
         )
-        if start_step is not None:
-            query = query.where(table.c.step >= start_step)
-        if end_step is not None:
-            query = query.where(table.c.step <= end_step)
+        query = query.where(table.c.step.between(request.start_step, request.end_step))
         query = query.order_by(table.c.step, table.c.timestamp, table.c.value)
         with read_transaction(self.engine) as connection:
             self._require_run(connection, run_id)
@@ -117,7 +107,7 @@ class MlflowSqlStore(SqlSearchStore, MlflowReadOnlyStore):
             [row[1] for row in rows],
             [tables.metric_value(value, is_nan) for _, _, value, is_nan in rows],
         )
-        return downsample_history(history, max_points)
+        return downsample_history(history, request.max_points)
 
     def last_activity_times(self, run_ids: Sequence[str]) -> dict[str, int]:
         """Latest metric timestamp per run: MLflow has no heartbeat, so orphaned runs are

@@ -23,10 +23,10 @@ from tuitrack_sql import schema
 from tuitrack_sql.blocks import locked_blocks, series_blocks, write_blocks
 from tuitrack_sql.chunk_write import insert_chunks
 from tuitrack_sql.latest import merge_latest
-from tuitrack_sql.loading import chunks
 from tuitrack_sql.points import METRIC_COLUMNS, PointColumns
 from tuitrack_sql.series import series_of
 from tuitrack_sqlkit.driver_sql import DriverSql
+from tuitrack_sqlkit.run_loading import chunks
 from tuitrack_sqlkit.upsert import upsert
 
 

@@ -13,10 +13,10 @@ from sqlalchemy import Connection
 
 from tuitrack_sql import schema
 from tuitrack_sql.floats import FINITE, NAN, decode
-from tuitrack_sql.loading import chunks
 from tuitrack_sql.points import SeriesPoints
 from tuitrack_sql.series import Series
 from tuitrack_sqlkit.driver_sql import DriverSql, marks
+from tuitrack_sqlkit.run_loading import chunks
 from tuitrack_sqlkit.upsert import upsert
 
 

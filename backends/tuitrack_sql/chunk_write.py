@@ -7,10 +7,10 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection
 
-from tuitrack_sql.loading import chunks
 from tuitrack_sql.packed import CHUNK_COLUMNS, OPEN_BELOW, Chunk, logged, pack
 from tuitrack_sql.points import SeriesPoints
 from tuitrack_sqlkit.driver_sql import DriverSql, insert_template, marks
+from tuitrack_sqlkit.run_loading import chunks
 
 _CHUNK_INSERT = insert_template("metric_chunks", CHUNK_COLUMNS)
 

@@ -33,11 +33,11 @@ from tuitrack.errors import NotFoundError
 from tuitrack.history_request import HistoryRequest, bucket_starts
 from tuitrack.metric_history import MetricHistory
 from tuitrack_sql.floats import FINITE, NAN, NEG_INF, POS_INF, decode
-from tuitrack_sql.loading import chunks
 from tuitrack_sql.schema import BLOCK_POINTS, BLOCK_SHIFT
 from tuitrack_sql.statements import SERIES_ID_SQL
 from tuitrack_sql.whole_history import read_whole
 from tuitrack_sqlkit.driver_sql import DriverSql, Row, marks
+from tuitrack_sqlkit.run_loading import chunks
 
 # --- SQL (qmark placeholders, servers get %s; {key} is the quoted key column) --------------
 

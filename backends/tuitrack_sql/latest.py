@@ -10,8 +10,8 @@ from sqlalchemy import Connection, select
 
 from tuitrack_sql import schema
 from tuitrack_sql.blocks import BlockPoint, SeriesBlocks
-from tuitrack_sql.loading import chunks
 from tuitrack_sqlkit.dialects import SqlDialect
+from tuitrack_sqlkit.run_loading import chunks
 from tuitrack_sqlkit.upsert import upsert
 
 

@@ -36,6 +36,7 @@ from tuitrack.errors import (
 )
 from tuitrack.gc_pause import gc_paused
 from tuitrack.history_request import HistoryRequest, unique_names
+from tuitrack.history_store import RequestedHistoryStore
 from tuitrack.limits import checked_max_results
 from tuitrack.metric_history import MetricHistory
 from tuitrack.orphans import REASON_TAG
@@ -104,7 +105,7 @@ def _run_key(run_id: str) -> str:
     return key
 
 
-class SqlTrackingStore(SqlSearchStore):
+class SqlTrackingStore(SqlSearchStore, RequestedHistoryStore):
     """Runs and experiments in a SQL database; the schema is created or upgraded on open.
 
     A SQLite file that cannot be written here opens read-only (`read_only` says why):
@@ -500,15 +501,7 @@ class SqlTrackingStore(SqlSearchStore):
         with read_transaction(self.engine) as connection:
             return batch_write.batch_stored(connection, batch_id)
 
-    def get_metric_history(
-        self,
-        run_id: str,
-        key: str,
-        start_step: int | None = None,
-        end_step: int | None = None,
-        max_points: int | None = None,
-    ) -> MetricHistory:
-        request = HistoryRequest.of(start_step, end_step, max_points)
+    def read_history(self, run_id: str, key: str, request: HistoryRequest) -> MetricHistory:
         with read_transaction(self.engine) as connection:
             self._require_run(connection, run_id)
             return history.read_history(connection, run_id, key, request)
