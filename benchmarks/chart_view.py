@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuitrack.client import TrackingClient
 from tuitrack.entities import Metric, RunStatus
+from tuitrack.sdk.client import TrackingClient
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

@@ -41,9 +41,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tuitrack.core.registry import get_tracking_store
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Metric
-from tuitrack.registry import get_tracking_store
-from tuitrack.store import TrackingStore
 
 LONG_POINTS = 1_000_000
 SHORT_RUNS = 10
@@ -211,7 +211,7 @@ else:
 # One read of a whole series by tuitrack, in a fresh process: `list` or `iter`.
 TUITRACK_CHILD = r"""
 import json, sys
-from tuitrack.registry import get_tracking_store
+from tuitrack.core.registry import get_tracking_store
 
 def kib(field):
     with open("/proc/self/status") as status:

@@ -29,8 +29,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from tuitrack.core.registry import get_tracking_store
 from tuitrack.entities import ViewType
-from tuitrack.registry import get_tracking_store
 
 FOLDER = Path("/tmp/tuitrack-bench-mlflow")
 BASE_TIME = 1_700_000_000_000
@@ -138,7 +138,7 @@ async def _tui_first_rows(
     """Seconds from `spawned` (the wall-clock time this process was started, so Python's
     start and every import count) to the app's start, to the experiments listed, and to the
     runs table's first rows after Enter on `experiment_name`, headless at 120x40."""
-    from tuitrack.client import TrackingClient
+    from tuitrack.sdk.client import TrackingClient
     from tuitrack.tui.app import TuitrackApp
     from tuitrack.tui.screens.runs import RunsScreen
     from tuitrack.tui.widgets.key_table import KeyTable

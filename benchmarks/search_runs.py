@@ -22,8 +22,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from tuitrack.registry import get_tracking_store
-from tuitrack.store import TrackingStore
+from tuitrack.core.registry import get_tracking_store
+from tuitrack.core.store import TrackingStore
 
 QUERIES: list[tuple[str, str, list[str]]] = [
     (

@@ -15,8 +15,8 @@ import sys
 import tempfile
 import time
 
+from tuitrack.core.registry import get_tracking_store
 from tuitrack.entities import Metric
-from tuitrack.registry import get_tracking_store
 
 
 def make_points(count: int) -> list[Metric]:

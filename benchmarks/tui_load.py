@@ -63,8 +63,8 @@ FILTER = "params.p0 = 'v3' and metrics.m0 < 0.5"
 
 def build_store(uri: str, artifacts: str, runs: int, steps: int) -> None:
     """Write `runs` runs in one experiment, each with PARAMS params and METRICS metrics."""
-    from tuitrack.client import TrackingClient
     from tuitrack.entities import Param, RunStatus
+    from tuitrack.sdk.client import TrackingClient
 
     rng = random.Random(0)
     start = 1_700_000_000_000
@@ -149,8 +149,8 @@ def multiply(uri: str, copies: int, experiments: bool) -> None:
 def build_experiments_store(uri: str, artifacts: str, experiments: int, runs_each: int) -> None:
     """`experiments` experiments of `runs_each` finished runs each, one param and metric per
     run: what the experiments screen reads is the experiments and their runs' times."""
-    from tuitrack.client import TrackingClient
     from tuitrack.entities import Metric, Param, RunStatus
+    from tuitrack.sdk.client import TrackingClient
 
     start = 1_700_000_000_000
     with TrackingClient(uri, artifacts) as client:
@@ -463,7 +463,7 @@ async def scroll_to_bottom(pilot: Pilot[None], screen: RunsScreen, clocks: PassC
 
 async def measure(uri: str, artifacts: str, why: bool = False) -> dict[str, float]:
     """One pass: open the store, start the app, open the runs, filter, scroll to the end."""
-    from tuitrack.client import TrackingClient
+    from tuitrack.sdk.client import TrackingClient
     from tuitrack.tui.app import TuitrackApp
 
     gc.unfreeze()  # what an earlier pass (its app, frozen or not) left is not this pass's
@@ -541,7 +541,7 @@ def build_scale_store(folder: Path, kind: str, size: int) -> str:
 
 async def measure_experiments_screen(uri: str, artifacts: str) -> dict[str, float]:
     """App start -> the experiments screen's first rows drawn."""
-    from tuitrack.client import TrackingClient
+    from tuitrack.sdk.client import TrackingClient
     from tuitrack.tui.app import TuitrackApp
     from tuitrack.tui.widgets.key_table import KeyTable
 
@@ -561,7 +561,7 @@ async def measure_experiments_screen(uri: str, artifacts: str) -> dict[str, floa
 
 def time_experiments_list(uri: str) -> dict[str, float]:
     started = time.perf_counter()
-    command = [sys.executable, "-m", "tuitrack.cli", "--uri", uri, "experiments", "list"]
+    command = [sys.executable, "-m", "tuitrack.cli.main", "--uri", uri, "experiments", "list"]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return {"experiments_list_s": time.perf_counter() - started}
 
@@ -570,7 +570,7 @@ async def measure_big_listing(uri: str, artifacts: str, phase: str) -> dict[str,
     """`jump`: `G` right after the first rows, until the cursor is on the listing's last run;
     `scroll`: the cursor moved down 500 rows at a time (reading pages as it goes) from the
     first run to the last. Each measures the peak memory from the first rows on."""
-    from tuitrack.client import TrackingClient
+    from tuitrack.sdk.client import TrackingClient
     from tuitrack.tui.app import TuitrackApp
     from tuitrack.tui.screens.runs import RunsScreen
     from tuitrack.tui.widgets.key_table import KeyTable

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from tuitrack.client import TrackingClient
-from tuitrack.demo import write_demo
+from tuitrack.cli.demo import write_demo
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.app import TuitrackApp
 from tuitrack.tui.widgets.key_table import KeyTable
 from tuitrack.tui.widgets.runs_table import RunsTable

@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tuitrack.client import TrackingClient
+    from tuitrack.core.metric_history import MetricHistory
     from tuitrack.entities import (
         Experiment,
         FileInfo,
@@ -36,7 +36,8 @@ if TYPE_CHECKING:
         TuitrackError,
         UnknownSchemeError,
     )
-    from tuitrack.fluent import (
+    from tuitrack.sdk.client import TrackingClient
+    from tuitrack.sdk.fluent import (
         ActiveRun,
         active_run,
         create_experiment,
@@ -70,7 +71,8 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
-    "TrackingClient": "tuitrack.client",
+    "TrackingClient": "tuitrack.sdk.client",
+    "MetricHistory": "tuitrack.core.metric_history",
     "Experiment": "tuitrack.entities",
     "FileInfo": "tuitrack.entities",
     "LifecycleStage": "tuitrack.entities",
@@ -92,34 +94,34 @@ _LAZY: dict[str, str] = {
     "StoreUnavailableError": "tuitrack.errors",
     "TuitrackError": "tuitrack.errors",
     "UnknownSchemeError": "tuitrack.errors",
-    "ActiveRun": "tuitrack.fluent",
-    "active_run": "tuitrack.fluent",
-    "create_experiment": "tuitrack.fluent",
-    "delete_run": "tuitrack.fluent",
-    "end_run": "tuitrack.fluent",
-    "flush": "tuitrack.fluent",
-    "get_artifact_uri": "tuitrack.fluent",
-    "get_experiment": "tuitrack.fluent",
-    "get_experiment_by_name": "tuitrack.fluent",
-    "get_run": "tuitrack.fluent",
-    "get_tracking_uri": "tuitrack.fluent",
-    "last_active_run": "tuitrack.fluent",
-    "log_artifact": "tuitrack.fluent",
-    "log_artifacts": "tuitrack.fluent",
-    "log_dict": "tuitrack.fluent",
-    "log_figure": "tuitrack.fluent",
-    "log_metric": "tuitrack.fluent",
-    "log_metrics": "tuitrack.fluent",
-    "log_param": "tuitrack.fluent",
-    "log_params": "tuitrack.fluent",
-    "log_text": "tuitrack.fluent",
-    "search_runs": "tuitrack.fluent",
-    "set_artifact_uri": "tuitrack.fluent",
-    "set_experiment": "tuitrack.fluent",
-    "set_tag": "tuitrack.fluent",
-    "set_tags": "tuitrack.fluent",
-    "set_tracking_uri": "tuitrack.fluent",
-    "start_run": "tuitrack.fluent",
+    "ActiveRun": "tuitrack.sdk.fluent",
+    "active_run": "tuitrack.sdk.fluent",
+    "create_experiment": "tuitrack.sdk.fluent",
+    "delete_run": "tuitrack.sdk.fluent",
+    "end_run": "tuitrack.sdk.fluent",
+    "flush": "tuitrack.sdk.fluent",
+    "get_artifact_uri": "tuitrack.sdk.fluent",
+    "get_experiment": "tuitrack.sdk.fluent",
+    "get_experiment_by_name": "tuitrack.sdk.fluent",
+    "get_run": "tuitrack.sdk.fluent",
+    "get_tracking_uri": "tuitrack.sdk.fluent",
+    "last_active_run": "tuitrack.sdk.fluent",
+    "log_artifact": "tuitrack.sdk.fluent",
+    "log_artifacts": "tuitrack.sdk.fluent",
+    "log_dict": "tuitrack.sdk.fluent",
+    "log_figure": "tuitrack.sdk.fluent",
+    "log_metric": "tuitrack.sdk.fluent",
+    "log_metrics": "tuitrack.sdk.fluent",
+    "log_param": "tuitrack.sdk.fluent",
+    "log_params": "tuitrack.sdk.fluent",
+    "log_text": "tuitrack.sdk.fluent",
+    "search_runs": "tuitrack.sdk.fluent",
+    "set_artifact_uri": "tuitrack.sdk.fluent",
+    "set_experiment": "tuitrack.sdk.fluent",
+    "set_tag": "tuitrack.sdk.fluent",
+    "set_tags": "tuitrack.sdk.fluent",
+    "set_tracking_uri": "tuitrack.sdk.fluent",
+    "start_run": "tuitrack.sdk.fluent",
 }
 
 
@@ -145,6 +147,7 @@ __all__ = [
     "InvalidValueError",
     "LifecycleStage",
     "Metric",
+    "MetricHistory",
     "NotFoundError",
     "PagedList",
     "Param",

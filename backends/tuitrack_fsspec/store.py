@@ -17,7 +17,9 @@ import fsspec
 from fsspec.core import split_protocol, url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from tuitrack.artifact_sources import files_to_upload
+from tuitrack.core.artifact_sources import files_to_upload
+from tuitrack.core.store import ArtifactStore
+from tuitrack.core.validation import normalize_artifact_path
 from tuitrack.entities import FileInfo
 from tuitrack.errors import (
     InvalidValueError,
@@ -26,8 +28,6 @@ from tuitrack.errors import (
     TuitrackError,
     UnknownSchemeError,
 )
-from tuitrack.store import ArtifactStore
-from tuitrack.validation import normalize_artifact_path
 from tuitrack_fsspec import network
 
 # A file being written on a local root has this name until it is complete; listings skip it.
@@ -200,7 +200,7 @@ class FsspecArtifactStore(ArtifactStore):
 
     def log_artifacts(self, local_dir: str, artifact_path: str | None = None) -> None:
         """Copy a local directory tree under `artifact_path`, by the link rule of
-        `tuitrack.artifact_sources`. Raises NotFoundError and InvalidValueError."""
+        `tuitrack.core.artifact_sources`. Raises NotFoundError and InvalidValueError."""
         if not os.path.isdir(local_dir):
             raise NotFoundError(f"local directory {local_dir!r} does not exist")
         base = normalize_artifact_path(artifact_path)

@@ -11,7 +11,13 @@ import reprlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from tuitrack.downsampling import downsample_history
+from tuitrack.core.downsampling import downsample_history
+from tuitrack.core.history_request import HistoryRequest
+from tuitrack.core.history_store import RequestedHistoryStore
+from tuitrack.core.metric_history import MetricHistory
+from tuitrack.core.paged_search import ExperimentQuery, PagedSearchStore, RunQuery
+from tuitrack.core.paging import fingerprint, page_of
+from tuitrack.core.validation import stored_id
 from tuitrack.entities import (
     Experiment,
     LifecycleStage,
@@ -22,11 +28,6 @@ from tuitrack.entities import (
     RunTag,
 )
 from tuitrack.errors import NotFoundError, ReadOnlyError, StoreUnavailableError
-from tuitrack.history_request import HistoryRequest
-from tuitrack.history_store import RequestedHistoryStore
-from tuitrack.metric_history import MetricHistory
-from tuitrack.paged_search import ExperimentQuery, PagedSearchStore, RunQuery
-from tuitrack.paging import fingerprint, page_of
 from tuitrack.search import (
     matches,
     matches_experiment,
@@ -37,7 +38,6 @@ from tuitrack.search import (
     sort_experiments,
     sort_runs,
 )
-from tuitrack.validation import stored_id
 from tuitrack_mlflow import mlruns_layout as layout
 from tuitrack_mlflow.readonly import MlflowReadOnlyStore
 

@@ -1,13 +1,13 @@
 """MLflow's data as tuitrack browses it: what a user may change there (tags, and closing a
-run as FAILED or KILLED: tuitrack.read_only_store), how a refusal names the way out, and
+run as FAILED or KILLED: tuitrack.core.read_only_store), how a refusal names the way out, and
 MLflow's own tags and status codes."""
 
 from __future__ import annotations
 
-from tuitrack.capabilities import Capability
+from tuitrack.core.capabilities import Capability
+from tuitrack.core.read_only_store import ReadOnlyStore
 from tuitrack.entities import RunStatus
 from tuitrack.errors import ReadOnlyError
-from tuitrack.read_only_store import ReadOnlyStore
 
 PARENT_TAG = "mlflow.parentRunId"  # how MLflow records a nested run's parent
 RUN_NAME_TAG = "mlflow.runName"

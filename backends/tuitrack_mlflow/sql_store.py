@@ -8,7 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, inspect, select, update
 
-from tuitrack.downsampling import downsample_history
+from tuitrack.core.downsampling import downsample_history
+from tuitrack.core.history_request import HistoryRequest
+from tuitrack.core.history_store import RequestedHistoryStore
+from tuitrack.core.metric_history import MetricHistory
+from tuitrack.core.validation import integer_id
 from tuitrack.entities import (
     Experiment,
     LifecycleStage,
@@ -17,10 +21,6 @@ from tuitrack.entities import (
     RunTag,
 )
 from tuitrack.errors import NotFoundError, ReadOnlyError
-from tuitrack.history_request import HistoryRequest
-from tuitrack.history_store import RequestedHistoryStore
-from tuitrack.metric_history import MetricHistory
-from tuitrack.validation import integer_id
 from tuitrack_mlflow import tables
 from tuitrack_mlflow.connect import open_engine
 from tuitrack_mlflow.readonly import MlflowReadOnlyStore

@@ -14,11 +14,11 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, delete, select, update
 
+from tuitrack.core.gc_pause import gc_paused
+from tuitrack.core.store import now_ms
+from tuitrack.core.validation import validate_param, validate_tag
 from tuitrack.entities import Param, RunTag
 from tuitrack.errors import InvalidValueError, ParamConflictError
-from tuitrack.gc_pause import gc_paused
-from tuitrack.store import now_ms
-from tuitrack.validation import validate_param, validate_tag
 from tuitrack_sql import schema
 from tuitrack_sql.blocks import locked_blocks, series_blocks, write_blocks
 from tuitrack_sql.chunk_write import insert_chunks

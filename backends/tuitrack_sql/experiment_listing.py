@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, case, func, or_, select
 
+from tuitrack.core.paging import decode_token, encode_token, fingerprint
+from tuitrack.core.store import ExperimentActivity
 from tuitrack.entities import LifecycleStage, PagedList, RunStatus, ViewType
-from tuitrack.paging import decode_token, encode_token, fingerprint
-from tuitrack.store import ExperimentActivity
 from tuitrack_sql.search_map import TABLES
 from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.filters import experiment_condition

@@ -8,7 +8,7 @@ keeps, per bucket, its first and last point, the point with its lowest and highe
 (+-inf being the extremes they are) and its first NaN. Ties go to the earliest point in
 history order (step, timestamp, logging order), so every database returns the same points.
 Long ranges are cut at block edges (256 steps, see schema.metric_blocks), short ones into
-equal-width buckets: the rule is the contract's (tuitrack.history_request.bucket_starts).
+equal-width buckets: the rule is the contract's (tuitrack.core.history_request.bucket_starts).
 
 The block summaries, maintained by log_batch, hold each block's first, last, lowest,
 highest and first NaN point: a block whose points all lie in one bucket is read as its
@@ -29,9 +29,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
+from tuitrack.core.history_request import HistoryRequest, bucket_starts
+from tuitrack.core.metric_history import MetricHistory
 from tuitrack.errors import NotFoundError
-from tuitrack.history_request import HistoryRequest, bucket_starts
-from tuitrack.metric_history import MetricHistory
 from tuitrack_sql.floats import FINITE, NAN, NEG_INF, POS_INF, decode
 from tuitrack_sql.schema import BLOCK_POINTS, BLOCK_SHIFT
 from tuitrack_sql.statements import SERIES_ID_SQL

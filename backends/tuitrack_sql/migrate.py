@@ -11,8 +11,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, inspect, text
 
+from tuitrack.core.notices import notice
 from tuitrack.errors import StoreUnavailableError
-from tuitrack.notices import notice
 from tuitrack_sql.engine import make_engine
 from tuitrack_sqlkit.db_errors import mapped_errors
 from tuitrack_sqlkit.dialects import SqlDialect

@@ -9,9 +9,9 @@ from itertools import repeat
 from operator import add, itemgetter
 from typing import NamedTuple, TypeVar, cast
 
+from tuitrack.core.validation import INT64_MAX, INT64_MIN, validate_key, validate_metric_columns
 from tuitrack.entities import Metric
 from tuitrack.errors import InvalidValueError
-from tuitrack.validation import INT64_MAX, INT64_MIN, validate_key, validate_metric_columns
 from tuitrack_sql.floats import FINITE, decode, encode
 from tuitrack_sql.series import Series
 

@@ -21,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from tuitrack.history_request import BUCKET_BLOCK_SHIFT
+from tuitrack.core.history_request import BUCKET_BLOCK_SHIFT
 
 # MySQL's default collations compare case-insensitively; tuitrack keys are case-sensitive.
 # Migration 0006 then moves text to a NO PAD binary collation ("loss " is not "loss"),

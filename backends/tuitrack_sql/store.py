@@ -13,6 +13,24 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Row, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from tuitrack.core.gc_pause import gc_paused
+from tuitrack.core.history_request import HistoryRequest, unique_names
+from tuitrack.core.history_store import RequestedHistoryStore
+from tuitrack.core.limits import checked_max_results
+from tuitrack.core.metric_history import MetricHistory
+from tuitrack.core.orphans import REASON_TAG
+from tuitrack.core.store import ExperimentActivity, now_ms
+from tuitrack.core.validation import (
+    INT32_MAX,
+    integer_id,
+    stored_id,
+    validate_experiment_name,
+    validate_experiment_tag,
+    validate_int64,
+    validate_new_run,
+    validate_run_name,
+    validate_text,
+)
 from tuitrack.entities import (
     Experiment,
     LifecycleStage,
@@ -33,24 +51,6 @@ from tuitrack.errors import (
     NotFoundError,
     ReadOnlyError,
     StoreUnavailableError,
-)
-from tuitrack.gc_pause import gc_paused
-from tuitrack.history_request import HistoryRequest, unique_names
-from tuitrack.history_store import RequestedHistoryStore
-from tuitrack.limits import checked_max_results
-from tuitrack.metric_history import MetricHistory
-from tuitrack.orphans import REASON_TAG
-from tuitrack.store import ExperimentActivity, now_ms
-from tuitrack.validation import (
-    INT32_MAX,
-    integer_id,
-    stored_id,
-    validate_experiment_name,
-    validate_experiment_tag,
-    validate_int64,
-    validate_new_run,
-    validate_run_name,
-    validate_text,
 )
 from tuitrack_sql import batch_write, history, points, schema, whole_history
 from tuitrack_sql.engine import make_engine

@@ -24,8 +24,8 @@ from contextlib import AbstractContextManager
 
 from sqlalchemy import Connection
 
+from tuitrack.core.metric_history import MetricHistory
 from tuitrack.entities import Metric
-from tuitrack.metric_history import MetricHistory
 from tuitrack_sql.packed import CHUNK_POINTS, ChunkRow, chunk_arrays
 from tuitrack_sql.statements import SERIES_ID_SQL
 from tuitrack_sqlkit.driver_sql import DriverSql

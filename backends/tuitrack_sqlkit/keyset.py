@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Select, and_, false, or_
 
-from tuitrack.paging import decode_token, encode_token
+from tuitrack.core.paging import decode_token, encode_token
 from tuitrack_sqlkit.dialects import SqlDialect
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Table, select
 
+from tuitrack.core.entity_construction import construct_many
 from tuitrack.entities import Experiment, LifecycleStage, Run, RunData, RunInfo, RunStatus
-from tuitrack.entity_construction import construct_many
 from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.driver_sql import DriverSql, marks
 from tuitrack_sqlkit.search_tables import SearchTables

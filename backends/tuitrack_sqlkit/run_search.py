@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Select, func, select
 
+from tuitrack.core.paged_search import ExperimentQuery, RunQuery
+from tuitrack.core.paging import decode_token, fingerprint
 from tuitrack.entities import Experiment, PagedList, Run, ViewType
-from tuitrack.paged_search import ExperimentQuery, RunQuery
-from tuitrack.paging import decode_token, fingerprint
 from tuitrack.search import OrderKey, parse_experiment_order_by, parse_order_by
 from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.filters import apply_run_filter, experiment_condition

@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Engine, Row, select
 
+from tuitrack.core.paged_search import ExperimentQuery, PagedSearchStore, RunQuery
+from tuitrack.core.validation import integer_id, stored_id
 from tuitrack.entities import Experiment, PagedList, Run, ViewType
 from tuitrack.errors import NotFoundError
-from tuitrack.paged_search import ExperimentQuery, PagedSearchStore, RunQuery
-from tuitrack.validation import integer_id, stored_id
 from tuitrack_sqlkit import run_search
 from tuitrack_sqlkit.run_loading import load_runs
 from tuitrack_sqlkit.search_tables import SearchTables

@@ -37,8 +37,8 @@ from benchmarks.soak.pool import WriterPool, WriterRecord
 from benchmarks.soak.verify import RunCheck, check_run
 from benchmarks.soak.writer import FINAL_FLUSH_SECONDS
 from tests.private_servers import PrivateServer, ServerUnavailableError, private_server
-from tuitrack.client import TrackingClient
 from tuitrack.entities import RunStatus
+from tuitrack.sdk.client import TrackingClient
 
 EXPERIMENT = "fault-soak"
 DATABASE = "soak"

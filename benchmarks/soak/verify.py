@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from benchmarks.soak.points import KEYS, expected_value, index_of
-from tuitrack.client import TrackingClient
+from tuitrack.sdk.client import TrackingClient
 
 
 @dataclass(frozen=True)

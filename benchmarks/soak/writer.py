@@ -23,7 +23,7 @@ from typing import Any
 import tuitrack
 from benchmarks.soak.points import KEYS, expected_value
 from tuitrack.errors import TuitrackError
-from tuitrack.sdk_state import STATE
+from tuitrack.sdk.state import STATE
 
 FLUSH_EVERY_SECONDS = 1.0
 FLUSH_WAIT_SECONDS = 0.5

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import delete
 
 from tests.databases import DATABASE_KINDS, fresh_database, skip_reason
-from tuitrack import registry
-from tuitrack.store import TrackingStore
+from tuitrack.core import registry
+from tuitrack.core.store import TrackingStore
 from tuitrack.testing.plugin import *  # noqa: F403
 from tuitrack.testing.plugin import StoreFactory
 

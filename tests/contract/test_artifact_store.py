@@ -14,10 +14,10 @@ from pathlib import Path
 import fsspec
 import pytest
 
-from tuitrack import registry
+from tuitrack.core import registry
+from tuitrack.core.store import ArtifactStore
 from tuitrack.entities import FileInfo
 from tuitrack.errors import InvalidValueError, UnknownSchemeError
-from tuitrack.store import ArtifactStore
 from tuitrack.testing.artifacts import *  # noqa: F403
 
 ROOT_KINDS = ("path", "file-uri", "memory", "s3")

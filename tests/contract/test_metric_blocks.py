@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from tests.contract.block_reference import check_blocks, rank_in_block
 from tests.contract.concurrency import run_writers
 from tests.contract.history_reference import as_points, reference_downsample
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Metric
-from tuitrack.store import TrackingStore
 
 DBL_MAX = sys.float_info.max
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1

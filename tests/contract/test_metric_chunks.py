@@ -14,8 +14,8 @@ from sqlalchemy import Engine, func, select
 
 from tests.contract.concurrency import run_writers
 from tests.contract.history_reference import as_points
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Metric
-from tuitrack.store import TrackingStore
 from tuitrack_sql import schema
 from tuitrack_sql.floats import decode
 from tuitrack_sql.packed import CHUNK_POINTS, OPEN_BELOW

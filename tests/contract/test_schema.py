@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from tuitrack.store import TrackingStore
+from tuitrack.core.store import TrackingStore
 from tuitrack_sql import migrate, schema
 
 

@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Run
 from tuitrack.errors import FilterSyntaxError
 from tuitrack.search import like
-from tuitrack.store import TrackingStore
 from tuitrack.testing.search_filters import *  # noqa: F403
 from tuitrack.testing.search_filters import _names
 from tuitrack_sql import schema

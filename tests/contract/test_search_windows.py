@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Metric, Run, RunTag
-from tuitrack.store import TrackingStore
 from tuitrack.testing.search_cases import FILTER_CASES, ORDER_CASES, case_id, log_fixture_runs
 from tuitrack_sql import run_windows
 

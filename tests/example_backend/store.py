@@ -9,8 +9,19 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
-from tuitrack.capabilities import Capability
-from tuitrack.downsampling import downsample
+from tuitrack.core.capabilities import Capability
+from tuitrack.core.downsampling import downsample
+from tuitrack.core.history_request import HistoryRequest
+from tuitrack.core.limits import checked_max_results
+from tuitrack.core.paging import decode_token, encode_token, fingerprint
+from tuitrack.core.store import TrackingStore, now_ms
+from tuitrack.core.validation import (
+    validate_experiment_name,
+    validate_metric,
+    validate_param,
+    validate_run_name,
+    validate_tag,
+)
 from tuitrack.entities import (
     Experiment,
     LifecycleStage,
@@ -30,9 +41,6 @@ from tuitrack.errors import (
     ParamConflictError,
     ReadOnlyError,
 )
-from tuitrack.history_request import HistoryRequest
-from tuitrack.limits import checked_max_results
-from tuitrack.paging import decode_token, encode_token, fingerprint
 from tuitrack.search import (
     matches,
     matches_experiment,
@@ -42,14 +50,6 @@ from tuitrack.search import (
     parse_order_by,
     sort_experiments,
     sort_runs,
-)
-from tuitrack.store import TrackingStore, now_ms
-from tuitrack.validation import (
-    validate_experiment_name,
-    validate_metric,
-    validate_param,
-    validate_run_name,
-    validate_tag,
 )
 
 T = TypeVar("T")

@@ -9,8 +9,8 @@ import pytest
 
 from tests.mlflow.fixtures import NAMES, MlflowFixture, copy_fixture
 from tests.mlflow.servers import SERVER_NAMES, server_fixture, server_skip_reason
-from tuitrack import registry
-from tuitrack.store import TrackingStore
+from tuitrack.core import registry
+from tuitrack.core.store import TrackingStore
 
 
 @pytest.fixture(autouse=True)

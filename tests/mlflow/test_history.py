@@ -12,9 +12,9 @@ import pytest
 
 from tests.contract.history_reference import as_points, reference_downsample
 from tests.mlflow.fixtures import MlflowFixture
-from tuitrack import registry
+from tuitrack.core import registry
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Metric
-from tuitrack.store import TrackingStore
 
 DBL_MAX = sys.float_info.max
 KEY = "shape"

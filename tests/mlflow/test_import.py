@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from tests.mlflow.fixtures import NAMES, MlflowFixture, copy_fixture, same_float
-from tuitrack.client import TrackingClient
+from tuitrack.cli.importer import IMPORT_COMPLETE_TAG, IMPORTED_FROM_TAG, ImportReport, run_import
 from tuitrack.entities import Run, ViewType
 from tuitrack.errors import ReadOnlyError
-from tuitrack.importer import IMPORT_COMPLETE_TAG, IMPORTED_FROM_TAG, ImportReport, run_import
+from tuitrack.sdk.client import TrackingClient
 
 PARENT_TAG = "mlflow.parentRunId"
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -172,7 +172,7 @@ def test_killed_import_resumes(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import os, signal
-        from tuitrack.importer import run_import
+        from tuitrack.cli.importer import run_import
         batches = []
         def hook(event):
             batches.append(event)

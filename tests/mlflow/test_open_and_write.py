@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from tests.mlflow.fixtures import NAMES, MlflowFixture, copy_fixture
-from tuitrack import registry
-from tuitrack.client import TrackingClient
+from tuitrack.core import registry
 from tuitrack.entities import Metric, Param, RunStatus, RunTag
 from tuitrack.errors import InvalidValueError, NotFoundError, ReadOnlyError, StoreUnavailableError
+from tuitrack.sdk.client import TrackingClient
 from tuitrack_mlflow.connect import database_url
 from tuitrack_mlflow.mlruns_store import MlrunsStore
 from tuitrack_mlflow.schema_versions import SUPPORTED_REVISIONS

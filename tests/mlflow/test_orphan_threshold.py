@@ -14,10 +14,10 @@ from tests.mlflow.fixtures import MlflowFixture
 from tests.tui.helpers import settle
 from tests.tui.test_app import open_experiment
 from tests.tui.test_cli import run_cli
-from tuitrack.client import TrackingClient
+from tuitrack.core.orphans import OrphanPolicy
+from tuitrack.core.store import now_ms
 from tuitrack.entities import RunStatus
-from tuitrack.orphans import OrphanPolicy
-from tuitrack.store import now_ms
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.app import TuitrackApp
 from tuitrack.tui.screens.runs import RunsScreen
 

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from tests.mlflow.fixtures import MlflowFixture, as_logged, same_float
-from tuitrack.client import TrackingClient
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Run, ViewType
 from tuitrack.errors import InvalidValueError
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.search import (
     Comparison,
     Node,
@@ -20,7 +21,6 @@ from tuitrack.search import (
     parse_order_by,
     sort_runs,
 )
-from tuitrack.store import TrackingStore
 
 PARENT_TAG = "mlflow.parentRunId"
 
@@ -252,7 +252,7 @@ def test_artifacts_through_fsspec(mlflow_data: MlflowFixture) -> None:
 
 
 def _walk(store: object, path: str | None) -> list:  # type: ignore[type-arg]
-    from tuitrack.store import ArtifactStore
+    from tuitrack.core.store import ArtifactStore
 
     assert isinstance(store, ArtifactStore)
     listing = []

@@ -7,7 +7,7 @@ import pytest
 
 from tests.mlflow.fixtures import MlflowFixture
 from tests.tui.test_cli import run_cli
-from tuitrack.client import TrackingClient
+from tuitrack.sdk.client import TrackingClient
 
 
 def test_an_mlflow_run_shows_its_source_and_commit(

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.mlflow.servers import SERVER_NAMES, server_fixture, server_skip_reason
-from tuitrack import registry
+from tuitrack.core import registry
 from tuitrack.entities import RunStatus, RunTag
 from tuitrack_mlflow.connect import database_url
 

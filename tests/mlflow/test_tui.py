@@ -11,7 +11,7 @@ from tests.mlflow.fixtures import MlflowFixture
 from tests.tui.conftest import make_app
 from tests.tui.helpers import column_values, settle
 from tests.tui.test_app import open_experiment
-from tuitrack.client import TrackingClient
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.screens.chart import ChartScreen
 from tuitrack.tui.screens.runs import RunsScreen
 

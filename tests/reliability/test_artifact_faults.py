@@ -26,9 +26,9 @@ import pytest
 
 from tests.sdk.processes import SdkSandbox
 from tuitrack import RunStatus
-from tuitrack.client import TrackingClient
 from tuitrack.entities import FileInfo
 from tuitrack.errors import InvalidValueError, StoreUnavailableError
+from tuitrack.sdk.client import TrackingClient
 
 # --- an S3 endpoint that never answers ---------------------------------------------------
 
@@ -96,7 +96,7 @@ CLIENT_LARGE_FILE = """
 import os, sys, time
 import fsspec
 from tuitrack import RunStatus
-from tuitrack.client import TrackingClient
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.entities import Metric
 from tuitrack.errors import StoreUnavailableError
 

@@ -13,9 +13,9 @@ import pytest
 import tuitrack
 from tests.contract import conftest as contract_fixtures
 from tests.mlflow.fixtures import copy_fixture
-from tuitrack.client import TrackingClient
 from tuitrack.errors import InvalidValueError, NotFoundError, TuitrackError
-from tuitrack.sdk_state import STATE
+from tuitrack.sdk.client import TrackingClient
+from tuitrack.sdk.state import STATE
 
 HUGE_ID = "1" * 30
 NOT_RUN_ID = "run ids are strings"

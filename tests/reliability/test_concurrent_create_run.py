@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from tests.contract import conftest as contract_fixtures
-from tuitrack.client import TrackingClient
 from tuitrack.entities import RunStatus
+from tuitrack.sdk.client import TrackingClient
 
 PROCESSES = 16
 RUNS_PER_PROCESS = 10

@@ -29,9 +29,9 @@ from sqlalchemy.engine import make_url
 
 from tests.databases import DATABASE_KINDS, SERVER_ENVS, fresh_database, skip_reason
 from tests.sdk.processes import REPO_ROOT, SdkSandbox, wait_for_line
-from tuitrack.client import TrackingClient
 from tuitrack.entities import Metric
 from tuitrack.errors import InvalidValueError
+from tuitrack.sdk.client import TrackingClient
 from tuitrack_sql import schema
 
 SOAK = os.environ.get("TUITRACK_SOAK") == "1"

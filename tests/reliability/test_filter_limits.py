@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.contract import conftest as contract_fixtures
-from tuitrack.client import TrackingClient
 from tuitrack.entities import Metric, Param, RunTag
 from tuitrack.errors import FilterSyntaxError
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.search import (
     MAX_COMPARISONS,
     MAX_DEPTH,

@@ -22,11 +22,11 @@ import pytest
 
 from tests.databases import DATABASE_KINDS, fresh_database, skip_reason
 from tests.mlflow.fixtures import copy_fixture
-from tuitrack import registry
-from tuitrack.client import TrackingClient
+from tuitrack.core import registry
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Metric
 from tuitrack.errors import InvalidValueError, NotFoundError
-from tuitrack.store import TrackingStore
+from tuitrack.sdk.client import TrackingClient
 
 KEY = "loss"
 DBL_MAX = sys.float_info.max
@@ -175,7 +175,7 @@ METRICS_BOUND_BYTES_PER_POINT = 350
 
 _READ = r"""
 import json, sys
-from tuitrack.registry import get_tracking_store
+from tuitrack.core.registry import get_tracking_store
 
 def kib(field):
     with open("/proc/self/status") as status:

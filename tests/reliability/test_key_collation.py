@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.databases import DATABASE_KINDS, fresh_database, skip_reason
-from tuitrack.client import TrackingClient
 from tuitrack.entities import Metric, Param, RunTag
+from tuitrack.sdk.client import TrackingClient
 
 KEYS = ("loss", "loss ", "loss  ")
 

@@ -26,9 +26,9 @@ import pytest
 
 from tests.sdk.processes import SdkSandbox, wait_for_line
 from tuitrack import Run, RunStatus
-from tuitrack.client import TrackingClient
-from tuitrack.heartbeat import Heartbeat
-from tuitrack.orphans import PID_TAG, REASON_TAG
+from tuitrack.core.orphans import PID_TAG, REASON_TAG
+from tuitrack.sdk.client import TrackingClient
+from tuitrack.sdk.heartbeat import Heartbeat
 
 PROCESS_START_TAG = "tuitrack.pid.start_time"
 
@@ -106,7 +106,7 @@ def _orphans_cli(sandbox: SdkSandbox, *extra: str) -> subprocess.CompletedProces
         [
             sys.executable,
             "-c",
-            "import sys; from tuitrack.cli import main; sys.exit(main())",
+            "import sys; from tuitrack.cli.main import main; sys.exit(main())",
             "runs",
             "orphans",
             "-e",

@@ -18,9 +18,9 @@ from textual.widgets import OptionList
 from tests.databases import DATABASE_KINDS, fresh_database, skip_reason
 from tests.tui.conftest import make_app
 from tests.tui.helpers import column_values, settle
-from tuitrack.client import TrackingClient
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Metric, RunStatus, ViewType
-from tuitrack.store import TrackingStore
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.screens import runs as runs_screen
 from tuitrack.tui.screens.experiments import ExperimentsScreen
 from tuitrack.tui.screens.runs import RunsScreen

@@ -9,7 +9,7 @@ import pytest
 
 import tuitrack
 from tests.sdk.processes import SdkSandbox
-from tuitrack.sdk_state import STATE
+from tuitrack.sdk.state import STATE
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import textwrap
 import time
 from pathlib import Path
 
-from tuitrack.client import TrackingClient
 from tuitrack.entities import Run
+from tuitrack.sdk.client import TrackingClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

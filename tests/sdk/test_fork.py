@@ -17,7 +17,7 @@ import pytest
 import tuitrack
 from tests.sdk.processes import SdkSandbox
 from tuitrack import RunStatus
-from tuitrack.sdk_state import STATE
+from tuitrack.sdk.state import STATE
 
 FORK = multiprocessing.get_context("fork")
 CHILD_SECONDS = 30

@@ -13,7 +13,7 @@ import pytest
 
 import tuitrack
 from tests.sdk.processes import SdkSandbox
-from tuitrack.gc_pause import gc_paused, own_process
+from tuitrack.core.gc_pause import gc_paused, own_process
 
 GcState = tuple[bool, tuple[int, ...], tuple[Any, ...], int]
 CHANGES_STATE = ("disable", "enable", "set_threshold", "freeze", "unfreeze")

@@ -9,7 +9,7 @@ import pytest
 
 import tuitrack
 from tests.sdk.processes import SdkSandbox
-from tuitrack.run_stack import visible_runs
+from tuitrack.sdk.run_stack import visible_runs
 
 
 def test_queued_points_hold_nothing_the_collector_tracks(

@@ -6,9 +6,10 @@ import threading
 
 import tuitrack
 from tests.sdk.processes import SdkSandbox
-from tuitrack import RunStatus, config
-from tuitrack.notices import notice_once
-from tuitrack.sdk_state import STATE
+from tuitrack import RunStatus
+from tuitrack.core import config
+from tuitrack.sdk.notices import notice_once
+from tuitrack.sdk.state import STATE
 
 
 def _sdk_threads() -> list[str]:

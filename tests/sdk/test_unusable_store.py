@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.read_only_paths import read_only_folder
 from tests.sdk.processes import SdkSandbox
-from tuitrack.client import TrackingClient
+from tuitrack.sdk.client import TrackingClient
 
 TRAINING = """
 import sys, tuitrack

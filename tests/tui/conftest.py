@@ -21,8 +21,8 @@ import pytest
 
 import tuitrack_sql
 from tests.databases import fresh_database, skip_reason
-from tuitrack.client import TrackingClient
-from tuitrack.demo import DemoSummary, write_demo
+from tuitrack.cli.demo import DemoSummary, write_demo
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.app import TuitrackApp
 
 FIXED_NOW = 1_750_000_000_000  # 2025-06-15 15:06:40 UTC

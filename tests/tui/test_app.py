@@ -9,8 +9,8 @@ from textual.widgets import OptionList, SelectionList, Static, TabbedContent
 
 from tests.tui.conftest import make_app
 from tests.tui.helpers import column_values, rendered_text, settle, wait_until
-from tuitrack.client import TrackingClient
 from tuitrack.entities import Metric
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.app import TuitrackApp
 from tuitrack.tui.screens.base import ErrorLine, TitleLine
 from tuitrack.tui.screens.columns import ColumnsScreen

@@ -11,8 +11,8 @@ from textual.pilot import Pilot
 
 from tests.tui.conftest import FIXED_NOW, DemoStore, make_app
 from tests.tui.helpers import settle, wait_until
-from tuitrack.client import TrackingClient
 from tuitrack.entities import Metric, RunStatus
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.app import TuitrackApp
 from tuitrack.tui.charting import PAN_FRACTION, pan_window
 from tuitrack.tui.history_queries import points_budget

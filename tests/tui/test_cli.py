@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.tui.conftest import DemoStore
-from tuitrack import config
-from tuitrack.cli import main
-from tuitrack.client import TrackingClient
+from tuitrack.cli.main import main
+from tuitrack.core import config
+from tuitrack.sdk.client import TrackingClient
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -146,7 +146,7 @@ def test_db_upgrade_creates_the_schema(capsys: pytest.CaptureFixture[str], tmp_p
 
 
 def test_the_cli_imports_textual_only_for_the_ui() -> None:
-    probe = "import sys, tuitrack.cli; print('textual' in sys.modules)"
+    probe = "import sys, tuitrack.cli.main; print('textual' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
@@ -163,7 +163,7 @@ def test_listings_do_not_import_textual(demo_store: DemoStore) -> None:
     uri = demo_store.tracking_uri
     script = (
         "import contextlib, io, sys\n"
-        "from tuitrack.cli import main\n"
+        "from tuitrack.cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    assert main(['--uri', {uri!r}, 'experiments', 'list']) == 0\n"
         f"    assert main(['--uri', {uri!r}, 'runs', 'list', '-e', 'bert-glue']) == 0\n"

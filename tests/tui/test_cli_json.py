@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from tuitrack.cli import main
-from tuitrack.cli_json import dumps, strict
-from tuitrack.client import TrackingClient
+from tuitrack.cli.json_output import dumps, strict
+from tuitrack.cli.main import main
 from tuitrack.entities import Metric
+from tuitrack.sdk.client import TrackingClient
 
 ODD_VALUES = {"nan": math.nan, "up": math.inf, "down": -math.inf, "plain": 1.5}
 WRITTEN = {"nan": "NaN", "up": "Infinity", "down": "-Infinity", "plain": 1.5}

@@ -9,11 +9,11 @@ import pytest
 
 from tests.tui.test_cli import run_cli
 from tests.tui.test_orphans_ui import _write_runs
-from tuitrack.cli_orphans import parse_duration
-from tuitrack.client import TrackingClient
+from tuitrack.cli.orphans import parse_duration
+from tuitrack.core.orphans import REASON_TAG
 from tuitrack.entities import RunStatus
 from tuitrack.errors import InvalidValueError
-from tuitrack.orphans import REASON_TAG
+from tuitrack.sdk.client import TrackingClient
 
 
 def _orphans(

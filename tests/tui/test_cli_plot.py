@@ -12,9 +12,9 @@ import pytest
 
 from tests.tui.conftest import FIXED_NOW, DemoStore
 from tests.tui.test_chart import run_ids_by_name
-from tuitrack.cli import main
-from tuitrack.client import TrackingClient
+from tuitrack.cli.main import main
 from tuitrack.entities import Metric
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.charting import series_color
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -264,7 +264,7 @@ def test_plot_and_compare_do_not_import_textual(
 ) -> None:
     script = (
         "import sys\n"
-        "from tuitrack.cli import main\n"
+        "from tuitrack.cli.main import main\n"
         f"uri = {demo_store.tracking_uri!r}\n"
         f"main(['--uri', uri, 'plot', {mnist_ids[0]!r}, '-m', 'val/loss'])\n"
         f"main(['--uri', uri, 'compare', {mnist_ids[0]!r}, {mnist_ids[1]!r}])\n"

@@ -13,9 +13,9 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from tests.tui.conftest import DemoStore
-from tuitrack.cli import main
-from tuitrack.cli_tables import Column, FittedTable, abbreviate, abbreviate_distinct
-from tuitrack.client import TrackingClient
+from tuitrack.cli.main import main
+from tuitrack.cli.tables import Column, FittedTable, abbreviate, abbreviate_distinct
+from tuitrack.sdk.client import TrackingClient
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 LONG_METRICS = (

@@ -12,8 +12,8 @@ from textual.pilot import Pilot
 from tests.tui.conftest import DemoStore, make_app
 from tests.tui.helpers import settle
 from tests.tui.test_chart import run_ids_by_name
-from tuitrack.client import TrackingClient
 from tuitrack.entities import Metric, Param
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.app import TuitrackApp
 from tuitrack.tui.compare_model import PENDING
 from tuitrack.tui.screens.base import ErrorLine

@@ -7,13 +7,13 @@ import time
 
 import pytest
 
-import tuitrack.demo
-from tuitrack import config
-from tuitrack.cli import main
-from tuitrack.client import TrackingClient
-from tuitrack.demo import DemoTicker
-from tuitrack.demo_folder import DemoFolder
-from tuitrack.store import now_ms
+import tuitrack.cli.demo
+from tuitrack.cli.demo import DemoTicker
+from tuitrack.cli.demo_folder import DemoFolder
+from tuitrack.cli.main import main
+from tuitrack.core import config
+from tuitrack.core.store import now_ms
+from tuitrack.sdk.client import TrackingClient
 
 
 def demo(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[str, float]:
@@ -67,19 +67,19 @@ def test_an_interrupted_build_is_rebuilt_not_reopened(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = DemoFolder(config.data_dir() / "demo")
-    real_write = tuitrack.demo._Writer.write
+    real_write = tuitrack.cli.demo._Writer.write
     written = 0
 
-    def interrupted(self: tuitrack.demo._Writer, *args: object, **kwargs: object) -> None:
+    def interrupted(self: tuitrack.cli.demo._Writer, *args: object, **kwargs: object) -> None:
         nonlocal written
         written += 1
         if written > 3:  # Ctrl-C a few runs into the build
             raise KeyboardInterrupt
         real_write(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(tuitrack.demo._Writer, "write", interrupted)
+    monkeypatch.setattr(tuitrack.cli.demo._Writer, "write", interrupted)
     assert main(["demo", "--no-ui", "--small"]) == 130
-    monkeypatch.setattr(tuitrack.demo._Writer, "write", real_write)
+    monkeypatch.setattr(tuitrack.cli.demo._Writer, "write", real_write)
     assert folder.path.joinpath("tuitrack.db").exists()
     capsys.readouterr()
     first, _ = demo(capsys)

@@ -5,8 +5,8 @@ import socket
 
 import pytest
 
+from tuitrack.core.orphans import OrphanPolicy, find_orphan
 from tuitrack.entities import Run, RunData, RunInfo, RunStatus
-from tuitrack.orphans import OrphanPolicy, find_orphan
 from tuitrack.tui.formatting import (
     format_ago,
     format_duration,

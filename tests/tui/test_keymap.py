@@ -9,8 +9,8 @@ import pytest
 
 from tests.tui.conftest import FIXED_NOW
 from tests.tui.test_app import open_experiment
-from tuitrack.client import TrackingClient
 from tuitrack.errors import InvalidValueError
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.app import TuitrackApp
 from tuitrack.tui.keymap import keymap_path, load_keymap
 from tuitrack.tui.widgets.filter_bar import FilterBar

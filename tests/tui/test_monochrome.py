@@ -13,7 +13,7 @@ from tests.tui.conftest import make_app
 from tests.tui.helpers import settle
 from tests.tui.test_app import open_experiment
 from tests.tui.test_chart import CHART_RUNS, open_chart, run_ids_by_name
-from tuitrack.client import TrackingClient
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.screens.base import TitleLine
 from tuitrack.tui.screens.columns import ColumnsScreen
 from tuitrack.tui.screens.mark_failed import MarkFailedScreen

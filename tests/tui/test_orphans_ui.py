@@ -10,10 +10,10 @@ from textual.widgets import SelectionList
 
 from tests.tui.helpers import settle
 from tests.tui.test_app import open_experiment, run_names
-from tuitrack.client import TrackingClient
+from tuitrack.core.orphans import REASON_TAG
+from tuitrack.core.store import now_ms
 from tuitrack.entities import RunStatus
-from tuitrack.orphans import REASON_TAG
-from tuitrack.store import now_ms
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.app import TuitrackApp
 from tuitrack.tui.screens.base import TitleLine
 from tuitrack.tui.screens.mark_failed import MarkFailedScreen

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tests.tui.conftest import FIXED_NOW, DemoStore
-from tuitrack.client import TrackingClient
+from tuitrack.core.orphans import OrphanPolicy
 from tuitrack.entities import FileInfo, Run, RunData, RunInfo
-from tuitrack.orphans import OrphanPolicy
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.preview import render_artifact
 from tuitrack.tui.queries import (
     RunsQuery,

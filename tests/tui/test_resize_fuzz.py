@@ -20,7 +20,7 @@ from textual.screen import Screen
 
 from tests.tui.conftest import make_app
 from tests.tui.helpers import settle, wait_until
-from tuitrack.client import TrackingClient
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.screens.chart import ChartScreen
 from tuitrack.tui.screens.columns import ColumnsScreen
 from tuitrack.tui.screens.compare import CompareScreen

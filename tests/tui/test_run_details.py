@@ -17,10 +17,10 @@ from tests.tui.conftest import make_app
 from tests.tui.helpers import rendered_text, settle
 from tests.tui.test_app import open_experiment
 from tests.tui.test_cli import run_cli
-from tuitrack.cli_plot import load_comparison
-from tuitrack.client import TrackingClient
+from tuitrack.cli.plot import load_comparison
+from tuitrack.core.store import now_ms
 from tuitrack.entities import Metric, RunStatus
-from tuitrack.store import now_ms
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.app import TuitrackApp
 from tuitrack.tui.compare_model import Comparison
 from tuitrack.tui.screens.chart import ChartScreen

@@ -13,7 +13,7 @@ from textual.widgets import OptionList, Static
 from tests.tui.conftest import make_app
 from tests.tui.helpers import rendered_text, settle
 from tests.tui.test_app import open_experiment, run_names
-from tuitrack.client import TrackingClient
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.screens import runs as runs_screen
 from tuitrack.tui.screens.base import TitleLine
 from tuitrack.tui.screens.run import RunScreen

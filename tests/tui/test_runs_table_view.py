@@ -8,7 +8,7 @@ from textual.pilot import Pilot
 from tests.tui.conftest import make_app
 from tests.tui.helpers import settle
 from tests.tui.test_app import open_experiment
-from tuitrack.client import TrackingClient
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.widgets.runs_table import RunsTable
 
 

@@ -7,8 +7,8 @@ from rich.text import Text
 
 from tests.tui.conftest import FIXED_NOW, make_app
 from tests.tui.helpers import settle
-from tuitrack.client import TrackingClient
 from tuitrack.entities import Metric
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.app import TuitrackApp
 from tuitrack.tui.charting import ChartOptions, StepWindow
 from tuitrack.tui.formatting import CRUMB

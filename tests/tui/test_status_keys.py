@@ -9,9 +9,9 @@ from textual.pilot import Pilot
 from tests.tui.conftest import make_app
 from tests.tui.helpers import settle
 from tests.tui.test_app import open_experiment, run_names
-from tuitrack.client import TrackingClient
+from tuitrack.core.store import now_ms
 from tuitrack.entities import RunStatus
-from tuitrack.store import now_ms
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.app import TuitrackApp
 from tuitrack.tui.screens.base import TitleLine
 from tuitrack.tui.screens.help import HelpScreen

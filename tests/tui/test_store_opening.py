@@ -22,10 +22,11 @@ from tests.read_only_paths import read_only_folder
 from tests.tui.helpers import settle
 from tests.tui.test_app import open_experiment
 from tests.tui.test_cli import run_cli
-from tuitrack import config, store_opening
-from tuitrack.client import TrackingClient
+from tuitrack.core import config
+from tuitrack.core.store import now_ms
 from tuitrack.entities import RunStatus
-from tuitrack.store import now_ms
+from tuitrack.sdk import store_opening
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.app import TuitrackApp
 from tuitrack.tui.screens.base import TitleLine
 from tuitrack.tui.screens.experiments import ExperimentsScreen
@@ -327,7 +328,7 @@ def test_another_users_store_opens_read_only(tmp_path: Path) -> None:
     run_id = _write_store(path)
     script = textwrap.dedent(
         f"""
-        from tuitrack.cli import main
+        from tuitrack.cli.main import main
         for argv in (["runs", "list"], ["runs", "orphans", "--mark-failed", "--yes"]):
             print("exit", main(["--uri", {str(path)!r}, *argv]), flush=True)
         """

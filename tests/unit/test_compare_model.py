@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from tuitrack.cli_json import strict
+from tuitrack.cli.json_output import strict
 from tuitrack.entities import Metric, Run, RunData, RunInfo, RunStatus
 from tuitrack.tui.compare_model import (
     PENDING,

@@ -9,7 +9,7 @@ import sys
 
 def test_tuitrack_and_its_contract_import_without_the_test_tools() -> None:
     code = (
-        "import json, sys, tuitrack, tuitrack.store, tuitrack.capabilities\n"
+        "import json, sys, tuitrack, tuitrack.core.store, tuitrack.core.capabilities\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

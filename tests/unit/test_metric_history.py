@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from tuitrack import registry
-from tuitrack.downsampling import downsample, downsample_history
+from tuitrack.core import registry
+from tuitrack.core.downsampling import downsample, downsample_history
+from tuitrack.core.metric_history import MetricHistory
 from tuitrack.entities import Metric
-from tuitrack.metric_history import MetricHistory
 
 VALUES = [0.5, math.nan, math.inf, -0.0, 0.0, -math.inf, 2.5, 1e-300, float("nan")]
 

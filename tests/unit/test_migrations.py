@@ -57,7 +57,7 @@ def test_an_old_database_is_upgraded_on_open_and_keeps_its_runs(
 ) -> None:
     from alembic import command
 
-    from tuitrack.client import TrackingClient
+    from tuitrack.sdk.client import TrackingClient
 
     uri = f"sqlite:///{tmp_path / 'old.db'}"
     engine = make_engine(uri)
@@ -126,8 +126,8 @@ def test_0003_backfills_the_block_summaries(kind: str, tmp_path: Path) -> None:
 
     from tests.contract.block_reference import check_blocks, id_itself
     from tests.contract.history_reference import as_points, reference_downsample
-    from tuitrack.client import TrackingClient
     from tuitrack.entities import Metric
+    from tuitrack.sdk.client import TrackingClient
     from tuitrack_sql import schema
     from tuitrack_sql.floats import encode
 
@@ -218,8 +218,8 @@ def _migrate(engine: Engine, revision: str, downgrade: bool = False) -> None:
 def test_0004_moves_points_to_series_ids_and_back_keeping_every_point(
     kind: str, tmp_path: Path
 ) -> None:
-    from tuitrack.client import TrackingClient
     from tuitrack.entities import Metric
+    from tuitrack.sdk.client import TrackingClient
 
     reason = skip_reason(kind)
     if reason:
@@ -268,8 +268,8 @@ def test_0005_packs_every_series_into_chunks(kind: str, tmp_path: Path) -> None:
     from sqlalchemy import func
 
     from tests.contract.history_reference import as_points
-    from tuitrack.client import TrackingClient
     from tuitrack.entities import Metric
+    from tuitrack.sdk.client import TrackingClient
     from tuitrack_sql import schema
     from tuitrack_sql.packed import CHUNK_POINTS
 
@@ -340,8 +340,8 @@ def test_an_upgrade_cut_short_on_mysql_is_completed_keeping_every_point(
     from alembic.migration import MigrationContext
     from sqlalchemy import event
 
-    from tuitrack.client import TrackingClient
     from tuitrack.entities import Metric
+    from tuitrack.sdk.client import TrackingClient
     from tuitrack_sql import schema
 
     reason = skip_reason("mysql")

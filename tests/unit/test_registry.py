@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tuitrack import registry
+from tuitrack.core import registry
 from tuitrack.errors import UnknownSchemeError
 from tuitrack_sql.store import SqlTrackingStore
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import tuitrack_sql
-from tuitrack import registry
+from tuitrack.core import registry
 from tuitrack_sql.blocks import BlockSummary, block_from_row, block_row, series_blocks
 from tuitrack_sql.floats import NAN
 from tuitrack_sql.points import checked_columns

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tuitrack.errors import InvalidValueError
-from tuitrack.unsaved_store import UnsavedStore
+from tuitrack.sdk.unsaved_store import UnsavedStore
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ and in a test module::
     from tuitrack.testing.suite import *  # noqa: F403
 
 The factory returns the store in its starting state at each call: empty, for a store that
-declares every capability of plugin.FILLING (see tuitrack.capabilities); otherwise the data
+declares every capability of plugin.FILLING (see tuitrack.core.capabilities); otherwise the data
 it holds, which the reading tests (reading.py) check for consistency while the tests that
 fill a store skip, naming the capability it lacks. For an artifact store, define an
 `artifacts` fixture (an ArtifactStore over an empty root) and import

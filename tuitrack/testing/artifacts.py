@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tuitrack.core.store import ArtifactStore
 from tuitrack.entities import FileInfo
 from tuitrack.errors import NotFoundError
-from tuitrack.store import ArtifactStore
 
 
 def _paths(infos: list[FileInfo]) -> list[str]:

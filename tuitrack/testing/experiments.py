@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import LifecycleStage, ViewType
 from tuitrack.errors import AlreadyExistsError, InvalidValueError, NotFoundError
-from tuitrack.store import TrackingStore
 from tuitrack.testing.search_cases import EXPERIMENT_FILTER_CASES, FIXTURE_EXPERIMENTS
 
 NAMES = {"a", "b", "c", "d"}

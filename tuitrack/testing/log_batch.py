@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Metric, Param, RunTag
 from tuitrack.errors import InvalidValueError, NotFoundError, ParamConflictError, ReadOnlyError
-from tuitrack.store import TrackingStore
 
 SPECIAL_VALUES = [
     math.nan,

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from tuitrack.capabilities import Capability
+from tuitrack.core.capabilities import Capability
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Metric, Param, Run, RunStatus, RunTag, ViewType
 from tuitrack.errors import ReadOnlyError
-from tuitrack.store import TrackingStore
 from tuitrack.testing.plugin import FILLING
 
 

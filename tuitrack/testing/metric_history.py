@@ -9,11 +9,11 @@ from collections.abc import Sequence
 
 import pytest
 
-from tuitrack.client import TrackingClient
+from tuitrack.core.metric_history import MetricHistory
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Metric
 from tuitrack.errors import InvalidValueError, NotFoundError
-from tuitrack.metric_history import MetricHistory
-from tuitrack.store import TrackingStore
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.testing.history_reference import as_points, reference_downsample
 
 DBL_MAX = sys.float_info.max

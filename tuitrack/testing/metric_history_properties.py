@@ -10,8 +10,8 @@ import sys
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Metric
-from tuitrack.store import TrackingStore
 from tuitrack.testing.history_reference import as_points, reference_downsample
 from tuitrack.testing.plugin import behind_a_server
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tuitrack.capabilities import Capability
+from tuitrack.core.capabilities import Capability
+from tuitrack.core.orphans import REASON_TAG, OrphanPolicy
+from tuitrack.core.store import TrackingStore, now_ms
 from tuitrack.entities import RunStatus
-from tuitrack.orphans import REASON_TAG, OrphanPolicy
-from tuitrack.store import TrackingStore, now_ms
 from tuitrack.testing.plugin import require
 
 CHILD = textwrap.dedent(
@@ -133,7 +133,7 @@ def test_the_tagged_process_start_time_decides_who_owns_a_live_pid(
 ) -> None:
     import socket
 
-    from tuitrack.processes import probe
+    from tuitrack.core.processes import probe
 
     # A live process, started before the runs: by start time alone it could be theirs.
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])

@@ -12,9 +12,9 @@ from typing import NoReturn
 
 import pytest
 
-from tuitrack.capabilities import Capability
-from tuitrack.client import TrackingClient
-from tuitrack.store import ArtifactStore, TrackingStore
+from tuitrack.core.capabilities import Capability
+from tuitrack.core.store import ArtifactStore, TrackingStore
+from tuitrack.sdk.client import TrackingClient
 
 StoreFactory = Callable[[], TrackingStore]
 
@@ -34,7 +34,9 @@ def require(store: TrackingStore, *needed: Capability) -> None:
     """Skip the calling test, naming what `store` does not declare it can do."""
     missing = [capability.name for capability in needed if capability not in store.capabilities]
     if missing:
-        pytest.skip(f"{type(store).__name__} lacks {', '.join(missing)} (tuitrack.capabilities)")
+        pytest.skip(
+            f"{type(store).__name__} lacks {', '.join(missing)} (tuitrack.core.capabilities)"
+        )
 
 
 def _missing(fixture: str, what: str) -> NoReturn:

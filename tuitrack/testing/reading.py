@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Experiment, Metric, Run, ViewType
 from tuitrack.errors import InvalidValueError, NotFoundError
-from tuitrack.store import TrackingStore
 from tuitrack.testing.history_reference import as_points, reference_downsample
 from tuitrack.testing.plugin import FILLING, StoreFactory
 from tuitrack.testing.search_cases import log_fixture_runs

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import LifecycleStage, RunStatus, ViewType
 from tuitrack.errors import InvalidValueError, NotFoundError, ReadOnlyError
-from tuitrack.store import TrackingStore
 
 
 def test_create_run_round_trip(store: TrackingStore, experiment_id: str) -> None:

@@ -23,8 +23,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Experiment, Metric, Param, Run, RunData, RunInfo, RunStatus, RunTag
-from tuitrack.store import TrackingStore
 
 
 @dataclass(frozen=True)

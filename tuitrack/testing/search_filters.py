@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tuitrack.store import TrackingStore
+from tuitrack.core.store import TrackingStore
 from tuitrack.testing.plugin import FILLING, StoreFactory, require
 from tuitrack.testing.search_cases import (
     FILTER_CASES,

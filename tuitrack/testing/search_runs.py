@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import RunStatus
 from tuitrack.errors import InvalidValueError
-from tuitrack.store import TrackingStore
 
 
 def _ids(runs: list) -> list[str]:  # type: ignore[type-arg]

@@ -7,9 +7,9 @@ import math
 
 import pytest
 
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Metric, MetricSummary, RunTag, TagSummary, ViewType
 from tuitrack.errors import InvalidValueError, NotFoundError
-from tuitrack.store import TrackingStore
 
 
 def _log(store: TrackingStore, run_id: str, key: str, *points: tuple[int, float, int]) -> None:

@@ -11,9 +11,9 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from tuitrack.client import TrackingClient
-from tuitrack.orphans import OrphanPolicy
-from tuitrack.store import now_ms
+from tuitrack.core.orphans import OrphanPolicy
+from tuitrack.core.store import now_ms
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui import heap
 from tuitrack.tui.screens.experiments import ExperimentsScreen
 from tuitrack.tui.session import DEFAULT_REFRESH_SECONDS, Clock, Session

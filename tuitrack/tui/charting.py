@@ -12,8 +12,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from tuitrack.core.metric_history import MetricHistory
 from tuitrack.entities import Metric
-from tuitrack.metric_history import MetricHistory
 from tuitrack.tui.chart_axis import XMode, axis_ticks
 
 Rgb = tuple[int, int, int]

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tuitrack.core.orphans import OrphanPolicy
 from tuitrack.entities import Metric, Run
-from tuitrack.orphans import OrphanPolicy
 from tuitrack.tui.formatting import (
     format_duration,
     format_metric,
@@ -266,7 +266,7 @@ def format_cell(value: Any, width: int = 24) -> str:
 
 def comparison_json(comparison: Comparison, only_differences: bool = False) -> dict[str, Any]:
     """Plain data for `tuitrack compare --json`: every value keyed by run id (written as
-    strict JSON by tuitrack.cli_json, which spells out NaN and infinities)."""
+    strict JSON by tuitrack.cli.json_output, which spells out NaN and infinities)."""
     ids = [run.info.run_id for run in comparison.runs]
     rows = comparison.visible_rows(only_differences)
     out: dict[str, Any] = {

@@ -6,8 +6,8 @@ import math
 import os
 from datetime import UTC, datetime
 
+from tuitrack.core.orphans import Orphan
 from tuitrack.entities import RunInfo
-from tuitrack.orphans import Orphan
 
 CRUMB = "\u203a"
 """Separates the levels of the title line: tuitrack > experiment > run."""

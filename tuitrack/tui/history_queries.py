@@ -10,9 +10,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from tuitrack.client import TrackingClient
 from tuitrack.entities import Run, RunStatus
 from tuitrack.errors import InvalidValueError
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.charting import SeriesPoints, StepWindow
 from tuitrack.tui.compare_model import MetricStats, extreme_steps
 

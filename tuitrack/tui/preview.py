@@ -13,8 +13,8 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from tuitrack.client import TrackingClient
 from tuitrack.entities import FileInfo
+from tuitrack.sdk.client import TrackingClient
 
 PREVIEW_LIMIT_BYTES = 256 * 1024
 CSV_PREVIEW_ROWS = 200

@@ -9,7 +9,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from tuitrack.client import TrackingClient
+from tuitrack.core.orphans import Orphan, OrphanPolicy
+from tuitrack.core.store import ExperimentActivity, MarkResult
 from tuitrack.entities import (
     Experiment,
     LifecycleStage,
@@ -21,9 +22,8 @@ from tuitrack.entities import (
     ViewType,
 )
 from tuitrack.errors import InvalidValueError
-from tuitrack.orphans import Orphan, OrphanPolicy
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.search.lexical import quote_string
-from tuitrack.store import ExperimentActivity, MarkResult
 from tuitrack.tui.status import judge_runs
 
 RUNS_PAGE_SIZE = 100

@@ -6,8 +6,8 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from tuitrack.context import COMMAND_TAG, GIT_COMMIT_TAG, SOURCE_NAME_TAG
 from tuitrack.entities import Run
+from tuitrack.sdk.context import COMMAND_TAG, GIT_COMMIT_TAG, SOURCE_NAME_TAG
 from tuitrack.tui.formatting import (
     format_ago,
     format_duration,

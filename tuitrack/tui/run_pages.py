@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from tuitrack.client import TrackingClient
-from tuitrack.orphans import OrphanPolicy
+from tuitrack.core.orphans import OrphanPolicy
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.queries import RunsPage, RunsQuery, load_judged_page
 
 ALWAYS_PRESENT = (

@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 
 from rich.text import Text
 
+from tuitrack.core.orphans import Orphan
 from tuitrack.entities import Run, RunStatus
-from tuitrack.orphans import Orphan
 from tuitrack.tui.formatting import (
     format_duration,
     format_metric,

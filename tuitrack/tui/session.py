@@ -6,9 +6,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from tuitrack.client import TrackingClient
-from tuitrack.orphans import OrphanPolicy
-from tuitrack.store import now_ms
+from tuitrack.core.orphans import OrphanPolicy
+from tuitrack.core.store import now_ms
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.queries import RunsPage, RunsQuery
 
 Clock = Callable[[], int]

@@ -1,6 +1,6 @@
 """How a run's status is shown: the displayed state (with `orphaned`) and its glyph.
 
-Whether a RUNNING run is orphaned is decided by `tuitrack.orphans.find_orphan`, the rule the
+Whether a RUNNING run is orphaned is decided by `tuitrack.core.orphans.find_orphan`, the rule the
 store uses too: stale heartbeat, a dead (or reused) pid for runs started on this host, or
 long silence for runs that never sent a heartbeat. The clock is always passed in, so
 screens and snapshots can fix it.
@@ -13,8 +13,8 @@ from enum import StrEnum
 
 from rich.text import Text
 
+from tuitrack.core.orphans import Orphan, OrphanPolicy, find_orphan
 from tuitrack.entities import Run, RunInfo, RunStatus
-from tuitrack.orphans import Orphan, OrphanPolicy, find_orphan
 
 
 class DisplayStatus(StrEnum):

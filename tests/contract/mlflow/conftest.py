@@ -10,8 +10,8 @@ import pytest
 
 from tests.mlflow.fixtures import copy_fixture
 from tests.mlflow.servers import SERVER_NAMES, server_fixture, server_skip_reason
-from tuitrack import registry
-from tuitrack.store import TrackingStore
+from tuitrack.core import registry
+from tuitrack.core.store import TrackingStore
 from tuitrack.testing.plugin import StoreFactory
 
 KINDS = ("mlflow3_sqlite", "mlflow3_postgresql", "mlflow3_mysql", "mlflow2_mlruns")

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 from textual.widgets.selection_list import Selection
 
-from tuitrack.orphans import HOST_TAG
+from tuitrack.core.orphans import HOST_TAG
 from tuitrack.tui.formatting import format_ago, format_timestamp, truncate
 from tuitrack.tui.queries import OrphanedRun
 from tuitrack.tui.widgets.tick_list import TickList

@@ -11,10 +11,10 @@ from textual.message import Message
 from textual.reactive import var
 from textual.worker import Worker, get_current_worker
 
+from tuitrack.core.orphans import Orphan
+from tuitrack.core.store import MarkResult
 from tuitrack.entities import Run
 from tuitrack.errors import InvalidValueError
-from tuitrack.orphans import Orphan
-from tuitrack.store import MarkResult
 from tuitrack.tui import heap
 from tuitrack.tui.messages import describe_error
 from tuitrack.tui.queries import (

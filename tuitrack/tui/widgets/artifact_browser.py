@@ -13,8 +13,8 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tuitrack.client import TrackingClient
 from tuitrack.entities import FileInfo
+from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.messages import StoreFailed
 from tuitrack.tui.preview import human_size, list_artifacts, load_artifact_preview
 

@@ -22,8 +22,8 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tuitrack.core.orphans import Orphan
 from tuitrack.entities import Run
-from tuitrack.orphans import Orphan
 from tuitrack.tui.queries import ColumnChoice
 from tuitrack.tui.runs_rows import (
     FIXED_COLUMNS,

@@ -1,0 +1,2 @@
+"""The `tuitrack` command: its sub-commands, listings, plots, the demo and the MLflow
+importer."""

@@ -1,0 +1,5 @@
+"""`python -m tuitrack.cli.main`."""
+
+from tuitrack.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,310 @@
+"""TrackingClient: the explicit API over one tracking store and its artifact stores."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from tuitrack.core import config, registry
+from tuitrack.core.metric_history import MetricHistory
+from tuitrack.core.store import ArtifactStore, TrackingStore, now_ms
+from tuitrack.core.validation import normalize_artifact_path, validate_metric_value, value_text
+from tuitrack.entities import (
+    Experiment,
+    FileInfo,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from tuitrack.errors import InvalidValueError
+
+
+def _status(value: RunStatus | str) -> RunStatus:
+    try:
+        return RunStatus(str(value).upper())
+    except ValueError:
+        allowed = ", ".join(s.value for s in RunStatus)
+        raise InvalidValueError(f"run status {value!r} is not one of {allowed}") from None
+
+
+def _current_user() -> str | None:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment (e.g. a container without passwd)
+        return None
+
+
+class TrackingClient:
+    """MlflowClient-shaped access to a tracking store (`tracking_uri`) and artifacts.
+
+    With no URIs, uses `TUITRACK_TRACKING_URI` / `TUITRACK_ARTIFACT_URI`, else SQLite and a
+    local folder under `$XDG_DATA_HOME/tuitrack/`. The store is created when missing, unless
+    `store` is given: a store already open for `tracking_uri` (see tuitrack.sdk.store_opening).
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        artifact_uri: str | None = None,
+        *,
+        store: TrackingStore | None = None,
+    ) -> None:
+        self.tracking_uri = tracking_uri or config.default_tracking_uri()
+        self.artifact_uri = artifact_uri or config.default_artifact_uri()
+        self.store: TrackingStore = store or registry.get_tracking_store(
+            self.tracking_uri, self.artifact_uri
+        )
+        self._artifact_stores: dict[str, ArtifactStore] = {}
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> TrackingClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- experiments -------------------------------------------------------------------
+
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> str:
+        str_tags = {k: str(v) for k, v in (tags or {}).items()}
+        return self.store.create_experiment(name, artifact_location, str_tags)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self.store.get_experiment(str(experiment_id))
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        return self.store.get_experiment_by_name(name)
+
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        return self.store.search_experiments(
+            view_type, max_results, filter_string, order_by, page_token
+        )
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        self.store.rename_experiment(str(experiment_id), new_name)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self.store.delete_experiment(str(experiment_id))
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self.store.restore_experiment(str(experiment_id))
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        self.store.set_experiment_tag(
+            str(experiment_id), key, value_text(value, f"value of experiment tag {key!r}")
+        )
+
+    # --- runs --------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str,
+        run_name: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        start_time: int | None = None,
+        parent_run_id: str | None = None,
+        *,
+        user_id: str | None = None,
+        host: str | None = None,
+        pid: int | None = None,
+    ) -> Run:
+        return self.store.create_run(
+            str(experiment_id),
+            user_id=user_id if user_id is not None else _current_user(),
+            start_time=start_time,
+            tags={k: str(v) for k, v in (tags or {}).items()},
+            run_name=run_name,
+            parent_run_id=parent_run_id,
+            host=host if host is not None else socket.gethostname(),
+            pid=pid if pid is not None else os.getpid(),
+        )
+
+    def get_run(self, run_id: str) -> Run:
+        return self.store.get_run(run_id)
+
+    def update_run(
+        self, run_id: str, status: RunStatus | str | None = None, name: str | None = None
+    ) -> RunInfo:
+        return self.store.update_run_info(
+            run_id, status=None if status is None else _status(status), run_name=name
+        )
+
+    def set_terminated(
+        self, run_id: str, status: RunStatus | str | None = None, end_time: int | None = None
+    ) -> RunInfo:
+        final = _status(status or RunStatus.FINISHED)
+        return self.store.update_run_info(
+            run_id, status=final, end_time=end_time if end_time is not None else now_ms()
+        )
+
+    def delete_run(self, run_id: str) -> None:
+        self.store.delete_run(run_id)
+
+    def restore_run(self, run_id: str) -> None:
+        self.store.restore_run(run_id)
+
+    def record_heartbeat(self, run_id: str) -> None:
+        self.store.record_heartbeat(run_id)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | str,
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
+        return self.store.search_runs(
+            [str(i) for i in ids], filter_string, run_view_type, max_results, order_by, page_token
+        )
+
+    # --- data --------------------------------------------------------------------------
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        self.store.log_batch(run_id, metrics, params, tags)
+
+    def log_metric(
+        self,
+        run_id: str,
+        key: str,
+        value: float,
+        timestamp: int | None = None,
+        step: int | None = None,
+    ) -> None:
+        metric = Metric(
+            key=key,
+            value=validate_metric_value(key, value),
+            timestamp=timestamp if timestamp is not None else now_ms(),
+            step=step or 0,
+        )
+        self.store.log_batch(run_id, metrics=[metric])
+
+    def log_param(self, run_id: str, key: str, value: Any) -> Any:
+        text = value_text(value, f"value of param {key!r}")
+        self.store.log_batch(run_id, params=[Param(key=key, value=text)])
+        return value
+
+    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        text = value_text(value, f"value of tag {key!r}")
+        self.store.log_batch(run_id, tags=[RunTag(key=key, value=text)])
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        start_step: int | None = None,
+        end_step: int | None = None,
+        max_points: int | None = None,
+    ) -> MetricHistory:
+        """A metric's points by step; with `max_points`, at most that many points that keep
+        the curve's shape (each step bucket's first, last, min, max and first NaN).
+
+        A read-only sequence of Metric, built one by one as they are read; its `steps`,
+        `timestamps` and `values` columns give the numbers without building any."""
+        if max_points is None:  # also serves stores written before max_points
+            points = self.store.get_metric_history(run_id, key, start_step, end_step)
+        else:
+            points = self.store.get_metric_history(run_id, key, start_step, end_step, max_points)
+        return MetricHistory.of(key, points)
+
+    def iter_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> Iterator[Metric]:
+        """get_metric_history's points one by one, read a window of steps at a time: memory
+        stays bounded whatever the series' length. Raises as get_metric_history."""
+        return self.store.iter_metric_history(run_id, key, start_step, end_step)
+
+    def get_metric_histories(
+        self,
+        run_ids: Sequence[str] | str,
+        keys: Sequence[str] | str,
+        max_points: int | None = None,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> dict[tuple[str, str], MetricHistory]:
+        """get_metric_history of every (run_id, key) pair, keyed by that pair."""
+        ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
+        names = [keys] if isinstance(keys, str) else list(keys)
+        histories = self.store.get_metric_histories(ids, names, max_points, start_step, end_step)
+        return {pair: MetricHistory.of(pair[1], points) for pair, points in histories.items()}
+
+    # --- artifacts ---------------------------------------------------------------------
+
+    def artifact_store(self, run_id: str) -> ArtifactStore:
+        """The artifact store holding this run's files."""
+        uri = self.get_run(run_id).info.artifact_uri
+        store = self._artifact_stores.get(uri)
+        if store is None:
+            store = registry.get_artifact_store(uri)
+            self._artifact_stores[uri] = store
+        return store
+
+    def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
+        """Upload a file, or a directory as `<artifact_path>/<its name>/...`."""
+        store = self.artifact_store(run_id)
+        if os.path.isdir(local_path):
+            name = os.path.basename(os.path.normpath(local_path))
+            target = "/".join(p for p in (normalize_artifact_path(artifact_path), name) if p)
+            store.log_artifacts(local_path, target)
+        else:
+            store.log_artifact(local_path, artifact_path)
+
+    def log_artifacts(self, run_id: str, local_dir: str, artifact_path: str | None = None) -> None:
+        self.artifact_store(run_id).log_artifacts(local_dir, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        self.artifact_store(run_id).log_bytes(text.encode("utf-8"), artifact_file)
+
+    def log_dict(self, run_id: str, dictionary: Mapping[str, Any], artifact_file: str) -> None:
+        """Save a dict as JSON, or as YAML when the file ends in .yaml / .yml."""
+        if artifact_file.lower().endswith((".yaml", ".yml")):
+            import yaml
+
+            text = yaml.safe_dump(dict(dictionary), sort_keys=False, allow_unicode=True)
+        else:
+            text = json.dumps(dictionary, indent=2, ensure_ascii=False, default=str)
+        self.log_text(run_id, text, artifact_file)
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        return self.artifact_store(run_id).list_artifacts(path)
+
+    def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
+        """Copy an artifact file or directory locally and return its local path."""
+        destination = dst_path or tempfile.mkdtemp(prefix="tuitrack-")
+        return self.artifact_store(run_id).download_artifacts(path, destination)
