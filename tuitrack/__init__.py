@@ -36,7 +36,8 @@ if TYPE_CHECKING:
         TuitrackError,
         UnknownSchemeError,
     )
-    from tuitrack.sdk.client import TrackingClient
+    from tuitrack.exceptions import MlflowException
+    from tuitrack.sdk.client import MlflowClient, TrackingClient
     from tuitrack.sdk.fluent import (
         ActiveRun,
         active_run,
@@ -72,6 +73,8 @@ __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
     "TrackingClient": "tuitrack.sdk.client",
+    "MlflowClient": "tuitrack.sdk.client",
+    "MlflowException": "tuitrack.exceptions",
     "MetricHistory": "tuitrack.core.metric_history",
     "Experiment": "tuitrack.entities",
     "FileInfo": "tuitrack.entities",
@@ -125,7 +128,14 @@ _LAZY: dict[str, str] = {
 }
 
 
+# Submodules reachable as attributes without importing them first (`tuitrack.entities.Metric`
+# after a bare `import tuitrack`), as MLflow's are.
+_SUBMODULES = frozenset({"entities", "errors", "exceptions", "tracking"})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"tuitrack.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'tuitrack' has no attribute {name!r}")
@@ -148,6 +158,8 @@ __all__ = [
     "LifecycleStage",
     "Metric",
     "MetricHistory",
+    "MlflowClient",
+    "MlflowException",
     "NotFoundError",
     "PagedList",
     "Param",

@@ -308,3 +308,7 @@ class TrackingClient:
         """Copy an artifact file or directory locally and return its local path."""
         destination = dst_path or tempfile.mkdtemp(prefix="tuitrack-")
         return self.artifact_store(run_id).download_artifacts(path, destination)
+
+
+MlflowClient = TrackingClient
+"""MLflow's name for the same class, so that `import tuitrack as mlflow` code keeps working."""
