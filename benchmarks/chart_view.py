@@ -73,7 +73,9 @@ def log_points(client: TrackingClient, run_id: str, points: Iterator[Metric]) ->
 def open_store(folder: Path) -> tuple[TrackingClient, str, list[str]]:
     """The client, the long run's id and the short runs' ids; written on first use."""
     folder.mkdir(parents=True, exist_ok=True)
-    client = TrackingClient(f"sqlite:///{folder / 'tuitrack.db'}", str(folder / "artifacts"))
+    client = TrackingClient(
+        f"sqlite:///{folder / 'tuitrack.db'}", artifact_uri=str(folder / "artifacts")
+    )
     experiment = client.get_experiment_by_name(EXPERIMENT)
     if experiment is not None:
         runs = {

@@ -152,7 +152,7 @@ async def _tui_first_rows(
             await asyncio.sleep(0.002)
 
     started = time.perf_counter() - (time.time() - spawned)
-    client = TrackingClient(uri, str(FOLDER / "unused"))
+    client = TrackingClient(uri, artifact_uri=str(FOLDER / "unused"))
     app = TuitrackApp(client, refresh_seconds=0)
     app_started = time.perf_counter() - started
     async with app.run_test(size=(120, 40)) as pilot:

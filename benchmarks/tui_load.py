@@ -68,7 +68,7 @@ def build_store(uri: str, artifacts: str, runs: int, steps: int) -> None:
 
     rng = random.Random(0)
     start = 1_700_000_000_000
-    with TrackingClient(uri, artifacts) as client:
+    with TrackingClient(uri, artifact_uri=artifacts) as client:
         experiment = client.create_experiment(EXPERIMENT)
         for index in range(runs):
             run = client.create_run(
@@ -153,7 +153,7 @@ def build_experiments_store(uri: str, artifacts: str, experiments: int, runs_eac
     from tuitrack.sdk.client import TrackingClient
 
     start = 1_700_000_000_000
-    with TrackingClient(uri, artifacts) as client:
+    with TrackingClient(uri, artifact_uri=artifacts) as client:
         for index in range(experiments):
             experiment = client.create_experiment(f"exp-{index:05d}")
             for number in range(runs_each):
@@ -472,7 +472,7 @@ async def measure(uri: str, artifacts: str, why: bool = False) -> dict[str, floa
     clocks = PassClocks(why)
     clocks.paints.install()
     opened = time.perf_counter()
-    client = TrackingClient(uri, artifacts)
+    client = TrackingClient(uri, artifact_uri=artifacts)
     clocks.results["open_store_s"] = time.perf_counter() - opened
     clocks.start()
     started = time.perf_counter()
@@ -545,7 +545,7 @@ async def measure_experiments_screen(uri: str, artifacts: str) -> dict[str, floa
     from tuitrack.tui.app import TuitrackApp
     from tuitrack.tui.widgets.key_table import KeyTable
 
-    client = TrackingClient(uri, artifacts)
+    client = TrackingClient(uri, artifact_uri=artifacts)
     started = time.perf_counter()
     app = TuitrackApp(client, refresh_seconds=0)
     async with app.run_test(size=(120, 40)):
@@ -576,7 +576,7 @@ async def measure_big_listing(uri: str, artifacts: str, phase: str) -> dict[str,
     from tuitrack.tui.widgets.key_table import KeyTable
     from tuitrack.tui.widgets.runs_table import RunsTable
 
-    client = TrackingClient(uri, artifacts)
+    client = TrackingClient(uri, artifact_uri=artifacts)
     experiment = client.get_experiment_by_name(EXPERIMENT)
     assert experiment is not None
     oldest = client.search_runs(

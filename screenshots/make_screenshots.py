@@ -89,7 +89,9 @@ def write_store(folder: Path, small: bool) -> TrackingClient:
     original = uuid.uuid4
     uuid.uuid4 = lambda: uuid.UUID(int=rng.getrandbits(128), version=4)
     try:
-        client = TrackingClient(f"sqlite:///{folder / 'tuitrack.db'}", str(folder / "artifacts"))
+        client = TrackingClient(
+            f"sqlite:///{folder / 'tuitrack.db'}", artifact_uri=str(folder / "artifacts")
+        )
         write_demo(client, now=FIXED_NOW, scale="small" if small else "full")
     finally:
         uuid.uuid4 = original

@@ -144,7 +144,7 @@ def _store(
         else:
             server = stack.enter_context(private_server(config.database, config.data))
             uri = server.create_database(DATABASE)
-        client = TrackingClient(uri, str(config.data / "artifacts"))
+        client = TrackingClient(uri, artifact_uri=str(config.data / "artifacts"))
         try:
             client.create_experiment(EXPERIMENT)
         finally:
@@ -236,7 +236,7 @@ def _injectors(
 
 
 def _check(uri: str, data: Path, records: list[WriterRecord], result: SoakResult) -> None:
-    client = TrackingClient(uri, str(data / "artifacts"))
+    client = TrackingClient(uri, artifact_uri=str(data / "artifacts"))
     try:
         for record in records:
             for run_id in record.runs:

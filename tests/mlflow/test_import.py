@@ -41,7 +41,7 @@ class Target:
         )
 
     def client(self) -> TrackingClient:
-        return TrackingClient(self.uri, self.artifacts)
+        return TrackingClient(self.uri, artifact_uri=self.artifacts)
 
 
 def _runs(client: TrackingClient) -> list[Run]:

@@ -104,7 +104,9 @@ from tuitrack.errors import StoreUnavailableError
 fsspec.config.conf["s3"] = {"endpoint_url": sys.argv[1], "key": "fake", "secret": "fake"}
 with open("model.bin", "wb") as handle:
     handle.write(os.urandom(20_000_000))  # more than the socket buffers hold
-client = TrackingClient(os.environ["TUITRACK_TRACKING_URI"], "s3://tuitrack-faults/artifacts")
+client = TrackingClient(
+    os.environ["TUITRACK_TRACKING_URI"], artifact_uri="s3://tuitrack-faults/artifacts"
+)
 run = client.create_run(client.create_experiment("silent"))
 print("RUN", run.info.run_id, flush=True)
 client.log_batch(run.info.run_id, metrics=[Metric(key="loss", value=1.0, timestamp=0, step=0)])
@@ -214,7 +216,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TrackingClient]:
-    tracking_client = TrackingClient(f"sqlite:///{tmp_path / 'tracking.db'}", str(tmp_path))
+    tracking_client = TrackingClient(
+        f"sqlite:///{tmp_path / 'tracking.db'}", artifact_uri=str(tmp_path)
+    )
     yield tracking_client
     tracking_client.close()
 

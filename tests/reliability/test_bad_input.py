@@ -148,7 +148,7 @@ database_uri = contract_fixtures.database_uri  # each database, created once
 
 @pytest.fixture(scope="module")
 def target(database_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    client = TrackingClient(database_uri, str(tmp_path_factory.mktemp("artifacts")))
+    client = TrackingClient(database_uri, artifact_uri=str(tmp_path_factory.mktemp("artifacts")))
     yield Target(client)
     client.close()
 
@@ -210,7 +210,7 @@ def test_fluent_api_refuses_bad_input_clearly() -> None:
 @pytest.mark.parametrize("name", ["mlflow3_sqlite", "mlflow2_mlruns"])
 def test_mlflow_stores_refuse_bad_ids_clearly(name: str, tmp_path: Path) -> None:
     data = copy_fixture(name, tmp_path / name)
-    with TrackingClient(data.uri, str(tmp_path / "unused")) as client:
+    with TrackingClient(data.uri, artifact_uri=str(tmp_path / "unused")) as client:
         with pytest.raises(NotFoundError):
             client.get_experiment(HUGE_ID)
         assert list(client.search_runs([HUGE_ID])) == []

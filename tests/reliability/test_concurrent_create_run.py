@@ -44,7 +44,7 @@ database_uri = contract_fixtures.database_uri  # each database, created once
 
 def test_processes_start_runs_in_one_experiment_at_once(database_uri: str, tmp_path: Path) -> None:
     artifacts = str(tmp_path / "artifacts")
-    client = TrackingClient(database_uri, artifacts)
+    client = TrackingClient(database_uri, artifact_uri=artifacts)
     try:
         experiment_id = client.create_experiment("concurrent-create-run")
         client.close()  # no pooled connection is shared with the forked children

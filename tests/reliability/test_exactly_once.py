@@ -63,7 +63,7 @@ def test_a_batch_sent_again_with_its_id_is_stored_once(
     database: tuple[str, str], tmp_path: Path
 ) -> None:
     _kind, uri = database
-    with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+    with TrackingClient(uri, artifact_uri=str(tmp_path / "artifacts")) as client:
         run_id = client.create_run(client.create_experiment("once")).info.run_id
         store = client.store
         points = [

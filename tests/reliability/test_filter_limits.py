@@ -70,7 +70,7 @@ class Runs:
 
 @pytest.fixture(scope="module")
 def runs(database_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
-    client = TrackingClient(database_uri, str(tmp_path_factory.mktemp("artifacts")))
+    client = TrackingClient(database_uri, artifact_uri=str(tmp_path_factory.mktemp("artifacts")))
     yield Runs(client)
     client.close()
 

@@ -111,7 +111,7 @@ def test_iterator_through_the_client(store: TrackingStore, tmp_path: Path) -> No
     run_id = store.create_run(store.create_experiment("client")).info.run_id
     store.log_metric_columns(run_id, [KEY] * 3, [0.5, math.nan, 2.0], [1, 2, 3], [2, 1, 2])
     uri = str(store.engine.url.render_as_string(hide_password=False))  # type: ignore[attr-defined]
-    with TrackingClient(uri, str(tmp_path)) as client:
+    with TrackingClient(uri, artifact_uri=str(tmp_path)) as client:
         assert list(client.iter_metric_history(run_id, KEY)) == client.get_metric_history(
             run_id, KEY
         )

@@ -27,7 +27,7 @@ def client(
         pytest.skip(reason)
     folder = tmp_path_factory.mktemp("collation")
     with fresh_database(request.param, folder) as uri:
-        tracking = TrackingClient(uri, str(folder / "artifacts"))
+        tracking = TrackingClient(uri, artifact_uri=str(folder / "artifacts"))
         yield tracking
         tracking.close()
 

@@ -245,7 +245,7 @@ def test_the_heartbeat_is_retried_soon_after_a_failed_write(
     # a second, not an interval later: back from an outage, the run looks alive at once.
     monkeypatch.setenv("TUITRACK_SQL_NULLPOOL", "1")  # each write opens the file anew
     database = tmp_path / "tracking.db"
-    client = TrackingClient(f"sqlite:///{database}", str(tmp_path / "artifacts"))
+    client = TrackingClient(f"sqlite:///{database}", artifact_uri=str(tmp_path / "artifacts"))
     run_id = client.create_run(client.create_experiment("heartbeat")).info.run_id
     before = client.get_run(run_id).info.heartbeat_time
     moved = list(tmp_path.glob("tracking.db*"))

@@ -38,7 +38,9 @@ MOST_ROWS_HELD = 100 + WINDOW * PAGE
 
 @pytest.fixture
 def many_experiments(tmp_path: Path) -> Iterator[TrackingClient]:
-    with TrackingClient(f"sqlite:///{tmp_path / 'x.db'}", str(tmp_path / "a")) as client:
+    with TrackingClient(
+        f"sqlite:///{tmp_path / 'x.db'}", artifact_uri=str(tmp_path / "a")
+    ) as client:
         for index in range(EXPERIMENTS):
             experiment = client.create_experiment(f"exp-{index:03d}")
             if index % 50 == 0:  # a few with runs, the newest of them first on screen
@@ -52,11 +54,13 @@ def long_listing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrackingC
     """RUNS finished runs, one a second; metric `m` is missing on every 7th, NaN on every
     11th, so a sort by it puts those last."""
     folder = tmp_path_factory.mktemp("long")
-    with TrackingClient(f"sqlite:///{folder / 'runs.db'}", str(folder / "a")) as client:
+    with TrackingClient(
+        f"sqlite:///{folder / 'runs.db'}", artifact_uri=str(folder / "a")
+    ) as client:
         experiment = client.create_experiment("long")
         for index in range(RUNS):
             born = 1_700_000_000_000 + index * 1000
-            run = client.create_run(experiment, f"run-{index:03d}", start_time=born)
+            run = client.create_run(experiment, run_name=f"run-{index:03d}", start_time=born)
             if index % 7:
                 value = math.nan if index % 11 == 0 else float(index % 13)
                 metric = Metric(key="m", value=value, timestamp=born, step=0)
@@ -266,7 +270,7 @@ def test_experiment_activity_in_sql_agrees_with_the_contract_default(
         pytest.skip(reason)
     with (
         fresh_database(kind, tmp_path) as uri,
-        TrackingClient(uri, str(tmp_path / "a")) as client,
+        TrackingClient(uri, artifact_uri=str(tmp_path / "a")) as client,
     ):
         _add_experiments_of_every_kind(client)
         store = client.store

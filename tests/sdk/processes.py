@@ -35,7 +35,7 @@ class SdkSandbox:
     @property
     def client(self) -> TrackingClient:
         if self._client is None:
-            self._client = TrackingClient(self.tracking_uri, self.artifact_uri)
+            self._client = TrackingClient(self.tracking_uri, artifact_uri=self.artifact_uri)
         return self._client
 
     def close(self) -> None:

@@ -120,7 +120,7 @@ def test_tags_description_and_system_tags(fluent_sandbox: SdkSandbox) -> None:
     assert tags["team"] == "vision"
     assert tags["stage"] == "two"
     assert tags["owner"] == "me"
-    assert tags["tuitrack.description"] == "baseline"
+    assert tags["mlflow.note.content"] == "baseline"
     for key in ("tuitrack.host", "tuitrack.pid", "tuitrack.python.version"):
         assert tags[key]
 

@@ -62,7 +62,7 @@ def test_a_read_only_store_warns_once_and_gets_nothing(sandbox: SdkSandbox, tmp_
     folder = tmp_path / "shared"
     folder.mkdir()
     uri = f"sqlite:///{folder / 'runs.db'}"
-    with TrackingClient(uri, str(folder / "artifacts")) as client:
+    with TrackingClient(uri, artifact_uri=str(folder / "artifacts")) as client:
         client.create_experiment("sdk-tests")
     with read_only_folder(folder):
         done = sandbox.run(TRAINING, TUITRACK_TRACKING_URI=uri)
@@ -71,7 +71,7 @@ def test_a_read_only_store_warns_once_and_gets_nothing(sandbox: SdkSandbox, tmp_
     [warning] = _warnings(done.stderr)
     assert f"the store {folder / 'runs.db'} is read-only here" in warning
     assert "TUITRACK_TRACKING_URI" in warning
-    with TrackingClient(uri, str(folder / "artifacts")) as client:
+    with TrackingClient(uri, artifact_uri=str(folder / "artifacts")) as client:
         experiment = client.get_experiment_by_name("sdk-tests")
         assert experiment is not None
         assert client.search_runs([experiment.experiment_id]) == []

@@ -59,11 +59,11 @@ class DemoStore:
     summary: DemoSummary
 
     def client(self) -> TrackingClient:
-        return TrackingClient(self.tracking_uri, self.artifact_uri)
+        return TrackingClient(self.tracking_uri, artifact_uri=self.artifact_uri)
 
 
 def write_demo_store(tracking_uri: str, artifact_uri: str) -> DemoStore:
-    with seeded_uuids(), TrackingClient(tracking_uri, artifact_uri) as client:
+    with seeded_uuids(), TrackingClient(tracking_uri, artifact_uri=artifact_uri) as client:
         summary = write_demo(client, now=FIXED_NOW, scale="small")
     return DemoStore(tracking_uri, artifact_uri, summary)
 
@@ -157,7 +157,7 @@ def empty_client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Tra
         pytest.skip(reason)
     with (
         fresh_database(request.param, tmp_path) as uri,
-        TrackingClient(uri, str(tmp_path / "artifacts")) as tracking_client,
+        TrackingClient(uri, artifact_uri=str(tmp_path / "artifacts")) as tracking_client,
     ):
         yield tracking_client
 

@@ -369,7 +369,9 @@ def test_chart_snapshot(
 @pytest.mark.parametrize("size", SIZES)
 def test_live_chart_snapshot(snap_compare: Any, tmp_path: Any, size: tuple[int, int]) -> None:
     """A running run that gains points while its chart is open."""
-    with TrackingClient(f"sqlite:///{tmp_path / 'live.db'}", str(tmp_path / "art")) as client:
+    with TrackingClient(
+        f"sqlite:///{tmp_path / 'live.db'}", artifact_uri=str(tmp_path / "art")
+    ) as client:
         experiment = client.create_experiment("live")
         run = client.create_run(experiment, run_name="pretrain", start_time=T0)
         run_id = run.info.run_id

@@ -124,7 +124,9 @@ def test_demo_writes_its_own_store_under_the_data_folder(
     # A second demo starts over instead of failing on existing experiment names.
     code, out, _ = run_cli(capsys, "demo", "--no-ui", "--small")
     assert code == 0
-    with TrackingClient(out.strip(), str(config.data_dir() / "demo" / "artifacts")) as client:
+    with TrackingClient(
+        out.strip(), artifact_uri=str(config.data_dir() / "demo" / "artifacts")
+    ) as client:
         assert len(client.search_experiments()) == 5
 
 

@@ -33,7 +33,7 @@ def strict_loads(text: str) -> Any:
 @pytest.fixture
 def store(tmp_path: Path) -> tuple[str, list[str]]:
     uri = f"sqlite:///{tmp_path / 'odd.db'}"
-    with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+    with TrackingClient(uri, artifact_uri=str(tmp_path / "artifacts")) as client:
         experiment = client.create_experiment("odd values")
         run_ids = []
         for name in ("first", "second"):

@@ -132,7 +132,7 @@ def test_plot_a_step_range_with_log_y_says_what_it_hides(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     uri = f"sqlite:///{tmp_path / 'signs.db'}"
-    with TrackingClient(uri, str(tmp_path / "art")) as client:
+    with TrackingClient(uri, artifact_uri=str(tmp_path / "art")) as client:
         run = client.create_run(client.create_experiment("signs"), run_name="signs")
         values = [1.0, 0.5, 0.0, -1.0, 2.0, 4.0, 8.0, 16.0]
         client.log_batch(

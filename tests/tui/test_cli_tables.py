@@ -45,7 +45,7 @@ def terminal(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 def long_names_uri(tmp_path: Path) -> str:
     """Runs with long names, long metric and param keys, and a long param value."""
     uri = f"sqlite:///{tmp_path / 'long.db'}"
-    with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+    with TrackingClient(uri, artifact_uri=str(tmp_path / "artifacts")) as client:
         experiment = client.create_experiment("vision-transformer-ablation")
         for index in range(3):
             run_id = client.create_run(

@@ -27,7 +27,7 @@ def demo(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[str, float]:
 
 
 def run_ids(folder: DemoFolder) -> set[str]:
-    with TrackingClient(folder.tracking_uri, folder.artifact_uri) as client:
+    with TrackingClient(folder.tracking_uri, artifact_uri=folder.artifact_uri) as client:
         ids = [e.experiment_id for e in client.search_experiments()]
         return {run.info.run_id for run in client.search_runs(ids, max_results=1000)}
 
@@ -48,7 +48,7 @@ def test_demo_reopens_its_store_and_rebuilds_it_on_reset(
     built_demo = folder.built()
     assert built_demo is not None
     live = built_demo.summary.running_run_ids
-    with TrackingClient(folder.tracking_uri, folder.artifact_uri) as client:
+    with TrackingClient(folder.tracking_uri, artifact_uri=folder.artifact_uri) as client:
         opened = now_ms()
         ticker = DemoTicker(client, live, interval_s=60)
         ticker.start()
@@ -86,5 +86,5 @@ def test_an_interrupted_build_is_rebuilt_not_reopened(
     assert first.startswith(
         f"Building the demo store {folder.tracking_uri} (no record that its last"
     )
-    with TrackingClient(folder.tracking_uri, folder.artifact_uri) as client:
+    with TrackingClient(folder.tracking_uri, artifact_uri=folder.artifact_uri) as client:
         assert len(client.search_experiments()) == 5

@@ -27,8 +27,12 @@ def _write_runs(client: TrackingClient) -> tuple[str, str, int]:
     """A live run (fresh heartbeat) and an orphan (heartbeat an hour old)."""
     experiment = client.create_experiment("orphans")
     now = now_ms()
-    live = client.create_run(experiment, "live", start_time=now - 2 * HOUR_MS, host=ELSEWHERE)
-    dead = client.create_run(experiment, "dead", start_time=now - 3 * HOUR_MS, host=ELSEWHERE)
+    live = client.create_run(
+        experiment, run_name="live", start_time=now - 2 * HOUR_MS, host=ELSEWHERE
+    )
+    dead = client.create_run(
+        experiment, run_name="dead", start_time=now - 3 * HOUR_MS, host=ELSEWHERE
+    )
     client.store.record_heartbeat(live.info.run_id, now)
     last_beat = now - HOUR_MS
     client.store.record_heartbeat(dead.info.run_id, last_beat)
@@ -104,7 +108,7 @@ async def test_cancelling_the_confirmation_marks_nothing(empty_client: TrackingC
 
 async def test_without_orphans_the_quick_filter_says_so(empty_client: TrackingClient) -> None:
     experiment = empty_client.create_experiment("orphans")
-    run = empty_client.create_run(experiment, "live", host=ELSEWHERE)
+    run = empty_client.create_run(experiment, run_name="live", host=ELSEWHERE)
     empty_client.store.record_heartbeat(run.info.run_id)
     app = TuitrackApp(empty_client, refresh_seconds=0)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -95,12 +95,14 @@ def _orphan_and_finished(client: TrackingClient, now: int) -> tuple[str, str]:
     """A run whose process died an hour ago after two hours of work (last heartbeat), and
     a finished run of 30 minutes."""
     experiment = client.create_experiment("orphans")
-    dead = client.create_run(experiment, "dead", start_time=now - 3 * HOUR_MS, host=ELSEWHERE)
+    dead = client.create_run(
+        experiment, run_name="dead", start_time=now - 3 * HOUR_MS, host=ELSEWHERE
+    )
     dead_id = dead.info.run_id
     point = Metric(key="loss", value=1.0, timestamp=now - 2 * HOUR_MS, step=0)
     client.log_batch(dead_id, metrics=[point])
     client.store.record_heartbeat(dead_id, now - HOUR_MS)
-    done = client.create_run(experiment, "done", start_time=now - HOUR_MS, host=ELSEWHERE)
+    done = client.create_run(experiment, run_name="done", start_time=now - HOUR_MS, host=ELSEWHERE)
     client.store.update_run_info(
         done.info.run_id, status=RunStatus.FINISHED, end_time=now - HOUR_MS // 2
     )
@@ -142,7 +144,7 @@ async def test_v_charts_a_metric_the_run_has_and_says_which_it_lacks(
     empty_client: TrackingClient,
 ) -> None:
     experiment = empty_client.create_experiment("mixed")
-    both = empty_client.create_run(experiment, "both", start_time=1_000)
+    both = empty_client.create_run(experiment, run_name="both", start_time=1_000)
     empty_client.log_batch(
         both.info.run_id,
         metrics=[
@@ -150,7 +152,7 @@ async def test_v_charts_a_metric_the_run_has_and_says_which_it_lacks(
             Metric(key="loss", value=0.5, timestamp=1_000, step=0),
         ],
     )
-    only_loss = empty_client.create_run(experiment, "only-loss", start_time=2_000)
+    only_loss = empty_client.create_run(experiment, run_name="only-loss", start_time=2_000)
     empty_client.log_batch(
         only_loss.info.run_id, metrics=[Metric(key="loss", value=0.7, timestamp=2_000, step=0)]
     )

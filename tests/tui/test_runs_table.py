@@ -31,7 +31,7 @@ def many_runs(empty_client: TrackingClient) -> TrackingClient:
     experiment = empty_client.create_experiment("many")
     for index in range(RUNS):
         run = empty_client.create_run(
-            experiment, f"run-{index:03d}", start_time=1_700_000_000_000 + index * 1000
+            experiment, run_name=f"run-{index:03d}", start_time=1_700_000_000_000 + index * 1000
         )
         empty_client.set_terminated(run.info.run_id)
     return empty_client
@@ -82,7 +82,10 @@ async def test_children_and_parents_in_later_pages_nest(
     for index in [5, 120, *(i for i in range(150) if i not in (5, 120))]:
         parent = ids.get(parents[index]) if index in parents else None
         run = empty_client.create_run(
-            experiment, f"run-{index:03d}", start_time=start + index * 1000, parent_run_id=parent
+            experiment,
+            run_name=f"run-{index:03d}",
+            start_time=start + index * 1000,
+            parent_run_id=parent,
         )
         ids[index] = run.info.run_id
         empty_client.set_terminated(run.info.run_id)
@@ -234,7 +237,7 @@ async def test_run_screen_metrics_come_from_the_store_summaries(client: Tracking
 
 async def test_run_without_params_or_metrics_says_so(empty_client: TrackingClient) -> None:
     experiment = empty_client.create_experiment("bare")
-    empty_client.create_run(experiment, "bare-run")
+    empty_client.create_run(experiment, run_name="bare-run")
     app = make_app(empty_client)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_experiment(pilot, empty_client, "bare")

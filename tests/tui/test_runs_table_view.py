@@ -54,12 +54,12 @@ async def test_a_nested_parent_shows_its_fold_marker_and_opens(
 ) -> None:
     experiment = empty_client.create_experiment("nested")
     start = 1_700_000_000_000
-    parent = empty_client.create_run(experiment, "parent", start_time=start)
+    parent = empty_client.create_run(experiment, run_name="parent", start_time=start)
     child = empty_client.create_run(
-        experiment, "child", start_time=start + 1, parent_run_id=parent.info.run_id
+        experiment, run_name="child", start_time=start + 1, parent_run_id=parent.info.run_id
     )
     grandchild = empty_client.create_run(
-        experiment, "grandchild", start_time=start + 2, parent_run_id=child.info.run_id
+        experiment, run_name="grandchild", start_time=start + 2, parent_run_id=child.info.run_id
     )
     app = make_app(empty_client)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -29,7 +29,7 @@ def _write_one_of_each(client: TrackingClient) -> None:
     now = now_ms()
     for offset, name in enumerate(["alive", "orphan", "finished", "failed", "killed"]):
         run = client.create_run(
-            experiment, name, start_time=now - (offset + 2) * HOUR_MS, host=ELSEWHERE
+            experiment, run_name=name, start_time=now - (offset + 2) * HOUR_MS, host=ELSEWHERE
         )
         run_id = run.info.run_id
         if name == "alive":

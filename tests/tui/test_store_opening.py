@@ -164,11 +164,11 @@ async def test_the_tui_on_the_default_store_before_any_run_says_how_to_log_one()
 
 def _write_store(path: Path) -> str:
     """A store with one orphaned run (its heartbeat an hour old, on another host)."""
-    with TrackingClient(str(path), str(path.parent / "artifacts")) as client:
+    with TrackingClient(str(path), artifact_uri=str(path.parent / "artifacts")) as client:
         experiment = client.create_experiment("shared")
         now = now_ms()
         run = client.create_run(
-            experiment, "orphan", start_time=now - 3 * HOUR_MS, host="gpu-node-17.example"
+            experiment, run_name="orphan", start_time=now - 3 * HOUR_MS, host="gpu-node-17.example"
         )
         client.store.record_heartbeat(run.info.run_id, now - HOUR_MS)
         client.log_metric(run.info.run_id, "loss", 0.25)
@@ -176,7 +176,7 @@ def _write_store(path: Path) -> str:
 
 
 def _status(path: Path, run_id: str) -> RunStatus:
-    with TrackingClient(str(path), str(path.parent / "artifacts")) as client:
+    with TrackingClient(str(path), artifact_uri=str(path.parent / "artifacts")) as client:
         return client.get_run(run_id).info.status
 
 
@@ -291,9 +291,9 @@ def test_a_store_on_a_read_only_mount_shows_what_a_live_writer_logged(
     source, mounted = tmp_path / "source", tmp_path / "mounted"
     source.mkdir()
     mounted.mkdir()
-    writer = TrackingClient(str(source / "runs.db"), str(source / "artifacts"))
+    writer = TrackingClient(str(source / "runs.db"), artifact_uri=str(source / "artifacts"))
     experiment = writer.create_experiment("live")
-    run_id = writer.create_run(experiment, "training").info.run_id
+    run_id = writer.create_run(experiment, run_name="training").info.run_id
     writer.log_metric(run_id, "loss", 0.75)
     assert (source / "runs.db-wal").exists()
     problem = _mount("--bind", "-o", "ro", str(source), str(mounted))

@@ -82,7 +82,7 @@ def test_an_old_database_is_upgraded_on_open_and_keeps_its_runs(
         connection.commit()
     engine.dispose()
 
-    with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+    with TrackingClient(uri, artifact_uri=str(tmp_path / "artifacts")) as client:
         said = capsys.readouterr().err
         assert f"from revision 0001 to {migrate.HEAD_REVISION}" in said
         runs = client.search_runs(["1"], filter_string="tags.team = 'cv'")
@@ -173,7 +173,7 @@ def test_0003_backfills_the_block_summaries(kind: str, tmp_path: Path) -> None:
         assert check_blocks(engine, id_itself) == 2 * 2 * 8  # blocks 0..3, -1, -2 and the extremes
 
         # Later batches merge into the backfilled blocks.
-        with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+        with TrackingClient(uri, artifact_uri=str(tmp_path / "artifacts")) as client:
             client.log_batch(
                 run_ids[0],
                 metrics=[
@@ -226,7 +226,7 @@ def test_0004_moves_points_to_series_ids_and_back_keeping_every_point(
         pytest.skip(reason)
     points = [(step, value, timestamp) for step, value, timestamp in _points_logged_before_0003()]
     with fresh_database(kind, tmp_path) as uri:
-        with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+        with TrackingClient(uri, artifact_uri=str(tmp_path / "artifacts")) as client:
             experiment = client.create_experiment("series")
             run_ids = [client.create_run(experiment).info.run_id for _ in range(2)]
             for run_id in run_ids:
@@ -248,7 +248,7 @@ def test_0004_moves_points_to_series_ids_and_back_keeping_every_point(
         assert _points_by_id(engine, migrate.HEAD_REVISION) == stored
         engine.dispose()
 
-        with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+        with TrackingClient(uri, artifact_uri=str(tmp_path / "artifacts")) as client:
             for run_id in run_ids:
                 assert client.get_metric_history(run_id, "loss") == before[run_id]
             # New points get ids after the copied ones (PostgreSQL's sequence restarted).
@@ -280,7 +280,7 @@ def test_0005_packs_every_series_into_chunks(kind: str, tmp_path: Path) -> None:
     batches = [long, _points_logged_before_0003(), long[:50]]  # the last ties with the first
     ranges = [(None, None), (0, 10), (CHUNK_POINTS - 2, CHUNK_POINTS + 2), (-300, 5)]
     with fresh_database(kind, tmp_path) as uri:
-        with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+        with TrackingClient(uri, artifact_uri=str(tmp_path / "artifacts")) as client:
             experiment = client.create_experiment("chunks")
             run_ids = [client.create_run(experiment).info.run_id for _ in range(2)]
             for run_id in run_ids:
@@ -309,7 +309,7 @@ def test_0005_packs_every_series_into_chunks(kind: str, tmp_path: Path) -> None:
             assert chunks.scalar() == 2 * 2 * -(-per_series // CHUNK_POINTS)
         assert packed == len(_points_by_id(engine, migrate.HEAD_REVISION))
         engine.dispose()
-        with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+        with TrackingClient(uri, artifact_uri=str(tmp_path / "artifacts")) as client:
             after = [
                 client.get_metric_history(run_id, key, start_step=lo, end_step=hi)
                 for run_id in run_ids
@@ -348,7 +348,7 @@ def test_an_upgrade_cut_short_on_mysql_is_completed_keeping_every_point(
     if reason:
         pytest.skip(reason)
     with fresh_database("mysql", tmp_path) as uri:
-        with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+        with TrackingClient(uri, artifact_uri=str(tmp_path / "artifacts")) as client:
             run_id = client.create_run(client.create_experiment("cut")).info.run_id
             client.log_batch(
                 run_id,
@@ -378,5 +378,5 @@ def test_an_upgrade_cut_short_on_mysql_is_completed_keeping_every_point(
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, schema.metadata) == []
         engine.dispose()
-        with TrackingClient(uri, str(tmp_path / "artifacts")) as client:
+        with TrackingClient(uri, artifact_uri=str(tmp_path / "artifacts")) as client:
             assert client.get_metric_history(run_id, "loss") == before

@@ -328,7 +328,7 @@ def run_import(
     report = ImportReport(source_uri=source_uri, into_uri=into, dry_run=dry_run)
     with (
         store_opening.open_for_browsing(source_uri, None) as source,  # creates nothing
-        TrackingClient(into, artifact_uri) as target,
+        TrackingClient(into, artifact_uri=artifact_uri) as target,
     ):
         importer = _Importer(source, target, report, on_event or (lambda _event: None))
         plan = [

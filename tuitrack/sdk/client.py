@@ -50,13 +50,17 @@ class TrackingClient:
     With no URIs, uses `TUITRACK_TRACKING_URI` / `TUITRACK_ARTIFACT_URI`, else SQLite and a
     local folder under `$XDG_DATA_HOME/tuitrack/`. The store is created when missing, unless
     `store` is given: a store already open for `tracking_uri` (see tuitrack.sdk.store_opening).
+    `registry_uri` is accepted for MLflow's signature and ignored: tuitrack has no model
+    registry. Writes (`log_metric`, `log_batch`, ...) reach the store before they return,
+    so their `synchronous` argument changes nothing.
     """
 
     def __init__(
         self,
         tracking_uri: str | None = None,
-        artifact_uri: str | None = None,
+        registry_uri: str | None = None,
         *,
+        artifact_uri: str | None = None,
         store: TrackingStore | None = None,
     ) -> None:
         self.tracking_uri = tracking_uri or config.default_tracking_uri()
@@ -123,11 +127,11 @@ class TrackingClient:
     def create_run(
         self,
         experiment_id: str,
-        run_name: str | None = None,
-        tags: Mapping[str, Any] | None = None,
         start_time: int | None = None,
-        parent_run_id: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        run_name: str | None = None,
         *,
+        parent_run_id: str | None = None,
         user_id: str | None = None,
         host: str | None = None,
         pid: int | None = None,
@@ -173,7 +177,7 @@ class TrackingClient:
     def search_runs(
         self,
         experiment_ids: Sequence[str] | str,
-        filter_string: str | None = None,
+        filter_string: str | None = "",
         run_view_type: ViewType = ViewType.ACTIVE_ONLY,
         max_results: int = 1000,
         order_by: Sequence[str] | None = None,
@@ -181,7 +185,12 @@ class TrackingClient:
     ) -> PagedList[Run]:
         ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
         return self.store.search_runs(
-            [str(i) for i in ids], filter_string, run_view_type, max_results, order_by, page_token
+            [str(i) for i in ids],
+            filter_string or None,
+            run_view_type,
+            max_results,
+            order_by,
+            page_token,
         )
 
     # --- data --------------------------------------------------------------------------
@@ -192,7 +201,9 @@ class TrackingClient:
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        synchronous: bool | None = None,
     ) -> None:
+        """Store metrics, params and tags in one call (`synchronous`: see the class)."""
         self.store.log_batch(run_id, metrics, params, tags)
 
     def log_metric(
@@ -202,7 +213,9 @@ class TrackingClient:
         value: float,
         timestamp: int | None = None,
         step: int | None = None,
+        synchronous: bool | None = None,
     ) -> None:
+        """Store one metric point (timestamp in ms, default now; step default 0)."""
         metric = Metric(
             key=key,
             value=validate_metric_value(key, value),
@@ -211,12 +224,14 @@ class TrackingClient:
         )
         self.store.log_batch(run_id, metrics=[metric])
 
-    def log_param(self, run_id: str, key: str, value: Any) -> Any:
+    def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
+        """Store a param and return its value."""
         text = value_text(value, f"value of param {key!r}")
         self.store.log_batch(run_id, params=[Param(key=key, value=text)])
         return value
 
-    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
+        """Store a tag (the last value set wins)."""
         text = value_text(value, f"value of tag {key!r}")
         self.store.log_batch(run_id, tags=[RunTag(key=key, value=text)])
 

@@ -23,7 +23,7 @@ GIT_COMMIT_TAG = "tuitrack.git.commit"
 GIT_BRANCH_TAG = "tuitrack.git.branch"
 GIT_DIRTY_TAG = "tuitrack.git.dirty"
 GIT_REPO_TAG = "tuitrack.git.repo"
-DESCRIPTION_TAG = "tuitrack.description"
+DESCRIPTION_TAG = "mlflow.note.content"  # MLflow's tag for a run's description
 REQUIREMENTS_ARTIFACT = "environment/requirements.txt"
 
 _GIT_TIMEOUT_SECONDS = 3.0

@@ -276,16 +276,21 @@ def start_run(
     experiment_id: str | None = None,
     run_name: str | None = None,
     nested: bool = False,
+    parent_run_id: str | None = None,
     tags: Mapping[str, Any] | None = None,
     description: str | None = None,
-    parent_run_id: str | None = None,
+    log_system_metrics: bool | None = None,
+    *,
     log_system_tags: bool = True,
     capture_environment: bool | None = None,
 ) -> ActiveRun:
     """Start a run (or resume `run_id`) and make it the active run of this thread.
 
-    `nested=True` starts a child of the active run. `capture_environment` (default:
-    TUITRACK_CAPTURE_ENV, on) saves the installed packages as environment/requirements.txt.
+    `nested=True` starts a child of the active run. `description` is kept in the tag
+    `mlflow.note.content`, as MLflow does. `log_system_metrics` is remembered with the run
+    but nothing is sampled yet: system metrics come in a later issue. `capture_environment`
+    (default: TUITRACK_CAPTURE_ENV, on) saves the installed packages as
+    environment/requirements.txt.
     """
     own = run_stack.own_runs()
     if own and not nested:
@@ -314,6 +319,7 @@ def start_run(
             parent_run_id=parent,
         )
     handle = _open_handle(session, run)
+    handle.log_system_metrics = log_system_metrics
     if run_id is not None:
         for key, value in user_tags.items():
             handle.writer.put_tag(run.info.run_id, key, value)
@@ -573,13 +579,15 @@ def log_metric(
     key: str,
     value: float,
     step: int | None = None,
-    timestamp: int | None = None,
     synchronous: bool | None = None,
+    timestamp: int | None = None,
     run_id: str | None = None,
 ) -> None:
     """Queue one metric point (timestamp in ms since the epoch; default now, step 0).
 
     A bad key or a non-numeric value raises here; NaN and +/-inf are stored as such.
+    `synchronous=True` returns once the point is stored (a failed write raises in strict
+    mode); otherwise the background writer stores it.
     """
     if run_id is None:
         runs = STATE.runs

@@ -36,6 +36,7 @@ class RunHandle:
     capture: threading.Thread | None = None
     ended: bool = False
     active_run: Any = None  # the ActiveRun start_run returned
+    log_system_metrics: bool | None = None  # start_run's request, kept for system metrics
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 

@@ -43,7 +43,7 @@ def open_for_browsing(tracking_uri: str | None, artifact_uri: str | None) -> Tra
         store = UnsavedStore(uri, artifacts)
     else:
         store = registry.get_tracking_store(uri, artifacts, create=False)
-    return TrackingClient(uri, artifacts, store=store)
+    return TrackingClient(uri, artifact_uri=artifacts, store=store)
 
 
 def open_for_logging(tracking_uri: str, artifact_uri: str, *, strict: bool) -> TrackingClient:
@@ -57,7 +57,7 @@ def open_for_logging(tracking_uri: str, artifact_uri: str, *, strict: bool) -> T
     """
     problem: TuitrackError
     try:
-        client = TrackingClient(tracking_uri, artifact_uri)
+        client = TrackingClient(tracking_uri, artifact_uri=artifact_uri)
     except (StoreLocationError, ReadOnlyError) as error:
         problem = error
     else:
@@ -79,7 +79,7 @@ def open_for_logging(tracking_uri: str, artifact_uri: str, *, strict: bool) -> T
         f"point {where} at a folder you can write to.",
     )
     unsaved = UnsavedStore(tracking_uri, artifact_uri)
-    return TrackingClient(tracking_uri, artifact_uri, store=unsaved)
+    return TrackingClient(tracking_uri, artifact_uri=artifact_uri, store=unsaved)
 
 
 def is_unsaved(client: TrackingClient) -> bool:

@@ -22,7 +22,7 @@ CHILD = textwrap.dedent(
     """
     import sys, time
     from tuitrack import Metric, TrackingClient
-    client = TrackingClient(sys.argv[1], sys.argv[2])
+    client = TrackingClient(sys.argv[1], artifact_uri=sys.argv[2])
     run = client.create_run(sys.argv[3], run_name="child")
     point = Metric(key="loss", value=1.0, timestamp=int(time.time() * 1000))
     client.log_batch(run.info.run_id, metrics=[point])

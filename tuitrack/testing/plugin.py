@@ -75,7 +75,7 @@ def experiment_id(store: TrackingStore) -> str:
 def client(store: TrackingStore, tmp_path: Path) -> Iterator[TrackingClient]:
     """A second client of the same store, opened from its URI."""
     require(store, Capability.OPEN_BY_URI)
-    tracking_client = TrackingClient(store.store_uri, str(tmp_path / "artifacts"))
+    tracking_client = TrackingClient(store.store_uri, artifact_uri=str(tmp_path / "artifacts"))
     yield tracking_client
     tracking_client.close()
 
