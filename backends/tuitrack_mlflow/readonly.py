@@ -11,6 +11,7 @@ from tuitrack.errors import ReadOnlyError
 
 PARENT_TAG = "mlflow.parentRunId"  # how MLflow records a nested run's parent
 RUN_NAME_TAG = "mlflow.runName"
+USER_TAG = "mlflow.user"
 
 # MLflow's own numbers for run statuses (its file store writes these into meta.yaml).
 STATUS_CODES: dict[RunStatus, int] = {

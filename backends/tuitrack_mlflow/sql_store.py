@@ -1,29 +1,48 @@
 """MlflowSqlStore: tuitrack's TrackingStore over the database of an MLflow tracking server
-(SQLite, PostgreSQL, MySQL), read-only but for tags and closing dead runs."""
+(SQLite, PostgreSQL, MySQL), read and written with MLflow's own semantics (those of MLflow's
+SqlAlchemyStore), so that MLflow reads back what tuitrack logs there."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, inspect, select, update
+from sqlalchemy.exc import IntegrityError
 
+from tuitrack.core.capabilities import EVERY_CAPABILITY
 from tuitrack.core.downsampling import downsample_history
 from tuitrack.core.history_request import HistoryRequest
 from tuitrack.core.history_store import RequestedHistoryStore
 from tuitrack.core.metric_history import MetricHistory
-from tuitrack.core.validation import integer_id
+from tuitrack.core.store import now_ms
+from tuitrack.core.validation import (
+    integer_id,
+    validate_experiment_name,
+    validate_experiment_tag,
+    validate_int64,
+    validate_metric,
+    validate_new_run,
+    validate_param,
+    validate_run_name,
+    validate_tag,
+)
 from tuitrack.entities import (
     Experiment,
     LifecycleStage,
+    Metric,
+    Param,
+    Run,
     RunInfo,
     RunStatus,
     RunTag,
 )
-from tuitrack.errors import NotFoundError, ReadOnlyError
-from tuitrack_mlflow import tables
+from tuitrack.errors import AlreadyExistsError, InvalidValueError, NotFoundError, ReadOnlyError
+from tuitrack_mlflow import sql_writes, tables
 from tuitrack_mlflow.connect import open_engine
-from tuitrack_mlflow.readonly import MlflowReadOnlyStore
+from tuitrack_mlflow.locations import absolute_location, child_location
+from tuitrack_mlflow.readonly import PARENT_TAG, RUN_NAME_TAG, USER_TAG, MlflowReadOnlyStore
 from tuitrack_mlflow.schema_versions import check_revision
 from tuitrack_mlflow.search_map import TABLES
 from tuitrack_sqlkit.run_loading import load_experiments
@@ -37,11 +56,14 @@ class MlflowSqlStore(SqlSearchStore, RequestedHistoryStore, MlflowReadOnlyStore)
     """Opens `mlflow+sqlite:///mlflow.db`, `mlflow+postgresql://...`, `mlflow+mysql://...`.
 
     Raises StoreUnavailableError when the database is missing, unreachable, or has a schema
-    revision outside `schema_versions.SUPPORTED_REVISIONS`.
+    revision outside `schema_versions.SUPPORTED_REVISIONS`. Where MLflow and tuitrack's
+    contract differ, MLflow's rules win: there is no heartbeat, host or pid (a run's
+    liveness is judged by its last metric), and a deleted run takes no writes.
     """
 
     kind = "MLflow database"
     search_tables = TABLES
+    capabilities = EVERY_CAPABILITY
 
     def __init__(self, store_uri: str, default_artifact_root: str) -> None:
         super().__init__(store_uri, default_artifact_root)
@@ -82,12 +104,93 @@ class MlflowSqlStore(SqlSearchStore, RequestedHistoryStore, MlflowReadOnlyStore)
     def write_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         with write_transaction(self.engine) as connection:
             experiment_key = self._experiment_key(connection, experiment_id)
-            upsert(
-                connection,
-                tables.experiment_tags,
-                [{"experiment_id": experiment_key, "key": key, "value": value}],
-                ("key", "experiment_id"),
+            self._write_experiment_tags(connection, experiment_key, {key: value})
+
+    @staticmethod
+    def _write_experiment_tags(
+        connection: Connection, experiment_key: int, tags: Mapping[str, str]
+    ) -> None:
+        rows = [{"experiment_id": experiment_key, "key": k, "value": v} for k, v in tags.items()]
+        upsert(connection, tables.experiment_tags, rows, ("key", "experiment_id"))
+
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """An experiment as MLflow creates one: its artifact location absolute, by default
+        `<default artifact root>/<experiment id>`."""
+        validate_experiment_name(name)
+        for tag_key, tag_value in (tags or {}).items():
+            validate_experiment_tag(tag_key, tag_value)
+        location = absolute_location(artifact_location) if artifact_location else None
+        created = now_ms()
+        table = tables.experiments
+        try:
+            with write_transaction(self.engine) as connection:
+                if self._experiment_rows(connection, name=name):
+                    raise AlreadyExistsError(f"experiment {name!r} already exists")
+                inserted = connection.execute(
+                    table.insert().values(
+                        name=name,
+                        artifact_location=location,
+                        lifecycle_stage=LifecycleStage.ACTIVE.value,
+                        creation_time=created,
+                        last_update_time=created,
+                    )
+                )
+                primary = inserted.inserted_primary_key
+                assert primary is not None  # an INSERT of one row
+                key = int(primary[0])
+                if location is None:
+                    root = absolute_location(self.default_artifact_root)
+                    connection.execute(
+                        update(table)
+                        .where(table.c.experiment_id == key)
+                        .values(artifact_location=child_location(root, str(key)))
+                    )
+                self._write_experiment_tags(connection, key, dict(tags or {}))
+        except IntegrityError:  # created meanwhile by another writer
+            raise AlreadyExistsError(f"experiment {name!r} already exists") from None
+        return str(key)
+
+    def _change_experiment(self, experiment_id: str, **values: Any) -> int:
+        """Update the experiment's row (and its last_update_time); return its key."""
+        table = tables.experiments
+        with write_transaction(self.engine) as connection:
+            key = self._experiment_key(connection, experiment_id)
+            connection.execute(
+                update(table)
+                .where(table.c.experiment_id == key)
+                .values(last_update_time=now_ms(), **values)
             )
+            stage = values.get("lifecycle_stage")
+            if stage is not None:  # MLflow deletes and restores the runs with it
+                runs = tables.runs
+                deleted = now_ms() if stage == LifecycleStage.DELETED.value else None
+                connection.execute(
+                    update(runs)
+                    .where(runs.c.experiment_id == key)
+                    .values(lifecycle_stage=stage, deleted_time=deleted)
+                )
+        return key
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        validate_experiment_name(new_name)
+        found = self.get_experiment_by_name(new_name)
+        if found is not None and found.experiment_id != str(experiment_id):
+            raise AlreadyExistsError(f"experiment {new_name!r} already exists")
+        try:
+            self._change_experiment(experiment_id, name=new_name)
+        except IntegrityError:
+            raise AlreadyExistsError(f"experiment {new_name!r} already exists") from None
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self._change_experiment(experiment_id, lifecycle_stage=LifecycleStage.DELETED.value)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._change_experiment(experiment_id, lifecycle_stage=LifecycleStage.ACTIVE.value)
 
     # --- runs --------------------------------------------------------------------------
 
@@ -134,19 +237,155 @@ class MlflowSqlStore(SqlSearchStore, RequestedHistoryStore, MlflowReadOnlyStore)
         return row
 
     def write_run_tags(self, run_id: str, tags: Sequence[RunTag]) -> None:
-        with write_transaction(self.engine) as connection:
-            self._active_run(connection, run_id)
-            rows = {
-                tag.key: {"run_uuid": run_id, "key": tag.key, "value": tag.value} for tag in tags
-            }
-            upsert(connection, tables.tags, list(rows.values()), ("key", "run_uuid"))
+        self.log_batch(run_id, tags=tags)
 
     def write_run_end(self, run_id: str, status: RunStatus, end_time: int) -> RunInfo:
+        return self.update_run_info(run_id, status, end_time)
+
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str | None = None,
+        start_time: int | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_name: str | None = None,
+        parent_run_id: str | None = None,
+        host: str | None = None,
+        pid: int | None = None,
+    ) -> Run:
+        """A RUNNING run as MLflow creates one: its name also the `mlflow.runName` tag, its
+        user the `mlflow.user` tag's when none is given, its parent the `mlflow.parentRunId`
+        tag. `host` and `pid` are checked but not stored: MLflow's schema has no place for
+        them."""
+        given = validate_new_run(tags, run_name, user_id, host, pid)
+        run_tags = {tag.key: tag.value for tag in given}
+        named = run_tags.get(RUN_NAME_TAG)
+        if run_name and named and run_name != named:
+            raise InvalidValueError(
+                f"run_name {run_name!r} and the {RUN_NAME_TAG} tag {named!r} differ"
+            )
+        run_id = uuid.uuid4().hex
+        name = run_name or named or f"run-{run_id[:8]}"
+        run_tags[RUN_NAME_TAG] = name
+        if parent_run_id is not None:
+            run_tags[PARENT_TAG] = parent_run_id
+        started = validate_int64(start_time, "start_time") if start_time is not None else now_ms()
+        with write_transaction(self.engine) as connection:
+            key = self._experiment_key(connection, experiment_id)
+            experiment = self._experiment_rows(connection, experiment_id=key)[0]
+            if experiment.lifecycle_stage != LifecycleStage.ACTIVE.value:
+                raise ReadOnlyError(
+                    f"experiment {experiment.name!r} ({experiment_id}) is deleted; "
+                    "restore it before starting runs in it"
+                )
+            if parent_run_id is not None:
+                self._require_run(connection, parent_run_id)
+            connection.execute(
+                tables.runs.insert().values(
+                    run_uuid=run_id,
+                    name=name,
+                    source_type="UNKNOWN",
+                    source_name="",
+                    entry_point_name="",
+                    source_version="",
+                    user_id=user_id or run_tags.get(USER_TAG) or "unknown",
+                    status=RunStatus.RUNNING.value,
+                    start_time=started,
+                    end_time=None,
+                    lifecycle_stage=LifecycleStage.ACTIVE.value,
+                    artifact_uri=child_location(experiment.artifact_location, run_id, "artifacts"),
+                    experiment_id=key,
+                    deleted_time=None,
+                )
+            )
+            sql_writes.write_tags(connection, run_id, run_tags.items())
+        return self.get_run(run_id)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+        batch_id: str | None = None,  # MLflow records no batch: a retried one is deduplicated
+    ) -> None:
+        for metric in metrics:
+            validate_metric(metric)
+        for param in params:
+            validate_param(param)
+        for tag in tags:
+            validate_tag(tag)
+        rows = sql_writes.metric_rows(
+            run_id,
+            [m.key for m in metrics],
+            [m.value for m in metrics],
+            [m.timestamp for m in metrics],
+            [m.step for m in metrics],
+        )
+        self._write_batch(run_id, rows, params, tags)
+
+    def _write_batch(
+        self,
+        run_id: str,
+        metric_rows: Sequence[dict[str, Any]],
+        params: Sequence[Param],
+        tags: Sequence[RunTag],
+    ) -> None:
         with write_transaction(self.engine) as connection:
             self._active_run(connection, run_id)
+            sql_writes.write_params(connection, run_id, ((p.key, p.value) for p in params))
+            sql_writes.write_metrics(connection, run_id, metric_rows)
+            if tags:
+                sql_writes.write_tags(connection, run_id, ((t.key, t.value) for t in tags))
+
+    def update_run_info(
+        self,
+        run_id: str,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        """MLflow's update_run_info: a deleted run is refused (ReadOnlyError)."""
+        values: dict[str, Any] = {}
+        if status is not None:
+            try:
+                values["status"] = RunStatus(status).value
+            except ValueError:
+                allowed = ", ".join(s.value for s in RunStatus)
+                raise InvalidValueError(f"run status {status!r} is not one of {allowed}") from None
+        if end_time is not None:
+            values["end_time"] = validate_int64(end_time, "end_time")
+        if run_name is not None:
+            validate_run_name(run_name)
+        with write_transaction(self.engine) as connection:
+            self._active_run(connection, run_id)
+            if values:
+                runs = tables.runs
+                connection.execute(update(runs).where(runs.c.run_uuid == run_id).values(**values))
+            if run_name:
+                sql_writes.write_tags(connection, run_id, [(RUN_NAME_TAG, run_name)])
+        return self.get_run(run_id).info
+
+    def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
+        with write_transaction(self.engine) as connection:
+            self._require_run(connection, run_id)
             connection.execute(
                 update(tables.runs)
                 .where(tables.runs.c.run_uuid == run_id)
-                .values(status=status.value, end_time=end_time)
+                .values(
+                    lifecycle_stage=stage.value,
+                    deleted_time=now_ms() if stage is LifecycleStage.DELETED else None,
+                )
             )
-        return self.get_run(run_id).info
+
+    def delete_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.ACTIVE)
+
+    def record_heartbeat(self, run_id: str, heartbeat_time: int | None = None) -> None:
+        """Checks the run exists and stores nothing: MLflow's schema has no heartbeat."""
+        if heartbeat_time is not None:
+            validate_int64(heartbeat_time, "heartbeat_time")
+        self.get_run(run_id)

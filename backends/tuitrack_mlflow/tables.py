@@ -1,13 +1,14 @@
 """The parts of MLflow's SQL schema tuitrack reads, as SQLAlchemy Core tables.
 
 Never used to create anything: the database is MLflow's. NaN metrics are stored as value 0
-with `is_nan` true; +-inf as +-DBL_MAX (see `metric_value`).
+with `is_nan` true; +-inf as +-DBL_MAX (see `metric_value` and `stored_metric`).
 """
 
 from __future__ import annotations
 
 import math
 import sys
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Column, Double, Integer, MetaData, String, Table
 
@@ -41,6 +42,10 @@ runs = Table(
     metadata,
     Column("run_uuid", String(32), primary_key=True),
     Column("name", String(250)),
+    Column("source_type", String(20)),
+    Column("source_name", String(500)),
+    Column("entry_point_name", String(50)),
+    Column("source_version", String(50)),
     Column("user_id", String(256)),
     Column("status", String(9)),
     Column("start_time", BigInteger),
@@ -52,14 +57,13 @@ runs = Table(
 )
 
 
-def _keyed(name: str, *extra: Column[object]) -> Table:
+def _keyed(name: str) -> Table:
     return Table(
         name,
         metadata,
-        Column("key", String(250)),
+        Column("key", String(250), primary_key=True),
         Column("value", String),
-        Column("run_uuid", String(32)),
-        *extra,
+        Column("run_uuid", String(32), primary_key=True),
     )
 
 
@@ -67,21 +71,28 @@ params = _keyed("params")
 tags = _keyed("tags")
 
 
-def _metric_points(name: str) -> Table:
+def _metric_points(name: str, key_columns: frozenset[str]) -> Table:
+    """A metric table; `key_columns` are its primary key (MLflow's)."""
+    columns: dict[str, Any] = {
+        "key": String(250),
+        "value": Double,
+        "timestamp": BigInteger,
+        "step": BigInteger,
+        "is_nan": Boolean,
+        "run_uuid": String(32),
+    }
     return Table(
         name,
         metadata,
-        Column("key", String(250)),
-        Column("value", Double),
-        Column("timestamp", BigInteger),
-        Column("step", BigInteger),
-        Column("is_nan", Boolean),
-        Column("run_uuid", String(32)),
+        *(Column(n, kind, primary_key=n in key_columns) for n, kind in columns.items()),
     )
 
 
-metrics = _metric_points("metrics")
-latest_metrics = _metric_points("latest_metrics")
+# MLflow keeps one row per distinct point, and the latest point of each key of a run.
+METRIC_KEY = ("key", "timestamp", "step", "run_uuid", "value", "is_nan")
+LATEST_METRIC_KEY = ("key", "run_uuid")
+metrics = _metric_points("metrics", frozenset(METRIC_KEY))
+latest_metrics = _metric_points("latest_metrics", frozenset(LATEST_METRIC_KEY))
 
 
 def metric_value(value: float | None, is_nan: object) -> float:
@@ -93,3 +104,12 @@ def metric_value(value: float | None, is_nan: object) -> float:
     if value <= -DBL_MAX:
         return -math.inf
     return float(value)
+
+
+def stored_metric(value: float) -> tuple[float, bool]:
+    """(value, is_nan) as MLflow stores a metric value: NaN as 0, +-inf as +-DBL_MAX."""
+    if math.isnan(value):
+        return 0.0, True
+    if math.isinf(value):
+        return (DBL_MAX if value > 0 else -DBL_MAX), False
+    return value, False

@@ -194,8 +194,8 @@ def test_killed_import_resumes(tmp_path: Path) -> None:
     assert_same_content(fixture.uri, target)
 
 
-def test_import_into_an_mlflow_store_is_refused(tmp_path: Path) -> None:
-    source = copy_fixture("mlflow2_mlruns", tmp_path / "f")
-    into = copy_fixture("mlflow3_sqlite", tmp_path / "m")
+def test_import_into_an_mlruns_folder_is_refused(tmp_path: Path) -> None:
+    source = copy_fixture("mlflow3_sqlite", tmp_path / "f")
+    into = copy_fixture("mlflow2_mlruns", tmp_path / "m")
     with pytest.raises(ReadOnlyError, match="read-only"):
         run_import(source.uri, into.uri, progress=False)

@@ -1,12 +1,14 @@
 """The contract suite on tuitrack_mlflow: MLflow 3's SQL store on SQLite, PostgreSQL and
-MariaDB, and MLflow 2's mlruns folder. These stores create no runs, so the suite's reading
-tests check the fixtures' data and its writing tests skip, naming what MLflow stores lack."""
+MariaDB, and MLflow 2's mlruns folder. The SQL store takes every write, so it starts each
+test emptied (MLflow's schema kept); the mlruns folder creates no runs, so the suite's
+reading tests check the fixture's data and its writing tests skip, naming what it lacks."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import MetaData, text
 
 from tests.mlflow.fixtures import copy_fixture
 from tests.mlflow.servers import SERVER_NAMES, server_fixture, server_skip_reason
@@ -15,13 +17,81 @@ from tuitrack.core.store import TrackingStore
 from tuitrack.testing.plugin import StoreFactory
 
 KINDS = ("mlflow3_sqlite", "mlflow3_postgresql", "mlflow3_mysql", "mlflow2_mlruns")
+WRITABLE_KINDS = frozenset(KINDS) - {"mlflow2_mlruns"}
+
+# Where MLflow's rules differ from tuitrack's contract, MLflow's SQL store follows MLflow;
+# these contract tests are expected to fail there (strictly: one that passes is reported).
+_RUN_NAME = "MLflow always writes the mlflow.runName tag (the run's name) with a run"
+_HEARTBEAT = "MLflow's schema has no heartbeat, host or pid: runs are judged by last activity"
+MLFLOW_DIFFERENCES = {
+    "test_every_entity_round_trips": _RUN_NAME,
+    "test_tags_last_write_wins": _RUN_NAME,
+    "test_batch_is_atomic": _RUN_NAME,
+    "test_unicode_keys_and_values": _RUN_NAME,
+    "test_large_batch_and_helpers": _RUN_NAME,
+    "test_special_floats_are_exact": "MLflow stores +-inf as +-DBL_MAX: DBL_MAX reads as inf",
+    "test_infinities_beat_finite_extremes": "MLflow stores +-inf as +-DBL_MAX",
+    "test_round_trip_in_step_then_time_order": (
+        "MLflow orders points of one step and time by value, not by logging order"
+    ),
+    "test_create_run_round_trip": _HEARTBEAT,
+    "test_heartbeat": _HEARTBEAT,
+    "test_killed_run_is_found_by_pid_at_once_and_marked_failed": _HEARTBEAT,
+    "test_other_host_is_judged_by_heartbeat_only": _HEARTBEAT,
+    "test_reused_pid_is_still_detected": _HEARTBEAT,
+    "test_the_tagged_process_start_time_decides_who_owns_a_live_pid": _HEARTBEAT,
+}
+
+# MLflow's MySQL tables compare text case-insensitively (utf8mb4_general_ci), in keys too:
+# 'acc' and 'Acc' are one metric, 'CASE' and 'case' one experiment name.
+_MYSQL_CASE = "MLflow's MySQL keys and names are case-insensitive"
+MYSQL_DIFFERENCES = {
+    "test_names_are_case_sensitive": _MYSQL_CASE,
+    "test_experiment_tags_last_write_wins": _MYSQL_CASE,
+    "test_summaries_agree_with_histories": _MYSQL_CASE,
+}
+# The search cases whose answer depends on metrics acc and Acc being two keys.
+_MYSQL_CASE_SEARCHES = {
+    "metrics.acc > 0.9",
+    "metrics.acc >= 0.91",
+    "metrics.Acc > 0",
+    "NOT metrics.acc > 0.8",
+    "metric.acc > 0.9 OR metrics.acc IS NULL",
+    "metrics.acc > 0.9 AND (tags.env = 'staging' OR tags.env = 'PROD')",
+    "['metrics.acc DESC']",
+    "['metrics.acc ASC']",
+}
+
+
+def _difference(item: pytest.Item, params: dict[str, object]) -> str | None:
+    """Why `item` (with these parameters) is expected to fail, or None."""
+    name: str = item.originalname  # type: ignore[attr-defined]
+    kind = params.get("mlflow_contract_store")
+    if kind not in WRITABLE_KINDS:
+        return None
+    if kind == "mlflow3_mysql":
+        search = params.get("filter_string", params.get("order_by"))
+        if name in ("test_filter_case", "test_order_case") and str(search) in _MYSQL_CASE_SEARCHES:
+            return _MYSQL_CASE
+        if name in MYSQL_DIFFERENCES:
+            return MYSQL_DIFFERENCES[name]
+    return MLFLOW_DIFFERENCES.get(name)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the contract tests whose rule MLflow does not share (strict xfail)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        reason = _difference(item, callspec.params if callspec else {})
+        if reason:
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
 
 
 @pytest.fixture(scope="session", params=KINDS)
 def mlflow_contract_store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TrackingStore]:
-    """A copy of the fixture of its own: the suite writes tags and closes runs in it."""
+    """A copy of the fixture of its own: the suite writes in it."""
     name: str = request.param
     folder = tmp_path_factory.mktemp(name)
     artifacts = str(tmp_path_factory.mktemp("unused"))
@@ -41,4 +111,26 @@ def mlflow_contract_store(
 
 @pytest.fixture(scope="session")
 def tracking_store_factory(mlflow_contract_store: TrackingStore) -> StoreFactory:
-    return lambda: mlflow_contract_store
+    if not hasattr(mlflow_contract_store, "engine"):
+        return lambda: mlflow_contract_store
+
+    def emptied() -> TrackingStore:
+        _empty(mlflow_contract_store)
+        return mlflow_contract_store
+
+    return emptied
+
+
+def _empty(store: TrackingStore) -> None:
+    """Delete every row of MLflow's tables but its schema revision."""
+    engine = store.engine  # type: ignore[attr-defined]
+    schema = MetaData()
+    schema.reflect(engine)
+    with engine.begin() as connection:
+        if engine.dialect.name in ("mysql", "mariadb"):
+            connection.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+        for table in reversed(schema.sorted_tables):
+            if table.name != "alembic_version":
+                connection.execute(table.delete())
+        if engine.dialect.name in ("mysql", "mariadb"):
+            connection.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
