@@ -55,3 +55,22 @@ def test_a_bare_import_loads_none_of_them() -> None:
     assert loaded == dict.fromkeys(
         ["tuitrack.tracking", "tuitrack.exceptions", "tuitrack.sdk.client", "pydantic"], False
     )
+
+
+def test_the_mlflow_swap_gives_the_same_classes() -> None:
+    """`sys.modules["mlflow"] = tuitrack` loads tuitrack's submodules again under MLflow's
+    names; they re-export, so an entity made by tuitrack is an instance of mlflow.entities'."""
+    same = _fresh(
+        "import json, sys, tuitrack\n"
+        "sys.modules['mlflow'] = tuitrack\n"
+        "import mlflow\n"
+        "from mlflow.entities import Metric, Run, RunStatus\n"
+        "from mlflow.exceptions import MlflowException\n"
+        "from mlflow.tracking import MlflowClient\n"
+        "from tuitrack import entities\n"
+        "print(json.dumps([Metric is entities.Metric, Run is entities.Run,"
+        " RunStatus is entities.RunStatus, MlflowException is tuitrack.TuitrackError,"
+        " MlflowClient is tuitrack.TrackingClient,"
+        " isinstance(Metric('m', 1.5, 0, 1), tuitrack.Metric)]))"
+    )
+    assert same == [True] * 6
