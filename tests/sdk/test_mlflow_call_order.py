@@ -33,10 +33,14 @@ def test_start_run_in_mlflow_positional_order(fluent_sandbox: SdkSandbox) -> Non
 
 
 def test_synchronous_log_metric_is_stored_before_it_returns(fluent_sandbox: SdkSandbox) -> None:
+    # Read at once after each call, ten times: the background writer (it wakes every 50 ms)
+    # storing every one of them in time by chance is out of the question.
     with tuitrack.start_run() as run, _reader(fluent_sandbox) as reader:
-        tuitrack.log_metric("loss", 0.5, 3, True, 1_700_000_000_000)
-        history = reader.get_metric_history(run.info.run_id, "loss")
-        assert [(m.step, m.value, m.timestamp) for m in history] == [(3, 0.5, 1_700_000_000_000)]
+        for step in range(10):
+            tuitrack.log_metric("loss", step / 2, step, True, 1_700_000_000_000 + step)
+            history = reader.get_metric_history(run.info.run_id, "loss")
+            assert [(m.step, m.value) for m in history] == [(s, s / 2) for s in range(step + 1)]
+        assert history[-1].timestamp == 1_700_000_000_009
 
 
 def test_log_metric_to_another_run_by_id(fluent_sandbox: SdkSandbox) -> None:
