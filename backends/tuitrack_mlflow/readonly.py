@@ -1,6 +1,7 @@
-"""MLflow's data as tuitrack browses it: what a user may change there (tags, and closing a
-run as FAILED or KILLED: tuitrack.core.read_only_store), how a refusal names the way out, and
-MLflow's own tags and status codes."""
+"""MLflow's data as tuitrack browses it: what a user may change in an mlruns folder (tags,
+and closing a run as FAILED or KILLED: tuitrack.core.read_only_store; MLflow's databases
+take every write, see sql_store), how a refusal names the way out, and MLflow's own tags
+and status codes."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ STATUS_BY_CODE = {code: status for status, code in STATUS_CODES.items()}
 
 
 class MlflowReadOnlyStore(ReadOnlyStore):
-    """A TrackingStore over MLflow data: subclasses read, and write tags and statuses."""
+    """A TrackingStore over MLflow data: subclasses read, and write tags and statuses (the
+    SQL store overrides the refusals with MLflow's own writes)."""
 
     kind = "MLflow store"
     # MLflow's runs and experiments are made by MLflow: only tags and closing runs are ours.
@@ -35,6 +37,6 @@ class MlflowReadOnlyStore(ReadOnlyStore):
         """The error refusing `action`: only tags and run ends are written to MLflow data."""
         return ReadOnlyError(
             f"{self.kind} {self.store_uri!r} is read-only in tuitrack: cannot {action}. "
-            "Only tags and marking runs FAILED or KILLED are written to MLflow data; "
+            "Only tags and marking runs FAILED or KILLED are written to an MLflow folder; "
             f"run `tuitrack import {self.store_uri}` to copy it into a tuitrack store."
         )
