@@ -4,7 +4,6 @@ SqlAlchemyStore), so that MLflow reads back what tuitrack logs there."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,16 +15,16 @@ from tuitrack.core.downsampling import downsample_history
 from tuitrack.core.history_request import HistoryRequest
 from tuitrack.core.history_store import RequestedHistoryStore
 from tuitrack.core.metric_history import MetricHistory
+from tuitrack.core.run_creation import CheckedRunCreation, NewRun, refuse_a_deleted_experiment
 from tuitrack.core.store import now_ms
 from tuitrack.core.validation import (
     integer_id,
+    run_update_values,
     validate_experiment_name,
     validate_experiment_tag,
     validate_int64,
     validate_metric,
-    validate_new_run,
     validate_param,
-    validate_run_name,
     validate_tag,
 )
 from tuitrack.entities import (
@@ -46,13 +45,13 @@ from tuitrack_mlflow.readonly import PARENT_TAG, RUN_NAME_TAG, USER_TAG, MlflowR
 from tuitrack_mlflow.schema_versions import check_revision
 from tuitrack_mlflow.search_map import TABLES
 from tuitrack_sqlkit.run_loading import load_experiments
-from tuitrack_sqlkit.search_store import SqlSearchStore
+from tuitrack_sqlkit.run_stages import SqlRunStages
 from tuitrack_sqlkit.transactions import read_transaction, write_transaction
 from tuitrack_sqlkit.upsert import upsert
 from tuitrack_sqlkit.urls import describe
 
 
-class MlflowSqlStore(SqlSearchStore, RequestedHistoryStore, MlflowReadOnlyStore):
+class MlflowSqlStore(SqlRunStages, RequestedHistoryStore, CheckedRunCreation, MlflowReadOnlyStore):
     """Opens `mlflow+sqlite:///mlflow.db`, `mlflow+postgresql://...`, `mlflow+mysql://...`.
 
     Raises StoreUnavailableError when the database is missing, unreachable, or has a schema
@@ -242,42 +241,27 @@ class MlflowSqlStore(SqlSearchStore, RequestedHistoryStore, MlflowReadOnlyStore)
     def write_run_end(self, run_id: str, status: RunStatus, end_time: int) -> RunInfo:
         return self.update_run_info(run_id, status, end_time)
 
-    def create_run(
-        self,
-        experiment_id: str,
-        user_id: str | None = None,
-        start_time: int | None = None,
-        tags: Mapping[str, str] | None = None,
-        run_name: str | None = None,
-        parent_run_id: str | None = None,
-        host: str | None = None,
-        pid: int | None = None,
-    ) -> Run:
+    def insert_run(self, new: NewRun) -> Run:
         """A RUNNING run as MLflow creates one: its name also the `mlflow.runName` tag, its
         user the `mlflow.user` tag's when none is given, its parent the `mlflow.parentRunId`
         tag. `host` and `pid` are checked but not stored: MLflow's schema has no place for
         them."""
-        given = validate_new_run(tags, run_name, user_id, host, pid)
-        run_tags = {tag.key: tag.value for tag in given}
+        experiment_id, run_id, run_name = new.experiment_id, new.run_id, new.run_name
+        parent_run_id, user_id = new.parent_run_id, new.user_id
+        run_tags = {tag.key: tag.value for tag in new.tags}
         named = run_tags.get(RUN_NAME_TAG)
         if run_name and named and run_name != named:
             raise InvalidValueError(
                 f"run_name {run_name!r} and the {RUN_NAME_TAG} tag {named!r} differ"
             )
-        run_id = uuid.uuid4().hex
         name = run_name or named or f"run-{run_id[:8]}"
         run_tags[RUN_NAME_TAG] = name
         if parent_run_id is not None:
             run_tags[PARENT_TAG] = parent_run_id
-        started = validate_int64(start_time, "start_time") if start_time is not None else now_ms()
         with write_transaction(self.engine) as connection:
             key = self._experiment_key(connection, experiment_id)
             experiment = self._experiment_rows(connection, experiment_id=key)[0]
-            if experiment.lifecycle_stage != LifecycleStage.ACTIVE.value:
-                raise ReadOnlyError(
-                    f"experiment {experiment.name!r} ({experiment_id}) is deleted; "
-                    "restore it before starting runs in it"
-                )
+            refuse_a_deleted_experiment(experiment.lifecycle_stage, experiment.name, experiment_id)
             if parent_run_id is not None:
                 self._require_run(connection, parent_run_id)
             connection.execute(
@@ -290,7 +274,7 @@ class MlflowSqlStore(SqlSearchStore, RequestedHistoryStore, MlflowReadOnlyStore)
                     source_version="",
                     user_id=user_id or run_tags.get(USER_TAG) or "unknown",
                     status=RunStatus.RUNNING.value,
-                    start_time=started,
+                    start_time=new.start_time,
                     end_time=None,
                     lifecycle_stage=LifecycleStage.ACTIVE.value,
                     artifact_uri=child_location(experiment.artifact_location, run_id, "artifacts"),
@@ -345,18 +329,9 @@ class MlflowSqlStore(SqlSearchStore, RequestedHistoryStore, MlflowReadOnlyStore)
         end_time: int | None = None,
         run_name: str | None = None,
     ) -> RunInfo:
-        """MLflow's update_run_info: a deleted run is refused (ReadOnlyError)."""
-        values: dict[str, Any] = {}
-        if status is not None:
-            try:
-                values["status"] = RunStatus(status).value
-            except ValueError:
-                allowed = ", ".join(s.value for s in RunStatus)
-                raise InvalidValueError(f"run status {status!r} is not one of {allowed}") from None
-        if end_time is not None:
-            values["end_time"] = validate_int64(end_time, "end_time")
-        if run_name is not None:
-            validate_run_name(run_name)
+        """MLflow's update_run_info: a deleted run is refused (ReadOnlyError); a new name
+        is the runs row's and the mlflow.runName tag's."""
+        values = run_update_values(status, end_time, run_name)
         with write_transaction(self.engine) as connection:
             self._active_run(connection, run_id)
             if values:
@@ -365,24 +340,6 @@ class MlflowSqlStore(SqlSearchStore, RequestedHistoryStore, MlflowReadOnlyStore)
             if run_name:
                 sql_writes.write_tags(connection, run_id, [(RUN_NAME_TAG, run_name)])
         return self.get_run(run_id).info
-
-    def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
-        with write_transaction(self.engine) as connection:
-            self._require_run(connection, run_id)
-            connection.execute(
-                update(tables.runs)
-                .where(tables.runs.c.run_uuid == run_id)
-                .values(
-                    lifecycle_stage=stage.value,
-                    deleted_time=now_ms() if stage is LifecycleStage.DELETED else None,
-                )
-            )
-
-    def delete_run(self, run_id: str) -> None:
-        self._set_run_stage(run_id, LifecycleStage.DELETED)
-
-    def restore_run(self, run_id: str) -> None:
-        self._set_run_stage(run_id, LifecycleStage.ACTIVE)
 
     def record_heartbeat(self, run_id: str, heartbeat_time: int | None = None) -> None:
         """Checks the run exists and stores nothing: MLflow's schema has no heartbeat."""

@@ -6,7 +6,6 @@ import contextlib
 import random
 import reprlib
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -19,16 +18,16 @@ from tuitrack.core.history_store import RequestedHistoryStore
 from tuitrack.core.limits import checked_max_results
 from tuitrack.core.metric_history import MetricHistory
 from tuitrack.core.orphans import REASON_TAG
+from tuitrack.core.run_creation import CheckedRunCreation, NewRun, refuse_a_deleted_experiment
 from tuitrack.core.store import ExperimentActivity, now_ms
 from tuitrack.core.validation import (
     INT32_MAX,
     integer_id,
+    run_update_values,
     stored_id,
     validate_experiment_name,
     validate_experiment_tag,
     validate_int64,
-    validate_new_run,
-    validate_run_name,
     validate_text,
 )
 from tuitrack.entities import (
@@ -62,7 +61,8 @@ from tuitrack_sql.search_map import TABLES
 from tuitrack_sqlkit.db_errors import is_write_conflict
 from tuitrack_sqlkit.run_loading import chunks, load_experiments, load_runs, run_info
 from tuitrack_sqlkit.run_search import RunSearch
-from tuitrack_sqlkit.search_store import SqlSearchStore, experiment_keys
+from tuitrack_sqlkit.run_stages import SqlRunStages
+from tuitrack_sqlkit.search_store import experiment_keys
 from tuitrack_sqlkit.transactions import read_only_reason, read_transaction, write_transaction
 from tuitrack_sqlkit.upsert import upsert
 
@@ -105,7 +105,7 @@ def _run_key(run_id: str) -> str:
     return key
 
 
-class SqlTrackingStore(SqlSearchStore, RequestedHistoryStore):
+class SqlTrackingStore(SqlRunStages, RequestedHistoryStore, CheckedRunCreation):
     """Runs and experiments in a SQL database; the schema is created or upgraded on open.
 
     A SQLite file that cannot be written here opens read-only (`read_only` says why):
@@ -276,48 +276,32 @@ class SqlTrackingStore(SqlSearchStore, RequestedHistoryStore):
 
     # --- runs --------------------------------------------------------------------------
 
-    def create_run(
-        self,
-        experiment_id: str,
-        user_id: str | None = None,
-        start_time: int | None = None,
-        tags: Mapping[str, str] | None = None,
-        run_name: str | None = None,
-        parent_run_id: str | None = None,
-        host: str | None = None,
-        pid: int | None = None,
-    ) -> Run:
-        tag_list = validate_new_run(tags, run_name, user_id, host, pid)
-        run_id = uuid.uuid4().hex
-        started = validate_int64(start_time, "start_time") if start_time is not None else now_ms()
+    def insert_run(self, new: NewRun) -> Run:
+        experiment_id, run_id, parent_run_id = new.experiment_id, new.run_id, new.parent_run_id
 
         def insert(connection: Connection) -> Run:
             experiment = self._require_experiment(connection, experiment_id)
-            if experiment.lifecycle_stage != LifecycleStage.ACTIVE.value:
-                raise ReadOnlyError(
-                    f"experiment {experiment.name!r} ({experiment_id}) is deleted; "
-                    "restore it before starting runs in it"
-                )
+            refuse_a_deleted_experiment(experiment.lifecycle_stage, experiment.name, experiment_id)
             if parent_run_id is not None:
                 self._require_run(connection, parent_run_id)
             connection.execute(
                 schema.runs.insert().values(
                     run_uuid=run_id,
                     experiment_id=experiment.experiment_id,
-                    name=run_name,
-                    user_id=user_id,
+                    name=new.run_name,
+                    user_id=new.user_id,
                     status=RunStatus.RUNNING.value,
-                    start_time=started,
+                    start_time=new.start_time,
                     end_time=None,
                     artifact_uri=f"{experiment.artifact_location.rstrip('/')}/{run_id}/artifacts",
                     lifecycle_stage=LifecycleStage.ACTIVE.value,
                     parent_run_id=parent_run_id,
-                    host=host,
-                    pid=pid,
+                    host=new.host,
+                    pid=new.pid,
                     heartbeat_time=None,
                 )
             )
-            batch_write.upsert_tags(connection, run_id, tag_list)
+            batch_write.upsert_tags(connection, run_id, new.tags)
             row = self._require_run(connection, run_id)
             return load_runs(connection, TABLES, [row])[0]
 
@@ -366,17 +350,7 @@ class SqlTrackingStore(SqlSearchStore, RequestedHistoryStore):
         end_time: int | None = None,
         run_name: str | None = None,
     ) -> RunInfo:
-        values: dict[str, Any] = {}
-        if status is not None:
-            try:
-                values["status"] = RunStatus(status).value
-            except ValueError:
-                allowed = ", ".join(s.value for s in RunStatus)
-                raise InvalidValueError(f"run status {status!r} is not one of {allowed}") from None
-        if end_time is not None:
-            values["end_time"] = validate_int64(end_time, "end_time")
-        if run_name is not None:
-            values["name"] = validate_run_name(run_name)
+        values = run_update_values(status, end_time, run_name)
 
         def write(connection: Connection) -> RunInfo:
             self._require_run(connection, run_id)
@@ -394,24 +368,6 @@ class SqlTrackingStore(SqlSearchStore, RequestedHistoryStore):
             return run_info(TABLES, self._require_run(connection, run_id))
 
         return self._write_retrying(write)
-
-    def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
-        with write_transaction(self.engine) as connection:
-            self._require_run(connection, run_id)
-            connection.execute(
-                update(schema.runs)
-                .where(schema.runs.c.run_uuid == run_id)
-                .values(
-                    lifecycle_stage=stage.value,
-                    deleted_time=now_ms() if stage is LifecycleStage.DELETED else None,
-                )
-            )
-
-    def delete_run(self, run_id: str) -> None:
-        self._set_run_stage(run_id, LifecycleStage.DELETED)
-
-    def restore_run(self, run_id: str) -> None:
-        self._set_run_stage(run_id, LifecycleStage.ACTIVE)
 
     def record_heartbeat(self, run_id: str, heartbeat_time: int | None = None) -> None:
         key = _run_key(run_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import reprlib
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from tuitrack.entities import Metric, Param, RunTag
+from tuitrack.entities import Metric, Param, RunStatus, RunTag
 from tuitrack.errors import InvalidValueError
 
 MAX_KEY_LENGTH = 250
@@ -264,3 +265,22 @@ def validate_metric_columns(
             f"metric columns must be equally long, got {len(keys)} keys, {len(values)} "
             f"values, {len(timestamps)} timestamps and {len(steps)} steps"
         )
+
+
+def run_update_values(
+    status: RunStatus | str | None, end_time: object | None, run_name: object | None
+) -> dict[str, Any]:
+    """The runs-table columns an update_run_info call sets (`status`, `end_time`, `name`),
+    checked; InvalidValueError names a bad status, end time or name."""
+    values: dict[str, Any] = {}
+    if status is not None:
+        try:
+            values["status"] = RunStatus(status).value
+        except ValueError:
+            allowed = ", ".join(s.value for s in RunStatus)
+            raise InvalidValueError(f"run status {status!r} is not one of {allowed}") from None
+    if end_time is not None:
+        values["end_time"] = validate_int64(end_time, "end_time")
+    if run_name is not None:
+        values["name"] = validate_run_name(run_name)
+    return values
