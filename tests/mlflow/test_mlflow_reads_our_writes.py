@@ -138,3 +138,22 @@ def test_mlflow_reads_what_tuitrack_logs_as_what_mlflow_logs(tmp_path: Path) -> 
     assert ours["runs"]["inner"]["tags"]["mlflow.parentRunId"] == "<outer>"
     assert ours["runs"]["outer"]["tags"]["mlflow.runName"] == "outer"
     assert ours["runs"]["outer"]["histories"]["loss"][1] == (1, "nan")
+
+
+def test_a_rename_reaches_mlflow_as_its_own_rename_does(tmp_path: Path) -> None:
+    """update_run_info(run_name=...) sets the runs row's name and the mlflow.runName tag,
+    which MLflow's own update_run_info both do (MLflow reads the name from the row)."""
+    from tuitrack.core import registry
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = mlflow.MlflowClient(uri)
+    experiment_id = client.create_experiment("renames")
+    store = registry.get_tracking_store(uri, str(tmp_path / "artifacts"))
+    try:
+        run_id = store.create_run(experiment_id, run_name="first").info.run_id
+        store.update_run_info(run_id, run_name="second")
+    finally:
+        store.close()
+    seen = client.get_run(run_id)
+    assert seen.info.run_name == "second"
+    assert seen.data.tags["mlflow.runName"] == "second"
