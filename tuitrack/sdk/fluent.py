@@ -149,6 +149,12 @@ def get_tracking_uri() -> str:
     return STATE.tracking_uri or config.default_tracking_uri()
 
 
+def is_tracking_uri_set() -> bool:
+    """Whether a store was chosen, by set_tracking_uri or TUITRACK_TRACKING_URI, rather than
+    the default one."""
+    return STATE.tracking_uri is not None or bool(os.environ.get(config.TRACKING_URI_ENV))
+
+
 def set_artifact_uri(uri: str | Path) -> None:
     """Root under which new experiments keep their artifacts (default: next to the store)."""
     with STATE.lock:
@@ -512,6 +518,13 @@ def get_run(run_id: str) -> Run:
     return _client().get_run(run_id)
 
 
+def get_parent_run(run_id: str) -> Run | None:
+    """The run that `run_id` is nested in, None for a top-level run; NotFoundError when no
+    run has this id."""
+    parent_run_id = _client().get_run(run_id).info.parent_run_id
+    return None if parent_run_id is None else _client().get_run(parent_run_id)
+
+
 def delete_run(run_id: str) -> None:
     """Mark the run deleted (it can be restored)."""
     _client().delete_run(run_id)
@@ -705,6 +718,11 @@ def flush(timeout: float | None = None) -> None:
     for session in list(STATE.sessions.values()):
         if session.writer is not None:
             session.writer.flush(timeout)
+
+
+def flush_async_logging() -> None:
+    """MLflow's name for flush(): wait until everything logged so far is stored."""
+    flush()
 
 
 # --- artifacts -------------------------------------------------------------------------
