@@ -1,5 +1,5 @@
 """The columns of `tuitrack experiments list`, `runs list` and `runs show`, and how they are
-printed: a table fitted to the terminal, tab-separated values in a pipe (see cli_tables)."""
+printed: a table fitted to the terminal, tab-separated values in a pipe (see cli/tables.py)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from tuitrack import __version__
-from tuitrack.cli import json_output as cli_json
+from tuitrack.cli import json_output
 from tuitrack.cli import orphans as cli_orphans
 from tuitrack.cli import plot as cli_plot
 from tuitrack.core import config, gc_pause
@@ -277,7 +277,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _print_json(data: Any) -> None:
-    print(cli_json.dumps(data))
+    print(json_output.dumps(data))
 
 
 def _all_experiments(client: TrackingClient, view: ViewType) -> list[Experiment]:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tuitrack.cli import json_output as cli_json
+from tuitrack.cli import json_output
 from tuitrack.core.orphans import OrphanPolicy
 from tuitrack.core.store import now_ms
 from tuitrack.entities import Experiment
@@ -121,7 +121,7 @@ def run(client: TrackingClient, args: argparse.Namespace, resolve: ExperimentRes
     if args.mark_failed and rows and not _mark_failed(client, args, rows, policy):
         return 1
     if args.json:
-        print(cli_json.dumps(rows))
+        print(json_output.dumps(rows))
     return 0
 
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tuitrack.cli import json_output as cli_json
+from tuitrack.cli import json_output
 from tuitrack.errors import InvalidValueError
 from tuitrack.sdk.client import TrackingClient
 
@@ -253,7 +253,7 @@ def compare(client: TrackingClient, args: argparse.Namespace, run_ids: Sequence[
 
     comparison = load_comparison(client, run_ids)
     if args.json:
-        print(cli_json.dumps(comparison_json(comparison, args.only_differences)))
+        print(json_output.dumps(comparison_json(comparison, args.only_differences)))
         return 0
     _console(sys.stdout.isatty()).print(comparison_table(comparison, args.only_differences))
     return 0

@@ -2,7 +2,7 @@
 
 Logging calls validate at the call, then queue for the background writer; nothing here
 imports a backend until the first run starts (or the first store is asked something).
-What the API keeps between calls lives in `sdk_state.STATE`.
+What the API keeps between calls lives in `tuitrack.sdk.state.STATE`.
 
 A forked child (multiprocessing, a DataLoader worker) starts with no run, writer or
 heartbeat of its parent. Logged to without `start_run`, it writes into the run its parent
@@ -68,11 +68,14 @@ __all__ = [
     "delete_run",
     "end_run",
     "flush",
+    "flush_async_logging",
     "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
+    "get_parent_run",
     "get_run",
     "get_tracking_uri",
+    "is_tracking_uri_set",
     "last_active_run",
     "log_artifact",
     "log_artifacts",
