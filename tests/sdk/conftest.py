@@ -24,7 +24,7 @@ def sandbox(tmp_path: Path) -> Iterator[SdkSandbox]:
 def fluent_sandbox(sandbox: SdkSandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[SdkSandbox]:
     """The same store for the fluent API in this process; open runs end afterwards."""
     for name, value in sandbox.env.items():
-        if name.startswith(("TUITRACK_", "XDG_")):
+        if name.startswith(("TUITRACK_", "MLFLOW_", "XDG_")):
             monkeypatch.setenv(name, value)
     tuitrack.set_tracking_uri(sandbox.tracking_uri)
     tuitrack.set_artifact_uri(sandbox.artifact_uri)

@@ -22,7 +22,7 @@ class SdkSandbox:
         self.tracking_uri = f"sqlite:///{root / 'tracking.db'}"
         self.artifact_uri = str(root / "artifacts")
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("TUITRACK_")},
+            **{k: v for k, v in os.environ.items() if not k.startswith(("TUITRACK_", "MLFLOW_"))},
             "XDG_DATA_HOME": str(root / "xdg"),
             "TUITRACK_TRACKING_URI": self.tracking_uri,
             "TUITRACK_ARTIFACT_URI": self.artifact_uri,

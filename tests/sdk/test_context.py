@@ -46,12 +46,14 @@ def test_system_tags_describe_the_process(sandbox: SdkSandbox) -> None:
     done = sandbox.run_file(script)
     assert done.returncode == 0, done.stderr
     tags = sandbox.get_run(done.stdout.strip()).data.tags
-    assert tags["tuitrack.source.name"] == str(script)
+    assert tags["mlflow.source.name"] == str(script)
+    assert tags["mlflow.source.type"] == "LOCAL"
+    assert tags["mlflow.user"]
     assert str(script) in tags["tuitrack.source.command"]
     assert tags["tuitrack.pid"].isdigit()
     assert tags["tuitrack.host"]
     assert tags["tuitrack.python.version"].count(".") == 2
-    assert not any(key.startswith("tuitrack.git.") for key in tags)
+    assert not any(key.startswith(("tuitrack.git.", "mlflow.source.git.")) for key in tags)
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -61,11 +63,13 @@ def test_git_commit_branch_and_dirty_flag_are_tagged(sandbox: SdkSandbox) -> Non
     _git(repo, "init", "-q", "-b", "feature")
     _git(repo, "add", "train.py")
     _git(repo, "commit", "-q", "-m", "init")
+    _git(repo, "remote", "add", "origin", "https://ana:s3cret@git.example.com/team/vision.git")
     done = sandbox.run_file(script)
     assert done.returncode == 0, done.stderr
     tags = sandbox.get_run(done.stdout.strip()).data.tags
-    assert len(tags["tuitrack.git.commit"]) == 40
-    assert tags["tuitrack.git.branch"] == "feature"
+    assert len(tags["mlflow.source.git.commit"]) == 40
+    assert tags["mlflow.source.git.branch"] == "feature"
+    assert tags["mlflow.source.git.repoURL"] == "https://git.example.com/team/vision.git"
     assert tags["tuitrack.git.dirty"] == "false"
     assert tags["tuitrack.git.repo"] == "vision-repo"
     script.write_text(START_AND_PRINT + "\n# edited\n")

@@ -38,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tuitrack {__version__}")
     parser.add_argument(
         "--uri",
-        help=f"tracking store URI (default: ${config.TRACKING_URI_ENV} or the local SQLite store)",
+        help=f"tracking store URI (default: ${config.TRACKING_URI_ENV}, "
+        f"${config.MLFLOW_TRACKING_URI_ENV} or the local SQLite store)",
     )
     parser.add_argument(
         "--artifact-uri",
@@ -70,7 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     experiments = commands.add_parser("experiments", help="list experiments")
     experiment_commands = experiments.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = experiment_commands.add_parser("list", help="list experiments")
-    listing.add_argument("--all", action="store_true", help="include deleted experiments")
+    listing.add_argument(
+        "--all",
+        action="store_true",
+        help="include deleted experiments and the Default one while it has no runs",
+    )
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _add_table_options(listing, "id, name, stage, runs, last_activity, created, artifact_location")
 
@@ -294,13 +299,14 @@ def _all_experiments(client: TrackingClient, view: ViewType) -> list[Experiment]
 def _experiments_list(client: TrackingClient, args: argparse.Namespace) -> int:
     """Most recently active first, with run counts: one store query per 1,000 experiments."""
     from tuitrack.cli.listings import experiments_table, print_tables
+    from tuitrack.core.default_experiment import without_empty_default
 
     view = ViewType.ALL if args.all else ViewType.ACTIVE_ONLY
     found: list[ExperimentActivity] = []
     token: str | None = None
     while True:
         page = client.store.search_experiment_activity(view, 1000, page_token=token)
-        found.extend(page)
+        found.extend(page if args.all else without_empty_default(page))
         token = page.token
         if not token:
             break

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 TRACKING_URI_ENV = "TUITRACK_TRACKING_URI"
+MLFLOW_TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"  # MLflow's name, honoured when ours is unset
 ARTIFACT_URI_ENV = "TUITRACK_ARTIFACT_URI"
 
 
@@ -22,8 +23,13 @@ def default_database_path() -> Path:
     return data_dir() / "tuitrack.db"
 
 
+def tracking_uri_from_environment() -> str | None:
+    """TUITRACK_TRACKING_URI, else MLFLOW_TRACKING_URI, else None."""
+    return os.environ.get(TRACKING_URI_ENV) or os.environ.get(MLFLOW_TRACKING_URI_ENV) or None
+
+
 def default_tracking_uri() -> str:
-    return os.environ.get(TRACKING_URI_ENV) or f"sqlite:///{default_database_path()}"
+    return tracking_uri_from_environment() or f"sqlite:///{default_database_path()}"
 
 
 def default_artifact_uri() -> str:

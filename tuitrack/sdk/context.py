@@ -7,20 +7,24 @@ import os
 import shlex
 import socket
 import sys
+import urllib.parse
 from pathlib import Path
 
 from tuitrack.core.orphans import PROCESS_START_TAG
 from tuitrack.core.processes import own_start_ms
-from tuitrack.sdk.settings import EXPERIMENT_NAME_ENV
 
-USER_TAG = "tuitrack.user"
+# What MLflow records too is kept under MLflow's tag names, so MLflow's client, UI and
+# filters (`tags.mlflow.user = 'ana'`) see it; what MLflow has no name for is tuitrack.*.
+USER_TAG = "mlflow.user"
+SOURCE_NAME_TAG = "mlflow.source.name"
+SOURCE_TYPE_TAG = "mlflow.source.type"
+GIT_COMMIT_TAG = "mlflow.source.git.commit"
+GIT_BRANCH_TAG = "mlflow.source.git.branch"
+GIT_REPO_URL_TAG = "mlflow.source.git.repoURL"
 HOST_TAG = "tuitrack.host"
 PID_TAG = "tuitrack.pid"
-SOURCE_NAME_TAG = "tuitrack.source.name"
 COMMAND_TAG = "tuitrack.source.command"
 PYTHON_VERSION_TAG = "tuitrack.python.version"
-GIT_COMMIT_TAG = "tuitrack.git.commit"
-GIT_BRANCH_TAG = "tuitrack.git.branch"
 GIT_DIRTY_TAG = "tuitrack.git.dirty"
 GIT_REPO_TAG = "tuitrack.git.repo"
 DESCRIPTION_TAG = "mlflow.note.content"  # MLflow's tag for a run's description
@@ -69,6 +73,7 @@ def process_tags() -> dict[str, str]:
         **liveness_tags(),
         COMMAND_TAG: shlex.join(argv)[:_MAX_TAG_VALUE],
         PYTHON_VERSION_TAG: "{}.{}.{}".format(*sys.version_info[:3]),
+        SOURCE_TYPE_TAG: "LOCAL",  # MLflow's value for a script run on this machine
     }
     user = _user()
     if user:
@@ -106,8 +111,18 @@ def _git(directory: str, *args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+def without_credentials(url: str) -> str:
+    """A remote's URL without the user and password (or token) an HTTPS URL may carry."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urllib.parse.urlunsplit(parts._replace(netloc=host))
+
+
 def git_tags(directory: str) -> dict[str, str]:
-    """Commit, branch, dirty flag and repository name; {} outside a repository or without git."""
+    """Commit, branch, first remote's URL, dirty flag and repository name; {} outside a
+    repository or without git."""
     top = _git(directory, "rev-parse", "--show-toplevel")
     if not top:
         return {}
@@ -118,6 +133,10 @@ def git_tags(directory: str) -> dict[str, str]:
     branch = _git(directory, "symbolic-ref", "--short", "-q", "HEAD")
     if branch:
         tags[GIT_BRANCH_TAG] = branch
+    remotes = (_git(directory, "remote") or "").split()
+    url = _git(directory, "remote", "get-url", remotes[0]) if remotes else None
+    if url:
+        tags[GIT_REPO_URL_TAG] = without_credentials(url)
     status = _git(directory, "status", "--porcelain", "--untracked-files=no")
     if status is not None:
         tags[GIT_DIRTY_TAG] = "true" if status else "false"
@@ -125,10 +144,8 @@ def git_tags(directory: str) -> dict[str, str]:
 
 
 def default_experiment_name() -> tuple[str, str]:
-    """The experiment runs go to when none is set, and why that one."""
-    from_env = os.environ.get(EXPERIMENT_NAME_ENV, "").strip()
-    if from_env:
-        return from_env, f"from {EXPERIMENT_NAME_ENV}"
+    """An experiment name for a script that chose none: its git repository's, else the
+    working directory's; and why that one."""
     directory = source_directory()
     root = find_git_root(directory)
     if root is not None and root.name:

@@ -119,6 +119,7 @@ class SdkState:
         self.tracking_uri: str | None = None
         self.artifact_uri: str | None = None
         self.experiment_id: str | None = None  # set_experiment's choice
+        self.mlflow_run_id_used = False  # start_run has read MLFLOW_RUN_ID once
         self.metric_keys: set[str] = set()  # metric keys already validated
         self.said: set[str] = set()  # notice topics already printed
         self.notices_lock = threading.Lock()
@@ -153,6 +154,7 @@ class SdkState:
             hooks.at_exit()
         hooks.main_thread_exit = None
         self.tracking_uri = self.artifact_uri = self.experiment_id = None
+        self.mlflow_run_id_used = False
         self.metric_keys = set()
         self.said = set()
         self.notices_lock = threading.Lock()

@@ -25,7 +25,7 @@ from tuitrack.sdk.unsaved_store import UnsavedStore
 
 def _default_store_is_missing() -> bool:
     """True when no store is named and the default SQLite file does not exist yet."""
-    return not os.environ.get(config.TRACKING_URI_ENV) and not os.path.lexists(
+    return not config.tracking_uri_from_environment() and not os.path.lexists(
         config.default_database_path()
     )
 
@@ -70,7 +70,7 @@ def open_for_logging(tracking_uri: str, artifact_uri: str, *, strict: bool) -> T
     where = (
         "XDG_DATA_HOME or TUITRACK_TRACKING_URI"
         if tracking_uri == config.default_tracking_uri()
-        and not os.environ.get(config.TRACKING_URI_ENV)
+        and not config.tracking_uri_from_environment()
         else "TUITRACK_TRACKING_URI (or tuitrack.set_tracking_uri)"
     )
     warn_once(

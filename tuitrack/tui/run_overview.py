@@ -18,11 +18,11 @@ from tuitrack.tui.formatting import (
 from tuitrack.tui.queries import RunDetail
 from tuitrack.tui.status import shown_status, status_label
 
-GIT_COMMIT_TAGS = (GIT_COMMIT_TAG, "git.commit", "mlflow.source.git.commit")
+GIT_COMMIT_TAGS = (GIT_COMMIT_TAG, "git.commit")
 # The whole command line: the SDK's, or a plain `command` tag (the demo writes one).
 COMMAND_TAGS = (COMMAND_TAG, "command")
 # Else what ran: the SDK's script path, or MLflow's source (a script, notebook or project).
-SOURCE_TAGS = (SOURCE_NAME_TAG, "mlflow.source.name")
+SOURCE_TAGS = (SOURCE_NAME_TAG,)
 MLFLOW_SOURCE_TYPE_TAG = "mlflow.source.type"
 CHILDREN_SHOWN = 8
 
