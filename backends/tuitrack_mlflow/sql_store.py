@@ -46,12 +46,15 @@ from tuitrack_mlflow.schema_versions import check_revision
 from tuitrack_mlflow.search_map import TABLES
 from tuitrack_sqlkit.run_loading import load_experiments
 from tuitrack_sqlkit.run_stages import SqlRunStages
+from tuitrack_sqlkit.tag_deletion import SqlTagDeletion
 from tuitrack_sqlkit.transactions import read_transaction, write_transaction
 from tuitrack_sqlkit.upsert import upsert
 from tuitrack_sqlkit.urls import describe
 
 
-class MlflowSqlStore(SqlRunStages, RequestedHistoryStore, CheckedRunCreation, MlflowReadOnlyStore):
+class MlflowSqlStore(
+    SqlRunStages, SqlTagDeletion, RequestedHistoryStore, CheckedRunCreation, MlflowReadOnlyStore
+):
     """Opens `mlflow+sqlite:///mlflow.db`, `mlflow+postgresql://...`, `mlflow+mysql://...`.
 
     Raises StoreUnavailableError when the database is missing, unreachable, or has a schema

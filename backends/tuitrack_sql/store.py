@@ -63,6 +63,7 @@ from tuitrack_sqlkit.run_loading import chunks, load_experiments, load_runs, run
 from tuitrack_sqlkit.run_search import RunSearch
 from tuitrack_sqlkit.run_stages import SqlRunStages
 from tuitrack_sqlkit.search_store import experiment_keys
+from tuitrack_sqlkit.tag_deletion import SqlTagDeletion
 from tuitrack_sqlkit.transactions import read_only_reason, read_transaction, write_transaction
 from tuitrack_sqlkit.upsert import upsert
 
@@ -105,7 +106,7 @@ def _run_key(run_id: str) -> str:
     return key
 
 
-class SqlTrackingStore(SqlRunStages, RequestedHistoryStore, CheckedRunCreation):
+class SqlTrackingStore(SqlRunStages, SqlTagDeletion, RequestedHistoryStore, CheckedRunCreation):
     """Runs and experiments in a SQL database; the schema is created or upgraded on open.
 
     A SQLite file that cannot be written here opens read-only (`read_only` says why):

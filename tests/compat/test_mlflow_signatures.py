@@ -30,8 +30,6 @@ KNOWN_MISSING: dict[str, frozenset[str]] = {
     "fluent": frozenset(
         {
             "delete_experiment",
-            "delete_experiment_tag",
-            "delete_tag",
             "flush_artifact_async_logging",
             "get_registry_uri",
             "load_table",
@@ -48,8 +46,6 @@ KNOWN_MISSING: dict[str, frozenset[str]] = {
     ),
     "client": frozenset(
         {
-            "delete_experiment_tag",
-            "delete_tag",
             "get_parent_run",
             "log_figure",
             "log_image",

@@ -178,6 +178,16 @@ class MemoryTrackingStore(TrackingStore):
             tags = {**self.get_experiment(experiment_id).tags, key: value}
             self._change_experiment(experiment_id, tags=tags)
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        with self._lock:
+            experiment = self.get_experiment(experiment_id)
+            if experiment.lifecycle_stage == LifecycleStage.DELETED:
+                raise ReadOnlyError(f"experiment {experiment_id!r} is deleted")
+            if key not in experiment.tags:
+                raise NotFoundError(f"experiment {experiment_id!r} has no tag {key!r}")
+            tags = {k: v for k, v in experiment.tags.items() if k != key}
+            self._change_experiment(experiment_id, tags=tags)
+
     # --- runs --------------------------------------------------------------------------
 
     def create_run(
@@ -291,6 +301,16 @@ class MemoryTrackingStore(TrackingStore):
             for key in {metric.key for metric in metrics}:
                 # The history's last point is the latest: an exact tie goes to the later write.
                 run.data.metrics[key] = self._history(run_id, key)[-1].value
+            self._runs[run_id] = run
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with self._lock:
+            run = self.get_run(run_id)
+            if run.info.lifecycle_stage == LifecycleStage.DELETED:
+                raise ReadOnlyError(f"run {run_id!r} is deleted")
+            if key not in run.data.tags:
+                raise NotFoundError(f"run {run_id!r} has no tag {key!r}")
+            del run.data.tags[key]
             self._runs[run_id] = run
 
     def _history(self, run_id: str, key: str) -> list[Metric]:

@@ -121,3 +121,13 @@ class ReadOnlyStore(TrackingStore):
     def record_heartbeat(self, run_id: str, heartbeat_time: int | None = None) -> None:
         """Refused: ReadOnlyError."""
         raise self.refuse(f"record a heartbeat for run {run_id}")
+
+    # Refused unless a subclass can delete what it writes.
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Refused: ReadOnlyError."""
+        raise self.refuse(f"delete tag {key!r} of run {run_id}")
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Refused: ReadOnlyError."""
+        raise self.refuse(f"delete tag {key!r} of experiment {experiment_id}")

@@ -175,6 +175,14 @@ class TrackingStore(ABC):
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         """Set (last write wins) a tag. Raises NotFoundError, InvalidValueError."""
 
+    @abstractmethod
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag of the experiment.
+
+        Raises NotFoundError for an unknown experiment or a key it has no tag under,
+        ReadOnlyError for a deleted experiment (restore it first), as MLflow does.
+        """
+
     # --- runs --------------------------------------------------------------------------
 
     @abstractmethod
@@ -244,6 +252,14 @@ class TrackingStore(ABC):
         Raises NotFoundError for an unknown run, ReadOnlyError for a deleted run,
         InvalidValueError for a bad key or value, ParamConflictError when a param already
         has a different value.
+        """
+
+    @abstractmethod
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag of the run.
+
+        Raises NotFoundError for an unknown run or a key it has no tag under,
+        ReadOnlyError for a deleted run (restore it first), as MLflow does.
         """
 
     @abstractmethod

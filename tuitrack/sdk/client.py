@@ -122,6 +122,10 @@ class TrackingClient:
             str(experiment_id), key, value_text(value, f"value of experiment tag {key!r}")
         )
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag of the experiment; NotFoundError when it has none under `key`."""
+        self.store.delete_experiment_tag(str(experiment_id), key)
+
     # --- runs --------------------------------------------------------------------------
 
     def create_run(
@@ -234,6 +238,10 @@ class TrackingClient:
         """Store a tag (the last value set wins)."""
         text = value_text(value, f"value of tag {key!r}")
         self.store.log_batch(run_id, tags=[RunTag(key=key, value=text)])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag of the run; NotFoundError when it has none under `key`."""
+        self.store.delete_tag(run_id, key)
 
     def get_metric_history(
         self,

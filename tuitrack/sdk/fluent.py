@@ -65,7 +65,9 @@ __all__ = [
     "ActiveRun",
     "active_run",
     "create_experiment",
+    "delete_experiment_tag",
     "delete_run",
+    "delete_tag",
     "end_run",
     "flush",
     "flush_async_logging",
@@ -711,6 +713,25 @@ def set_tags(
     for key, text in texts.items():
         handle.writer.put_tag(handle.run_id, key, text)
     _after_log(handle, synchronous)
+
+
+def delete_tag(key: str) -> None:
+    """Remove a tag of the active run (started if there is none, as MLflow does).
+
+    What this process queued for the run is stored first, so a tag set just before is
+    deleted rather than written afterwards. NotFoundError when the run has no such tag.
+    """
+    handle = _run_for_logging(None)
+    handle.writer.flush()
+    handle.writer.raise_failure()
+    handle.client.delete_tag(handle.run_id, key)
+
+
+def delete_experiment_tag(key: str) -> None:
+    """Remove a tag of the current experiment: the active run's, else the one set_experiment
+    chose, else the default one. NotFoundError when it has no such tag."""
+    session = _session()
+    session.client.delete_experiment_tag(_current_experiment_id(session), key)
 
 
 def flush(timeout: float | None = None) -> None:

@@ -110,6 +110,10 @@ class UnsavedStore(TrackingStore):
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         self.get_experiment(experiment_id)
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Its tags were dropped when set: only the experiment is checked."""
+        self.get_experiment(experiment_id)
+
     # --- runs --------------------------------------------------------------------------
 
     def create_run(
@@ -186,6 +190,10 @@ class UnsavedStore(TrackingStore):
         tags: Sequence[RunTag] = (),
         batch_id: str | None = None,
     ) -> None:
+        self.get_run(run_id)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Its tags were dropped when set: only the run is checked."""
         self.get_run(run_id)
 
     def log_metric_columns(

@@ -15,3 +15,4 @@ from tuitrack.testing.runs import *  # noqa: F403
 from tuitrack.testing.search_filters import *  # noqa: F403
 from tuitrack.testing.search_runs import *  # noqa: F403
 from tuitrack.testing.summaries import *  # noqa: F403
+from tuitrack.testing.tag_deletion import *  # noqa: F403
