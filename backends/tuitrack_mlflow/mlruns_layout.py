@@ -5,7 +5,11 @@ mlruns/<experiment id>/tags/<key>          one file per tag; '/' in a key is a s
 mlruns/<experiment id>/<run id>/meta.yaml  run info; status is MLflow's number (1..5)
 mlruns/<experiment id>/<run id>/params/<key>, tags/<key>
 mlruns/<experiment id>/<run id>/metrics/<key>   lines "timestamp value step"
+mlruns/<experiment id>/<run id>/.tuitrack-liveness.yaml   tuitrack's host, pid, heartbeat
+                                            (MLflow reads no other file of a run folder)
 mlruns/.trash/<experiment id>/...          deleted experiments, same shape
+
+Writing it: mlruns_writes.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +36,17 @@ from tuitrack.errors import StoreUnavailableError
 from tuitrack_mlflow.readonly import PARENT_TAG, RUN_NAME_TAG, STATUS_BY_CODE, STATUS_CODES
 
 TRASH = ".trash"
+LIVENESS_FILE = ".tuitrack-liveness.yaml"
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """What tuitrack records of a run's process: where it ran and when it last beat."""
+
+    host: str | None = None
+    pid: int | None = None
+    heartbeat_time: int | None = None
 
 
 def read_meta(folder: Path) -> dict[str, Any] | None:
@@ -50,15 +64,6 @@ def read_meta(folder: Path) -> dict[str, Any] | None:
     return meta if isinstance(meta, dict) else None
 
 
-def write_meta(folder: Path, meta: dict[str, Any]) -> None:
-    """Replace meta.yaml atomically, in the shape MLflow writes it."""
-    target = folder / "meta.yaml"
-    temporary = folder / ".meta.yaml.tuitrack-tmp"
-    text = yaml.dump(meta, Dumper=_Dumper, default_flow_style=False, allow_unicode=True)
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, target)
-
-
 def read_key_files(folder: Path) -> dict[str, str]:
     """{key: file content} for every file below `folder` (params or tags)."""
     found: dict[str, str] = {}
@@ -70,13 +75,6 @@ def read_key_files(folder: Path) -> dict[str, str]:
             key = name if relative == "." else f"{relative}/{name}"
             found[key] = (Path(directory) / name).read_text(encoding="utf-8")
     return dict(sorted(found.items()))
-
-
-def write_key_file(folder: Path, key: str, value: str) -> None:
-    """Write one tag file; `key` is already validated (relative, no '..')."""
-    path = folder.joinpath(*key.split("/"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(value, encoding="utf-8")
 
 
 def read_key_paths(folder: Path) -> dict[str, Path]:
@@ -166,8 +164,25 @@ def run_id_of(meta: dict[str, Any]) -> str | None:
     return str(run_id) if run_id else None
 
 
+def read_liveness(run_dir: Path) -> Liveness:
+    """The run's liveness file (none for runs MLflow logged: every field None)."""
+    try:
+        values = yaml.load((run_dir / LIVENESS_FILE).read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, yaml.YAMLError):
+        return Liveness()
+    if not isinstance(values, dict):
+        return Liveness()
+    host = values.get("host")
+    return Liveness(
+        host=host if isinstance(host, str) else None,
+        pid=_int_or_none(values.get("pid")),
+        heartbeat_time=_int_or_none(values.get("heartbeat_time")),
+    )
+
+
 def read_run(run_dir: Path, meta: dict[str, Any]) -> Run:
     tags = read_key_files(run_dir / "tags")
+    liveness = read_liveness(run_dir)
     info = RunInfo.model_construct(
         run_id=run_id_of(meta) or run_dir.name,
         experiment_id=str(meta.get("experiment_id", run_dir.parent.name)),
@@ -179,9 +194,9 @@ def read_run(run_dir: Path, meta: dict[str, Any]) -> Run:
         artifact_uri=str(meta.get("artifact_uri") or ""),
         lifecycle_stage=LifecycleStage(meta.get("lifecycle_stage") or "active"),
         parent_run_id=tags.get(PARENT_TAG),
-        host=None,
-        pid=None,
-        heartbeat_time=None,
+        host=liveness.host,
+        pid=liveness.pid,
+        heartbeat_time=liveness.heartbeat_time,
     )
     data = RunData.model_construct(
         metrics=latest_metrics(run_dir),

@@ -1,230 +1,361 @@
-"""MlrunsStore: tuitrack's TrackingStore over MLflow's legacy file store (`mlruns/`).
-
-The folder has no index, so searches read the runs of the asked experiments and filter,
-sort and page them with tuitrack's Python evaluator (the same semantics as the SQL stores).
-"""
+"""MlrunsStore: tuitrack's TrackingStore over MLflow's legacy file store (`mlruns/`), read
+(mlruns_reads) and written in the shape MLflow 3.17 writes it (mlruns_writes; the layout:
+mlruns_layout), so that MLflow's own client reads back what tuitrack logs there."""
 
 from __future__ import annotations
 
 import os
-import reprlib
-from collections.abc import Sequence
+import threading
+import urllib.parse
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from tuitrack.core.downsampling import downsample_history
-from tuitrack.core.history_request import HistoryRequest
-from tuitrack.core.history_store import RequestedHistoryStore
-from tuitrack.core.metric_history import MetricHistory
-from tuitrack.core.paged_search import ExperimentQuery, PagedSearchStore, RunQuery
-from tuitrack.core.paging import fingerprint, page_of
-from tuitrack.core.validation import stored_id
+from tuitrack.core import config
+from tuitrack.core.capabilities import EVERY_CAPABILITY
+from tuitrack.core.run_creation import CheckedRunCreation, NewRun, refuse_a_deleted_experiment
+from tuitrack.core.store import now_ms
+from tuitrack.core.validation import (
+    run_update_values,
+    validate_experiment_name,
+    validate_experiment_tag,
+    validate_int64,
+    validate_key,
+    validate_metric,
+    validate_param,
+    validate_tag,
+)
 from tuitrack.entities import (
-    Experiment,
     LifecycleStage,
-    PagedList,
+    Metric,
+    Param,
     Run,
     RunInfo,
     RunStatus,
     RunTag,
 )
-from tuitrack.errors import NotFoundError, ReadOnlyError, StoreUnavailableError
-from tuitrack.search import (
-    matches,
-    matches_experiment,
-    parse_experiment_filter,
-    parse_experiment_order_by,
-    parse_filter,
-    parse_order_by,
-    sort_experiments,
-    sort_runs,
+from tuitrack.errors import (
+    AlreadyExistsError,
+    InvalidValueError,
+    NotFoundError,
+    ReadOnlyError,
+    StoreLocationError,
 )
 from tuitrack_mlflow import mlruns_layout as layout
-from tuitrack_mlflow.readonly import MlflowReadOnlyStore
+from tuitrack_mlflow import mlruns_writes as writes
+from tuitrack_mlflow.locations import absolute_location, child_location
+from tuitrack_mlflow.mlruns_reads import MlrunsReads
+from tuitrack_mlflow.readonly import (
+    PARENT_TAG,
+    RUN_NAME_TAG,
+    STATUS_CODES,
+    USER_TAG,
+)
 
-_PREFIXES = ("mlruns://", "file://")
-# A run is a folder: a longer name could not be one (and would make the OS raise).
-_RUN_ID_LENGTH = 255
+_PREFIXES = ("mlruns://", "file://", "mlruns:", "file:")
 
 
 def folder_of(store_uri: str) -> Path:
-    """The local folder of `mlruns:///path`, `file:///path` or a plain path."""
+    """The local folder of `mlruns:///path`, `file:///path`, `file:./path` or a plain path."""
     path = store_uri
     for prefix in _PREFIXES:
         if path.lower().startswith(prefix):
-            path = path[len(prefix) :]
+            path = urllib.parse.unquote(path[len(prefix) :])
             break
     return Path(os.path.abspath(os.path.expanduser(path)))
 
 
-class MlrunsStore(PagedSearchStore, RequestedHistoryStore, MlflowReadOnlyStore):
-    """Opens `mlruns:///path/to/mlruns` or a plain path to such a folder.
+def _location_of(folder: Path) -> str:
+    """A local folder as MLflow writes an artifact location: an absolute file URI."""
+    return "file://" + str(folder)
 
-    Raises StoreUnavailableError when the path is not an MLflow file store.
+
+class MlrunsStore(CheckedRunCreation, MlrunsReads):
+    """Opens `file:./mlruns`, `file:///path/to/mlruns`, `mlruns:///path` or a plain path.
+
+    Opened to log (the constructor), a missing or empty folder becomes an MLflow folder as
+    MLflow makes one: experiment "0" named Default, and `.trash`. Experiments keep their
+    artifacts in the folder, as MLflow's do, unless tuitrack's artifact root was chosen
+    (TUITRACK_ARTIFACT_URI, set_artifact_uri). Raises StoreLocationError when the path is
+    a file, or a folder with other content than MLflow's.
     """
 
     kind = "MLflow folder"
+    capabilities = EVERY_CAPABILITY
 
-    def __init__(self, store_uri: str, default_artifact_root: str) -> None:
+    def __init__(self, store_uri: str, default_artifact_root: str, *, create: bool = True) -> None:
         super().__init__(store_uri, default_artifact_root)
         self.root = folder_of(store_uri)
+        self._run_dirs: dict[str, Path] = {}
+        # Read-modify-write of one meta.yaml by two threads of this process (the SDK's
+        # writer and heartbeat) must not lose either change.
+        self._lock = threading.RLock()
+        builtin = os.path.abspath(config.data_dir() / "artifacts")
+        chosen = os.path.abspath(default_artifact_root) != builtin
+        self._artifact_root = (
+            absolute_location(default_artifact_root) if chosen else _location_of(self.root)
+        )
+        if create:
+            self._prepare_folder()
         if not self.root.is_dir():
-            raise StoreUnavailableError(
-                f"no MLflow folder at {str(self.root)!r}: it does not exist"
-            )
+            raise StoreLocationError(f"no MLflow folder at {str(self.root)!r}: it does not exist")
         if not self._experiment_dirs():
-            raise StoreUnavailableError(
+            raise StoreLocationError(
                 f"{str(self.root)!r} is not an MLflow file store: it has no experiment folders "
                 "with a meta.yaml (expected mlruns/<experiment id>/meta.yaml)"
             )
-        self._run_dirs: dict[str, Path] = {}
 
-    # --- experiments -------------------------------------------------------------------
+    @classmethod
+    def open_for_reading(cls, store_uri: str, default_artifact_root: str) -> MlrunsStore:
+        """The existing folder, nothing created (not even MLflow's .trash)."""
+        return cls(store_uri, default_artifact_root, create=False)
 
-    def _experiment_dirs(self) -> dict[str, Path]:
-        """Experiment id -> folder, active ones and those in .trash."""
-        found: dict[str, Path] = {}
-        for parent in (self.root, self.root / layout.TRASH):
-            if not parent.is_dir():
-                continue
-            for child in sorted(parent.iterdir()):
-                if child.name.startswith(".") or not child.is_dir():
-                    continue
-                meta = layout.read_meta(child)
-                if meta is not None and "experiment_id" in meta and "name" in meta:
-                    found.setdefault(str(meta["experiment_id"]), child)
-        return found
+    def _prepare_folder(self) -> None:
+        """Make a missing or empty folder an MLflow folder; give an existing one the .trash
+        MLflow adds when it opens one."""
+        try:
+            if not self.root.exists() or (self.root.is_dir() and not any(self.root.iterdir())):
+                location = child_location(self._artifact_root, writes.DEFAULT_EXPERIMENT_ID)
+                writes.create_store(self.root, location, now_ms())
+            elif self.root.is_dir() and self._experiment_dirs():
+                (self.root / layout.TRASH).mkdir(exist_ok=True)
+        except OSError as error:
+            raise StoreLocationError(
+                f"cannot make an MLflow folder at {str(self.root)!r}: {error}"
+            ) from None
 
-    def _experiments(self) -> list[Experiment]:
-        experiments = []
-        for folder in self._experiment_dirs().values():
-            meta = layout.read_meta(folder)
-            if meta is not None:
-                experiments.append(layout.read_experiment(folder, meta))
-        return experiments
+    # --- experiment writes ---------------------------------------------------------------
 
-    def _experiment_dir(self, experiment_id: str) -> Path:
-        folder = self._experiment_dirs().get(str(experiment_id))
-        if folder is None:
-            raise NotFoundError(f"no experiment with id {experiment_id!r}")
+    def _active_experiment_dir(self, experiment_id: str) -> Path:
+        folder = self._experiment_dir(experiment_id)
+        if folder.parent.name == layout.TRASH:
+            raise ReadOnlyError(
+                f"experiment {experiment_id} is deleted; restore it before changing it"
+            )
         return folder
 
-    def get_experiment(self, experiment_id: str) -> Experiment:
-        folder = self._experiment_dir(experiment_id)
-        meta = layout.read_meta(folder)
-        if meta is None:
-            raise NotFoundError(f"no experiment with id {experiment_id!r}")
-        return layout.read_experiment(folder, meta)
+    def _name_taken(self, name: str) -> AlreadyExistsError | None:
+        found = self.get_experiment_by_name(name)
+        if found is None:
+            return None
+        if found.lifecycle_stage is LifecycleStage.DELETED:
+            return AlreadyExistsError(
+                f"experiment {name!r} already exists, deleted ({found.experiment_id}): restore "
+                "it, or remove its folder from .trash to use the name again"
+            )
+        return AlreadyExistsError(f"experiment {name!r} already exists ({found.experiment_id})")
 
-    def get_experiment_by_name(self, name: str) -> Experiment | None:
-        return next((e for e in self._experiments() if e.name == name), None)
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """An experiment as MLflow's file store creates one: an 18-digit random id, its
+        artifact location absolute (by default `<artifact root>/<id>`)."""
+        validate_experiment_name(name)
+        given = dict(tags or {})
+        for key, value in given.items():
+            validate_experiment_tag(key, value)
+        writes.check_key_set(given, "experiment tag")
+        location = absolute_location(artifact_location) if artifact_location else None
+        with self._lock, writes.experiments_lock(self.root):
+            taken = self._name_taken(name)
+            if taken is not None:
+                raise taken
+            experiment_id = writes.new_experiment_id(self.root)
+            location = location or child_location(self._artifact_root, experiment_id)
+            meta = writes.experiment_meta(experiment_id, name, location, now_ms())
+            writes.create_experiment_folder(self.root, meta, given)
+        return experiment_id
 
-    def experiment_page(self, query: ExperimentQuery) -> PagedList[Experiment]:
-        stages = query.view_type.stages()
-        node = parse_experiment_filter(query.filter_string)
-        found = [
-            e
-            for e in self._experiments()
-            if e.lifecycle_stage in stages and matches_experiment(node, e)
-        ]
-        ordered = sort_experiments(found, parse_experiment_order_by(query.order_by))
-        scope = fingerprint(
-            "mlruns", query.filter_string or "", str(query.view_type), list(query.order_by or [])
-        )
-        return page_of(ordered, query.max_results, query.page_token, scope)
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """MLflow's rename: an active experiment only (ReadOnlyError for a deleted one)."""
+        validate_experiment_name(new_name)
+        with self._lock, writes.experiments_lock(self.root):
+            folder = self._active_experiment_dir(experiment_id)
+            taken = self._name_taken(new_name)
+            if taken is not None and self.get_experiment(experiment_id).name != new_name:
+                raise taken
+            writes.update_experiment_meta(folder, now_ms(), name=new_name)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Mark it and its active runs deleted, then move it into .trash, as MLflow does;
+        MLflow's default experiment "0" cannot be deleted (InvalidValueError)."""
+        if str(experiment_id) == writes.DEFAULT_EXPERIMENT_ID:
+            raise InvalidValueError(
+                "experiment '0' is MLflow's default experiment, which MLflow reserves: "
+                "it cannot be deleted"
+            )
+        with self._lock:
+            folder = self._experiment_dir(experiment_id)
+            if folder.parent.name == layout.TRASH:
+                return
+            moment = now_ms()
+            writes.set_runs_stage(self._runs_in(folder).values(), LifecycleStage.DELETED, moment)
+            stage = LifecycleStage.DELETED.value
+            writes.update_experiment_meta(folder, moment, lifecycle_stage=stage)
+            writes.move_folder(folder, self.root / layout.TRASH)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Move it back from .trash and mark it and its deleted runs active, as MLflow does."""
+        with self._lock:
+            folder = self._experiment_dir(experiment_id)
+            if folder.parent.name != layout.TRASH:
+                return
+            folder = writes.move_folder(folder, self.root)
+            moment = now_ms()
+            writes.set_runs_stage(self._runs_in(folder).values(), LifecycleStage.ACTIVE, moment)
+            stage = LifecycleStage.ACTIVE.value
+            writes.update_experiment_meta(folder, moment, lifecycle_stage=stage)
 
     def write_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
-        layout.write_key_file(self._experiment_dir(experiment_id) / "tags", key, value)
+        """MLflow's set_experiment_tag: an active experiment only."""
+        folder = self._active_experiment_dir(experiment_id)
+        writes.check_key_paths(folder / "tags", [key], "experiment tag")
+        writes.write_key_file(folder / "tags", key, value)
 
-    # --- runs --------------------------------------------------------------------------
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag of an active experiment; NotFoundError when it has none by `key`."""
+        validate_key(key, "experiment tag key")
+        folder = self._active_experiment_dir(experiment_id)
+        if not writes.delete_key_file(folder / "tags", key):
+            raise NotFoundError(f"experiment {experiment_id} has no tag {key!r}")
 
-    def _runs_in(self, experiment_dir: Path) -> dict[str, Path]:
-        found: dict[str, Path] = {}
-        for child in sorted(experiment_dir.iterdir()):
-            if not child.is_dir() or child.name in ("tags", "datasets", "traces", "models"):
-                continue
-            meta = layout.read_meta(child)
-            run_id = None if meta is None else layout.run_id_of(meta)
-            if run_id:
-                found[run_id] = child
-        self._run_dirs.update(found)
-        return found
-
-    def _run_dir(self, run_id: str) -> Path:
-        if stored_id(run_id, _RUN_ID_LENGTH) is None:  # no folder has that name
-            raise NotFoundError(f"no run with id {reprlib.repr(run_id)}")
-        folder = self._run_dirs.get(run_id)
-        if folder is None or not (folder / "meta.yaml").is_file():
-            for experiment_dir in self._experiment_dirs().values():
-                if (experiment_dir / str(run_id) / "meta.yaml").is_file():
-                    self._runs_in(experiment_dir)
-            folder = self._run_dirs.get(run_id)
-        if folder is None:
-            raise NotFoundError(f"no run with id {run_id!r}")
-        return folder
-
-    def _load(self, run_dir: Path) -> Run:
-        meta = layout.read_meta(run_dir)
-        if meta is None:
-            raise NotFoundError(f"no run in {run_dir}")
-        return layout.read_run(run_dir, meta)
-
-    def get_run(self, run_id: str) -> Run:
-        return self._load(self._run_dir(run_id))
-
-    def run_page(self, query: RunQuery) -> PagedList[Run]:
-        node = parse_filter(query.filter_string)
-        order_keys = parse_order_by(query.order_by)
-        stages = query.view_type.stages()
-        folders = self._experiment_dirs()
-        found = []
-        for experiment_id in dict.fromkeys(str(i) for i in query.experiment_ids):
-            if experiment_id not in folders:
-                continue
-            for run_dir in self._runs_in(folders[experiment_id]).values():
-                run = self._load(run_dir)
-                if run.info.lifecycle_stage in stages and matches(node, run):
-                    found.append(run)
-        scope = fingerprint(
-            "mlruns",
-            sorted(str(i) for i in query.experiment_ids),
-            query.filter_string or "",
-            str(query.view_type),
-            list(query.order_by or []),
-        )
-        return page_of(sort_runs(found, order_keys), query.max_results, query.page_token, scope)
-
-    def read_history(self, run_id: str, key: str, request: HistoryRequest) -> MetricHistory:
-        history = layout.metric_history(self._run_dir(run_id), key)
-        in_range = [m for m in history if request.start_step <= m.step <= request.end_step]
-        return downsample_history(MetricHistory.of(key, in_range), request.max_points)
-
-    def last_activity_times(self, run_ids: Sequence[str]) -> dict[str, int]:
-        """Latest metric timestamp per run (MLflow has no heartbeat; see the SQL store)."""
-        found: dict[str, int] = {}
-        for run_id in run_ids:
-            latest = layout.last_metric_time(self._run_dir(run_id))
-            if latest is not None:
-                found[run_id] = latest
-        return found
-
-    # --- the writes MLflow data accepts ---------------------------------------------------
+    # --- run writes ----------------------------------------------------------------------
 
     def _active_run_dir(self, run_id: str) -> Path:
         run_dir = self._run_dir(run_id)
         meta = layout.read_meta(run_dir) or {}
         if meta.get("lifecycle_stage", "active") != LifecycleStage.ACTIVE.value:
-            raise ReadOnlyError(f"run {run_id} is deleted; restore it in MLflow to change it")
+            raise ReadOnlyError(f"run {run_id} is deleted; restore it before changing it")
         return run_dir
 
-    def write_run_tags(self, run_id: str, tags: Sequence[RunTag]) -> None:
-        run_dir = self._active_run_dir(run_id)
-        for tag in tags:
-            layout.write_key_file(run_dir / "tags", tag.key, tag.value)
+    def insert_run(self, new: NewRun) -> Run:
+        """A RUNNING run as MLflow's file store creates one: its name also the
+        `mlflow.runName` tag, its parent the `mlflow.parentRunId` tag, its user the
+        `mlflow.user` tag's when none is given; tuitrack's host, pid and heartbeat go to a
+        file of the run folder that MLflow does not read."""
+        folder = self._experiment_dir(new.experiment_id)
+        experiment = self.get_experiment(new.experiment_id)
+        refuse_a_deleted_experiment(
+            experiment.lifecycle_stage.value, experiment.name, new.experiment_id
+        )
+        if new.parent_run_id is not None:
+            self._run_dir(new.parent_run_id)
+        tags = {tag.key: tag.value for tag in new.tags}
+        name = new.run_name or tags.get(RUN_NAME_TAG) or new.run_id
+        tags[RUN_NAME_TAG] = name
+        if new.parent_run_id is not None:
+            tags[PARENT_TAG] = new.parent_run_id
+        writes.check_key_set(tags, "tag")
+        run_dir = folder / new.run_id
+        artifact_uri = child_location(experiment.artifact_location, new.run_id, "artifacts")
+        meta = writes.run_meta(
+            new.run_id,
+            experiment.experiment_id,
+            name,
+            new.user_id or tags.get(USER_TAG),
+            new.start_time,
+            artifact_uri,
+        )
+        writes.create_run_folder(run_dir, meta, tags)
+        writes.write_liveness(run_dir, new.host, new.pid, now_ms())
+        self._run_dirs[new.run_id] = run_dir
+        return self.get_run(new.run_id)
+
+    def update_run_info(
+        self,
+        run_id: str,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        """MLflow's update_run_info: a deleted run is refused (ReadOnlyError); a new name
+        is meta.yaml's run_name and the mlflow.runName tag."""
+        values = run_update_values(status, end_time, run_name)
+        with self._lock:
+            run_dir = self._active_run_dir(run_id)
+            if values:
+                self._change_run_meta(run_dir, values)
+            if run_name:
+                writes.write_key_file(run_dir / "tags", RUN_NAME_TAG, values["name"])
+        return self.get_run(run_id).info
+
+    def _change_run_meta(self, run_dir: Path, values: Mapping[str, object]) -> None:
+        """Apply run_update_values' `status`, `end_time` and `name` to meta.yaml."""
+        meta = layout.read_meta(run_dir) or {}
+        if "status" in values:
+            meta["status"] = STATUS_CODES[RunStatus(str(values["status"]))]
+        if "end_time" in values:
+            meta["end_time"] = values["end_time"]
+        if "name" in values:
+            meta["run_name"] = values["name"]
+        writes.write_meta(run_dir, meta)
 
     def write_run_end(self, run_id: str, status: RunStatus, end_time: int) -> RunInfo:
+        return self.update_run_info(run_id, status, end_time)
+
+    def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
+        with self._lock:
+            run_dir = self._run_dir(run_id)
+            writes.set_runs_stage([run_dir], stage, now_ms())
+
+    def delete_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.ACTIVE)
+
+    def record_heartbeat(self, run_id: str, heartbeat_time: int | None = None) -> None:
+        """Written to the run's liveness file, which MLflow does not read."""
+        moment = validate_int64(heartbeat_time, "heartbeat_time") if heartbeat_time else now_ms()
+        with self._lock:
+            writes.record_heartbeat(self._run_dir(run_id), moment)
+
+    # --- data ----------------------------------------------------------------------------
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+        batch_id: str | None = None,  # a local folder loses no reply: nothing is retried
+    ) -> None:
+        """Everything is checked before anything is written: a bad key or value, a param
+        changing its value, a key that clashes with the layout write nothing."""
+        for metric in metrics:
+            validate_metric(metric)
+        for param in params:
+            validate_param(param)
+        for tag in tags:
+            validate_tag(tag)
         run_dir = self._active_run_dir(run_id)
-        meta = layout.read_meta(run_dir) or {}
-        meta["status"] = layout.status_code(status)
-        meta["end_time"] = end_time
-        layout.write_meta(run_dir, meta)
-        return self.get_run(run_id).info
+        fresh = writes.new_params(run_dir, run_id, params)
+        lines = writes.metric_lines(metrics)
+        writes.check_key_paths(run_dir / "metrics", lines, "metric")
+        last_tags = {tag.key: tag.value for tag in tags}
+        writes.check_key_paths(run_dir / "tags", last_tags, "tag")
+        for param in fresh:
+            writes.write_key_file(run_dir / "params", param.key, param.value)
+        writes.append_metrics(run_dir, lines)
+        if last_tags:
+            self._write_tags(run_dir, last_tags)
+
+    def _write_tags(self, run_dir: Path, tags: Mapping[str, str]) -> None:
+        """Upsert tags; `mlflow.runName` renames the run in meta.yaml too, as in MLflow."""
+        with self._lock:
+            for key, value in tags.items():
+                writes.write_key_file(run_dir / "tags", key, value)
+            if RUN_NAME_TAG in tags:
+                self._change_run_meta(run_dir, {"name": tags[RUN_NAME_TAG]})
+
+    def write_run_tags(self, run_id: str, tags: Sequence[RunTag]) -> None:
+        self.log_batch(run_id, tags=tags)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag of an active run; NotFoundError when it has none by `key`."""
+        validate_key(key, "tag key")
+        run_dir = self._active_run_dir(run_id)
+        if not writes.delete_key_file(run_dir / "tags", key):
+            raise NotFoundError(f"run {run_id} has no tag {key!r}")

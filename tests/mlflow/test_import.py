@@ -16,7 +16,6 @@ import pytest
 from tests.mlflow.fixtures import NAMES, MlflowFixture, copy_fixture, same_float
 from tuitrack.cli.importer import IMPORT_COMPLETE_TAG, IMPORTED_FROM_TAG, ImportReport, run_import
 from tuitrack.entities import Run, ViewType
-from tuitrack.errors import ReadOnlyError
 from tuitrack.sdk.client import TrackingClient
 
 PARENT_TAG = "mlflow.parentRunId"
@@ -194,8 +193,19 @@ def test_killed_import_resumes(tmp_path: Path) -> None:
     assert_same_content(fixture.uri, target)
 
 
-def test_import_into_an_mlruns_folder_is_refused(tmp_path: Path) -> None:
+def test_import_into_a_new_mlruns_folder_writes_what_mlflow_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mlflow = pytest.importorskip("mlflow")
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 asks for it
     source = copy_fixture("mlflow3_sqlite", tmp_path / "f")
-    into = copy_fixture("mlflow2_mlruns", tmp_path / "m")
-    with pytest.raises(ReadOnlyError, match="read-only"):
-        run_import(source.uri, into.uri, progress=False)
+    into = tmp_path / "mlruns"  # made by the import, as MLflow makes one
+    report = run_import(source.uri, str(into), progress=False)
+    assert report.runs_copied == len(source.answers["runs"])
+    client = mlflow.MlflowClient(f"file://{into}")
+    every = mlflow.entities.ViewType.ALL
+    experiments = client.search_experiments(every)
+    runs = client.search_runs([e.experiment_id for e in experiments], run_view_type=every)
+    assert sorted(r.info.run_name for r in runs) == sorted(
+        r["run_name"] for r in source.answers["runs"]
+    )

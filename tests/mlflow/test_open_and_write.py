@@ -1,11 +1,10 @@
-"""Opening MLflow data by URI or plain path, refusing what cannot be read, and the few
-writes an mlruns folder accepts (tags, closing a run as FAILED / KILLED) in MLflow's format
-(MLflow's databases take every write: test_sql_writes.py)."""
+"""Opening MLflow data by URI or plain path, refusing what cannot be read, and tags and
+closing runs written in MLflow's format (every other write: test_sql_writes.py and
+test_mlruns_writes.py)."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -15,7 +14,13 @@ import yaml
 from tests.mlflow.fixtures import NAMES, MlflowFixture, copy_fixture
 from tuitrack.core import registry
 from tuitrack.entities import Metric, Param, RunStatus, RunTag
-from tuitrack.errors import InvalidValueError, NotFoundError, ReadOnlyError, StoreUnavailableError
+from tuitrack.errors import (
+    InvalidValueError,
+    NotFoundError,
+    ReadOnlyError,
+    StoreLocationError,
+    StoreUnavailableError,
+)
 from tuitrack.sdk.client import TrackingClient
 from tuitrack_mlflow.connect import database_url
 from tuitrack_mlflow.mlruns_store import MlrunsStore
@@ -75,10 +80,13 @@ def test_plain_path_and_mlruns_uri_open_the_file_store(tmp_path: Path) -> None:
 
 
 def test_a_folder_that_is_not_mlruns_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(StoreUnavailableError, match="not an MLflow file store"):
-        registry.get_tracking_store(str(tmp_path), "/unused")
+    (tmp_path / "notes.txt").write_text("not MLflow's")
+    for create in (True, False):  # a folder with other content is never made an mlruns one
+        with pytest.raises(StoreLocationError, match="not an MLflow file store"):
+            registry.get_tracking_store(str(tmp_path), "/unused", create=create)
     with pytest.raises(StoreUnavailableError, match="does not exist"):
-        registry.get_tracking_store(str(tmp_path / "nope"), "/unused")
+        registry.get_tracking_store(str(tmp_path / "nope"), "/unused", create=False)
+    assert not (tmp_path / "nope").exists()
     with pytest.raises(StoreUnavailableError, match="no MLflow database file"):
         registry.get_tracking_store(f"mlflow+sqlite:///{tmp_path}/nope.db", "/unused")
 
@@ -107,34 +115,24 @@ def test_opening_does_not_change_the_database(sqlite_fixture: MlflowFixture) -> 
     assert not Path(sqlite_fixture.uri + "-wal").exists()
 
 
-def test_writes_other_than_tags_and_closing_are_refused_in_mlruns(tmp_path: Path) -> None:
+def test_writes_to_deleted_runs_and_bad_keys_are_refused_in_mlruns(tmp_path: Path) -> None:
     fixture = copy_fixture("mlflow2_mlruns", tmp_path / "mlruns")
     store = registry.get_tracking_store(fixture.uri, "/unused")
     run_id = fixture.run("running")["run_id"]
-    experiment_id = fixture.experiment("fixture")["experiment_id"]
-    refused: list[Callable[[], object]] = [
-        lambda: store.create_experiment("new"),
-        lambda: store.create_run(experiment_id),
-        lambda: store.log_batch(run_id, metrics=[Metric(key="m", value=1.0, timestamp=1)]),
-        lambda: store.log_batch(run_id, params=[Param(key="p", value="1")]),
-        lambda: store.log_metric_columns(run_id, ["m"], [1.0], [1], [0]),
-        lambda: store.update_run_info(run_id, run_name="renamed"),
-        lambda: store.update_run_info(run_id, status=RunStatus.FINISHED),
-        lambda: store.delete_run(run_id),
-        lambda: store.rename_experiment(experiment_id, "x"),
-        lambda: store.delete_experiment(experiment_id),
-        lambda: store.record_heartbeat(run_id),
-    ]
-    for attempt in refused:
-        with pytest.raises(ReadOnlyError, match=r"read-only in tuitrack.*tuitrack import"):
-            attempt()
     deleted = fixture.run("deleted")["run_id"]
     with pytest.raises(ReadOnlyError, match="deleted"):
         store.set_tag(deleted, RunTag(key="k", value="v"))
+    with pytest.raises(ReadOnlyError, match="deleted"):
+        store.log_batch(deleted, metrics=[Metric(key="m", value=1.0, timestamp=1)])
     with pytest.raises(NotFoundError):
         store.set_tag("0" * 32, RunTag(key="k", value="v"))
     with pytest.raises(InvalidValueError):
         store.set_tag(run_id, RunTag(key="../escape", value="v"))
+    with pytest.raises(InvalidValueError, match=r"'loss/x'.*'loss'"):
+        store.log_batch(run_id, metrics=[Metric(key="loss/x", value=1.0, timestamp=1)])
+    with pytest.raises(InvalidValueError, match="cannot both be stored"):
+        store.log_batch(run_id, params=[Param(key="a", value="1"), Param(key="a/b", value="2")])
+    assert "a" not in store.get_run(run_id).data.params
 
 
 @pytest.mark.parametrize("name", NAMES)
