@@ -7,7 +7,10 @@ training script pays for pydantic and the store only when it starts a run.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
+
+from tuitrack.sdk import unsupported as _unsupported
 
 if TYPE_CHECKING:
     from tuitrack.core.metric_history import MetricHistory
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
         ActiveRun,
         active_run,
         create_experiment,
+        delete_experiment,
         delete_experiment_tag,
         delete_run,
         delete_tag,
@@ -52,22 +56,30 @@ if TYPE_CHECKING:
         get_experiment,
         get_experiment_by_name,
         get_parent_run,
+        get_registry_uri,
         get_run,
         get_tracking_uri,
         is_tracking_uri_set,
         last_active_run,
+        load_table,
         log_artifact,
         log_artifacts,
         log_dict,
         log_figure,
+        log_image,
         log_metric,
         log_metrics,
         log_param,
         log_params,
+        log_table,
         log_text,
+        search_experiments,
         search_runs,
         set_artifact_uri,
         set_experiment,
+        set_experiment_tag,
+        set_experiment_tags,
+        set_registry_uri,
         set_tag,
         set_tags,
         set_tracking_uri,
@@ -105,6 +117,7 @@ _LAZY: dict[str, str] = {
     "ActiveRun": "tuitrack.sdk.fluent",
     "active_run": "tuitrack.sdk.fluent",
     "create_experiment": "tuitrack.sdk.fluent",
+    "delete_experiment": "tuitrack.sdk.fluent",
     "delete_experiment_tag": "tuitrack.sdk.fluent",
     "delete_run": "tuitrack.sdk.fluent",
     "delete_tag": "tuitrack.sdk.fluent",
@@ -112,6 +125,7 @@ _LAZY: dict[str, str] = {
     "flush": "tuitrack.sdk.fluent",
     "is_tracking_uri_set": "tuitrack.sdk.fluent",
     "get_parent_run": "tuitrack.sdk.fluent",
+    "get_registry_uri": "tuitrack.sdk.fluent",
     "flush_async_logging": "tuitrack.sdk.fluent",
     "get_artifact_uri": "tuitrack.sdk.fluent",
     "get_experiment": "tuitrack.sdk.fluent",
@@ -119,18 +133,25 @@ _LAZY: dict[str, str] = {
     "get_run": "tuitrack.sdk.fluent",
     "get_tracking_uri": "tuitrack.sdk.fluent",
     "last_active_run": "tuitrack.sdk.fluent",
+    "load_table": "tuitrack.sdk.fluent",
     "log_artifact": "tuitrack.sdk.fluent",
     "log_artifacts": "tuitrack.sdk.fluent",
     "log_dict": "tuitrack.sdk.fluent",
     "log_figure": "tuitrack.sdk.fluent",
+    "log_image": "tuitrack.sdk.fluent",
     "log_metric": "tuitrack.sdk.fluent",
     "log_metrics": "tuitrack.sdk.fluent",
     "log_param": "tuitrack.sdk.fluent",
     "log_params": "tuitrack.sdk.fluent",
+    "log_table": "tuitrack.sdk.fluent",
     "log_text": "tuitrack.sdk.fluent",
+    "search_experiments": "tuitrack.sdk.fluent",
     "search_runs": "tuitrack.sdk.fluent",
     "set_artifact_uri": "tuitrack.sdk.fluent",
     "set_experiment": "tuitrack.sdk.fluent",
+    "set_experiment_tag": "tuitrack.sdk.fluent",
+    "set_experiment_tags": "tuitrack.sdk.fluent",
+    "set_registry_uri": "tuitrack.sdk.fluent",
     "set_tag": "tuitrack.sdk.fluent",
     "set_tags": "tuitrack.sdk.fluent",
     "set_tracking_uri": "tuitrack.sdk.fluent",
@@ -143,11 +164,21 @@ _LAZY: dict[str, str] = {
 _SUBMODULES = frozenset({"entities", "errors", "exceptions", "tracking"})
 
 
+# MLflow's model flavors (`mlflow.sklearn`, ...) and autologging/model functions resolve to
+# stand-ins that raise UnsupportedFeatureError, naming what is unsupported (see
+# tuitrack.sdk.unsupported); the finder makes `import mlflow.sklearn` resolve too.
+_unsupported.install_finder(sys.modules[__name__])
+
+
 def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
         return importlib.import_module(f"tuitrack.{name}")
     module = _LAZY.get(name)
     if module is None:
+        if name in _unsupported.FLAVOR_MODULES:
+            return importlib.import_module(f"{__name__}.{name}")
+        if name in _unsupported.FUNCTIONS:
+            return _unsupported.function(name)
         raise AttributeError(f"module 'tuitrack' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
@@ -188,6 +219,7 @@ __all__ = [
     "__version__",
     "active_run",
     "create_experiment",
+    "delete_experiment",
     "delete_experiment_tag",
     "delete_run",
     "delete_tag",
@@ -198,22 +230,30 @@ __all__ = [
     "get_experiment",
     "get_experiment_by_name",
     "get_parent_run",
+    "get_registry_uri",
     "get_run",
     "get_tracking_uri",
     "is_tracking_uri_set",
     "last_active_run",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_figure",
+    "log_image",
     "log_metric",
     "log_metrics",
     "log_param",
     "log_params",
+    "log_table",
     "log_text",
+    "search_experiments",
     "search_runs",
     "set_artifact_uri",
     "set_experiment",
+    "set_experiment_tag",
+    "set_experiment_tags",
+    "set_registry_uri",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

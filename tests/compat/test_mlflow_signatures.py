@@ -29,29 +29,17 @@ TABLE: dict[str, Any] = json.loads(
 KNOWN_MISSING: dict[str, frozenset[str]] = {
     "fluent": frozenset(
         {
-            "delete_experiment",
             "flush_artifact_async_logging",
-            "get_registry_uri",
-            "load_table",
-            "log_image",
             "log_input",
             "log_inputs",
             "log_outputs",
-            "log_table",
-            "search_experiments",
-            "set_experiment_tag",
-            "set_experiment_tags",
-            "set_registry_uri",
         }
     ),
     "client": frozenset(
         {
             "get_parent_run",
-            "log_figure",
-            "log_image",
             "log_inputs",
             "log_outputs",
-            "log_table",
         }
     ),
 }
@@ -73,12 +61,11 @@ EQUIVALENT_DEFAULTS: dict[tuple[str, str, str], object] = {
     ("fluent", "search_runs", "run_view_type"): ViewType.ACTIVE_ONLY,
     ("client", "search_runs", "run_view_type"): ViewType.ACTIVE_ONLY,
     ("client", "search_experiments", "view_type"): ViewType.ACTIVE_ONLY,
+    ("fluent", "search_experiments", "view_type"): ViewType.ACTIVE_ONLY,
 }
 
 # Defaults that still differ; the test fails once one matches, so the list stays honest.
-KNOWN_DIFFERENT_DEFAULTS: dict[tuple[str, str, str], str] = {
-    ("fluent", "search_runs", "output_format"): "issue 16 item 5 makes pandas the default",
-}
+KNOWN_DIFFERENT_DEFAULTS: dict[tuple[str, str, str], str] = {}
 
 
 def _tuitrack_function(section: str, name: str) -> Callable[..., Any] | None:

@@ -131,7 +131,7 @@ def test_search_runs_as_a_list_and_as_a_dataframe(fluent_sandbox: SdkSandbox) ->
             tuitrack.log_param("lr", lr)
             tuitrack.log_metric("loss", lr * 10)
             tuitrack.set_tag("kind", "sweep")
-    runs = tuitrack.search_runs()
+    runs = tuitrack.search_runs(output_format="list")
     assert all(isinstance(r, tuitrack.Run) for r in runs)
     assert sorted(r.data.params["lr"] for r in runs) == ["0.01", "0.1"]
     frame = tuitrack.search_runs(output_format="pandas").sort_values("params.lr")

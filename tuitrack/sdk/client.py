@@ -13,7 +13,12 @@ from typing import Any
 from tuitrack.core import config, registry
 from tuitrack.core.metric_history import MetricHistory
 from tuitrack.core.store import ArtifactStore, TrackingStore, now_ms
-from tuitrack.core.validation import normalize_artifact_path, validate_metric_value, value_text
+from tuitrack.core.validation import (
+    normalize_artifact_path,
+    validate_int64,
+    validate_metric_value,
+    value_text,
+)
 from tuitrack.entities import (
     Experiment,
     FileInfo,
@@ -26,7 +31,10 @@ from tuitrack.entities import (
     RunTag,
     ViewType,
 )
-from tuitrack.errors import InvalidValueError
+from tuitrack.errors import InvalidValueError, NotFoundError
+from tuitrack.sdk import artifact_files
+from tuitrack.sdk.run_frame import runs_to_dataframe
+from tuitrack.sdk.state import STATE
 
 
 def _status(value: RunStatus | str) -> RunStatus:
@@ -151,7 +159,22 @@ class TrackingClient:
             pid=pid if pid is not None else os.getpid(),
         )
 
+    def _store_pending_writes(self) -> None:
+        """Store what this process's module-level API queued for this client's store, so
+        that a read reflects every write made before it (MLflow's writes are synchronous)."""
+        for session in list(STATE.sessions.values()):
+            writer = session.writer
+            if writer is None or (
+                session.client is not self and session.client.tracking_uri != self.tracking_uri
+            ):
+                continue
+            if writer.has_unstored():
+                writer.flush()
+
     def get_run(self, run_id: str) -> Run:
+        """The run as stored, after what this process queued for it (see
+        `_store_pending_writes`); NotFoundError when there is none."""
+        self._store_pending_writes()
         return self.store.get_run(run_id)
 
     def update_run(
@@ -188,6 +211,7 @@ class TrackingClient:
         page_token: str | None = None,
     ) -> PagedList[Run]:
         ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
+        self._store_pending_writes()
         return self.store.search_runs(
             [str(i) for i in ids],
             filter_string or None,
@@ -256,6 +280,7 @@ class TrackingClient:
 
         A read-only sequence of Metric, built one by one as they are read; its `steps`,
         `timestamps` and `values` columns give the numbers without building any."""
+        self._store_pending_writes()
         if max_points is None:  # also serves stores written before max_points
             points = self.store.get_metric_history(run_id, key, start_step, end_step)
         else:
@@ -271,6 +296,7 @@ class TrackingClient:
     ) -> Iterator[Metric]:
         """get_metric_history's points one by one, read a window of steps at a time: memory
         stays bounded whatever the series' length. Raises as get_metric_history."""
+        self._store_pending_writes()
         return self.store.iter_metric_history(run_id, key, start_step, end_step)
 
     def get_metric_histories(
@@ -284,6 +310,7 @@ class TrackingClient:
         """get_metric_history of every (run_id, key) pair, keyed by that pair."""
         ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
         names = [keys] if isinstance(keys, str) else list(keys)
+        self._store_pending_writes()
         histories = self.store.get_metric_histories(ids, names, max_points, start_step, end_step)
         return {pair: MetricHistory.of(pair[1], points) for pair, points in histories.items()}
 
@@ -291,7 +318,7 @@ class TrackingClient:
 
     def artifact_store(self, run_id: str) -> ArtifactStore:
         """The artifact store holding this run's files."""
-        uri = self.get_run(run_id).info.artifact_uri
+        uri = self.store.get_run(run_id).info.artifact_uri  # no wait for queued writes
         store = self._artifact_stores.get(uri)
         if store is None:
             store = registry.get_artifact_store(uri)
@@ -331,6 +358,124 @@ class TrackingClient:
         """Copy an artifact file or directory locally and return its local path."""
         destination = dst_path or tempfile.mkdtemp(prefix="tuitrack-")
         return self.artifact_store(run_id).download_artifacts(path, destination)
+
+    # --- figures, images and tables, as MLflow lays them out (see artifact_files) -------
+
+    def log_figure(
+        self,
+        run_id: str,
+        figure: Any,
+        artifact_file: str,
+        *,
+        save_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Save a matplotlib figure (any format it writes) or a plotly figure (.html, or an
+        image format)."""
+        data = artifact_files.figure_bytes(figure, artifact_file, save_kwargs)
+        self.artifact_store(run_id).log_bytes(data, artifact_file)
+
+    def log_image(
+        self,
+        run_id: str,
+        image: Any,
+        artifact_file: str | None = None,
+        key: str | None = None,
+        step: int | None = None,
+        timestamp: int | None = None,
+        synchronous: bool | None = None,
+    ) -> None:
+        """Save a numpy array or PIL image: as `artifact_file`, or as the image of `key`
+        at `step` (default 0) and `timestamp` (ms, default now) in MLflow's image series
+        layout, which MLflow's UI shows (`synchronous`: see the class)."""
+        artifact_files.check_image_arguments(artifact_file, key, step, timestamp)
+        picture = artifact_files.pil_image(image)
+        store = self.artifact_store(run_id)
+        if artifact_file is not None:
+            store.log_bytes(artifact_files.image_bytes(picture, artifact_file), artifact_file)
+            return
+        assert key is not None  # check_image_arguments: artifact_file or key
+        image_file, thumbnail_file = artifact_files.image_series_files(
+            key,
+            validate_int64(step or 0, f"step of image {key!r}"),
+            validate_int64(timestamp or now_ms(), f"timestamp of image {key!r}"),
+        )
+        store.log_bytes(artifact_files.image_bytes(picture, image_file), image_file)
+        thumbnail = artifact_files.thumbnail(picture)
+        store.log_bytes(artifact_files.image_bytes(thumbnail, thumbnail_file), thumbnail_file)
+        self.set_tag(run_id, artifact_files.LOGGED_IMAGES_TAG, True)
+
+    def _artifact_file_exists(self, store: ArtifactStore, artifact_file: str) -> bool:
+        path = normalize_artifact_path(artifact_file)
+        folder = path.rpartition("/")[0] or None
+        return any(f.path == path and not f.is_dir for f in store.list_artifacts(folder))
+
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Save a dict of columns or a pandas DataFrame as a table (.json: MLflow's "split"
+        JSON; .parquet); rows logged to the same file before come first. The run's tag
+        `mlflow.loggedArtifacts` lists its tables, as MLflow's does."""
+        artifact_files.check_table_file(artifact_file)
+        frame = artifact_files.table_frame(data)
+        store = self.artifact_store(run_id)
+        artifact_files.save_image_columns(frame, artifact_file, store.log_bytes)
+        if self._artifact_file_exists(store, artifact_file):
+            logged = artifact_files.read_table(store.read_bytes(artifact_file), artifact_file)
+            frame = artifact_files.appended_all([logged, frame])
+        store.log_bytes(artifact_files.table_bytes(frame, artifact_file), artifact_file)
+        tags = self.get_run(run_id).data.tags
+        listed = artifact_files.logged_tables_tag(
+            tags.get(artifact_files.LOGGED_ARTIFACTS_TAG), artifact_file
+        )
+        if listed is not None:
+            self.set_tag(run_id, artifact_files.LOGGED_ARTIFACTS_TAG, listed)
+
+    def load_table(
+        self,
+        experiment_id: str,
+        artifact_file: str,
+        run_ids: Sequence[str] | None = None,
+        extra_columns: Sequence[str] | None = None,
+    ) -> Any:
+        """The rows of table `artifact_file` of every run of the experiment (or of
+        `run_ids`) that logged it, one DataFrame; `extra_columns` adds columns of
+        search_runs' DataFrame (`run_id`, `params.lr`, ...) to each run's rows."""
+        artifact_files.check_table_file(artifact_file)
+        filter_string = artifact_files.table_search_filter(
+            artifact_file, None if run_ids is None else list(run_ids)
+        )
+        runs: list[Run] = []
+        token: str | None = None
+        while True:
+            page = self.search_runs([str(experiment_id)], filter_string, page_token=token)
+            runs.extend(page)
+            token = page.token
+            if not token:
+                break
+        if not runs:
+            raise NotFoundError(
+                f"no run of experiment {experiment_id} logged the table {artifact_file!r}"
+            )
+        rows = runs_to_dataframe(runs)
+        for column in extra_columns or ():
+            if column not in rows.columns:
+                raise InvalidValueError(
+                    f"extra column {column!r} is not a column of search_runs' DataFrame: "
+                    f"{', '.join(rows.columns)}"
+                )
+        tables = []
+        for index, run in enumerate(runs):
+            table = self._run_table(run.info.run_id, artifact_file)
+            for column in extra_columns or ():
+                table[f"{column}_" if column in table.columns else column] = rows[column].iloc[
+                    index
+                ]
+            tables.append(table)
+        return artifact_files.appended_all(tables)
+
+    def _run_table(self, run_id: str, artifact_file: str) -> Any:
+        store = self.artifact_store(run_id)
+        if not self._artifact_file_exists(store, artifact_file):
+            raise NotFoundError(f"Artifact {artifact_file} not found for run {run_id}.")
+        return artifact_files.read_table(store.read_bytes(artifact_file), artifact_file)
 
 
 MlflowClient = TrackingClient

@@ -14,7 +14,6 @@ queued when its target returns.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import threading
 import time
@@ -51,7 +50,7 @@ from tuitrack.errors import (
     ParamConflictError,
     TuitrackError,
 )
-from tuitrack.sdk import context, lifecycle, run_stack, store_opening
+from tuitrack.sdk import artifact_files, context, lifecycle, run_stack, store_opening
 from tuitrack.sdk.client import TrackingClient
 from tuitrack.sdk.heartbeat import Heartbeat
 from tuitrack.sdk.notices import notice_once, warn_once
@@ -65,6 +64,7 @@ __all__ = [
     "ActiveRun",
     "active_run",
     "create_experiment",
+    "delete_experiment",
     "delete_experiment_tag",
     "delete_run",
     "delete_tag",
@@ -75,22 +75,30 @@ __all__ = [
     "get_experiment",
     "get_experiment_by_name",
     "get_parent_run",
+    "get_registry_uri",
     "get_run",
     "get_tracking_uri",
     "is_tracking_uri_set",
     "last_active_run",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_figure",
+    "log_image",
     "log_metric",
     "log_metrics",
     "log_param",
     "log_params",
+    "log_table",
     "log_text",
+    "search_experiments",
     "search_runs",
     "set_artifact_uri",
     "set_experiment",
+    "set_experiment_tag",
+    "set_experiment_tags",
+    "set_registry_uri",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
@@ -101,6 +109,9 @@ _time_ns = time.time_ns
 _MAX_CACHED_KEYS = 100_000
 _CAPTURE_JOIN_SECONDS = 10.0
 _SEARCH_PAGE = 1000
+_REGISTRY_URI_ENV = "MLFLOW_REGISTRY_URI"
+# set_registry_uri's value: only get_registry_uri reads it (tuitrack has no registry).
+_registry_uri: str | None = None
 
 
 class ActiveRun(Run):
@@ -243,6 +254,67 @@ def get_experiment_by_name(name: str) -> Experiment | None:
     return _client().get_experiment_by_name(name)
 
 
+def search_experiments(
+    view_type: ViewType | str | int = ViewType.ACTIVE_ONLY,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: Sequence[str] | None = None,
+) -> list[Experiment]:
+    """Experiments matching an MLflow-style filter (`name LIKE 'a%'`, `tags.k = 'v'`), in
+    `order_by`'s order; all of them unless `max_results` is given."""
+    client = _client()
+    experiments: list[Experiment] = []
+    token: str | None = None
+    while max_results is None or len(experiments) < max_results:
+        wanted = _SEARCH_PAGE if max_results is None else max_results - len(experiments)
+        page = client.search_experiments(
+            _view_type(view_type), min(wanted, _SEARCH_PAGE), filter_string, order_by, token
+        )
+        experiments.extend(page)
+        token = page.token
+        if not token:
+            break
+    return experiments
+
+
+def delete_experiment(experiment_id: str) -> None:
+    """Mark the experiment and its runs deleted (restore_experiment undoes it)."""
+    _client().delete_experiment(str(experiment_id))
+
+
+def _active_experiment_id() -> str:
+    """MLflow's current experiment: set_experiment's, else the default one (not the active
+    run's: MLflow's experiment-tag functions ignore the run)."""
+    session = _session()
+    return STATE.experiment_id or _default_experiment_id(session)
+
+
+def set_experiment_tag(key: str, value: Any) -> None:
+    """Set a tag on the current experiment (set_experiment's, else the default one)."""
+    _client().set_experiment_tag(_active_experiment_id(), key, value)
+
+
+def set_experiment_tags(tags: Mapping[str, Any]) -> None:
+    """Set tags on the current experiment (set_experiment's, else the default one)."""
+    experiment_id = _active_experiment_id()
+    client = _client()
+    for key, value in tags.items():
+        client.set_experiment_tag(experiment_id, key, value)
+
+
+def set_registry_uri(uri: str) -> None:
+    """Remember a model registry URI, as MLflow does; tuitrack has no model registry, so
+    nothing but get_registry_uri reads it."""
+    global _registry_uri
+    _registry_uri = str(uri)
+
+
+def get_registry_uri() -> str:
+    """The registry URI set, else MLFLOW_REGISTRY_URI, else the tracking URI (MLflow's
+    default)."""
+    return _registry_uri or os.environ.get(_REGISTRY_URI_ENV) or get_tracking_uri()
+
+
 def _default_experiment_id(session: Session) -> str:
     if session.default_experiment_id is None:
         from_env = os.environ.get(EXPERIMENT_ID_ENV, "").strip()
@@ -318,7 +390,7 @@ def start_run(
     if description is not None:
         user_tags[context.DESCRIPTION_TAG] = str(description)
     if run_id is not None:
-        run = _resume(session, run_id, run_name)
+        run = _resume(session, run_id, run_name, user_tags)
     else:
         system_tags = context.process_tags() if log_system_tags else {}
         run = session.client.create_run(
@@ -331,10 +403,7 @@ def start_run(
         )
     handle = _open_handle(session, run)
     handle.log_system_metrics = log_system_metrics
-    if run_id is not None:
-        for key, value in user_tags.items():
-            handle.writer.put_tag(run.info.run_id, key, value)
-    elif log_system_tags or _capture_environment(session, capture_environment):
+    if run_id is None and (log_system_tags or _capture_environment(session, capture_environment)):
         if _capture_environment(session, capture_environment):
             _load_artifact_backend(run.info.artifact_uri)
         handle.capture = threading.Thread(
@@ -364,13 +433,15 @@ def _saves_artifacts(handle: RunHandle) -> bool:
     return not store_opening.is_unsaved(handle.client)
 
 
-def _resume(session: Session, run_id: str, run_name: str | None) -> Run:
+def _resume(session: Session, run_id: str, run_name: str | None, tags: dict[str, str]) -> Run:
+    """The run, RUNNING again, with `tags` stored: read after this process's queued writes
+    (the client's reads store them first), so it reflects everything logged before."""
     run = session.client.get_run(run_id)
     if run.info.lifecycle_stage is LifecycleStage.DELETED:
         raise InvalidValueError(f"run {run_id} is deleted; restore it before resuming it")
     # Orphan detection must judge this process from now on, not the one that started the run.
-    liveness = context.liveness_tags()
-    session.client.log_batch(run_id, tags=[RunTag(key=k, value=v) for k, v in liveness.items()])
+    tags = {**context.liveness_tags(), **tags}
+    session.client.log_batch(run_id, tags=[RunTag(key=k, value=v) for k, v in tags.items()])
     if run.info.status is not RunStatus.RUNNING or run_name is not None:
         session.client.update_run(run_id, status=RunStatus.RUNNING, name=run_name)
     return session.client.get_run(run_id)
@@ -801,24 +872,50 @@ def log_figure(
     save_kwargs: Mapping[str, Any] | None = None,
     run_id: str | None = None,
 ) -> None:
-    """Save a matplotlib figure (any format it writes) or a plotly figure (.html)."""
+    """Save a matplotlib figure (any format it writes) or a plotly figure (.html, or an
+    image format)."""
     handle = _run_for_logging(run_id)
-    if not _saves_artifacts(handle):
-        return
-    extension = os.path.splitext(artifact_file)[1].lower().lstrip(".")
-    if hasattr(figure, "savefig"):
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format=extension or "png", **dict(save_kwargs or {}))
-        data = buffer.getvalue()
-    elif hasattr(figure, "to_html") and extension in ("html", "htm"):
-        data = figure.to_html(**dict(save_kwargs or {})).encode("utf-8")
-    elif hasattr(figure, "to_image"):
-        data = figure.to_image(format=extension or "png", **dict(save_kwargs or {}))
-    else:
-        raise InvalidValueError(
-            f"log_figure takes a matplotlib or plotly figure, got {type(figure).__name__}"
-        )
-    handle.client.artifact_store(handle.run_id).log_bytes(data, artifact_file)
+    if _saves_artifacts(handle):
+        handle.client.log_figure(handle.run_id, figure, artifact_file, save_kwargs=save_kwargs)
+
+
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = False,
+) -> None:
+    """Save a numpy array or PIL image as `artifact_file`, or as the image of `key` at
+    `step` (default 0) and `timestamp` (ms, default now) in MLflow's image series layout,
+    which MLflow's UI shows (see tuitrack.sdk.artifact_files). The file is stored before
+    this returns, whatever `synchronous` says."""
+    handle = _run_for_logging(None)
+    if _saves_artifacts(handle):
+        handle.client.log_image(handle.run_id, image, artifact_file, key, step, timestamp)
+    else:  # nothing is saved, but a bad image or bad arguments still raise here
+        artifact_files.check_image_arguments(artifact_file, key, step, timestamp)
+        artifact_files.pil_image(image)
+
+
+def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Save a dict of columns or a pandas DataFrame as a table in MLflow's format (.json:
+    "split" JSON; .parquet), after the rows logged to the same file before."""
+    handle = _run_for_logging(run_id)
+    if _saves_artifacts(handle):
+        handle.client.log_table(handle.run_id, data, artifact_file)
+
+
+def load_table(
+    artifact_file: str,
+    run_ids: Sequence[str] | None = None,
+    extra_columns: Sequence[str] | None = None,
+) -> Any:
+    """The rows of table `artifact_file` of every run of the current experiment (or of
+    `run_ids`) that logged it, as one DataFrame; `extra_columns` adds search_runs'
+    columns (`run_id`, `params.lr`, ...) to each run's rows."""
+    return _client().load_table(_active_experiment_id(), artifact_file, run_ids, extra_columns)
 
 
 # --- search ----------------------------------------------------------------------------
@@ -861,13 +958,15 @@ def search_runs(
     run_view_type: ViewType | str | int = ViewType.ACTIVE_ONLY,
     max_results: int = 100_000,
     order_by: Sequence[str] | None = None,
-    output_format: Literal["list", "pandas"] = "list",
+    output_format: Literal["list", "pandas"] = "pandas",
     search_all_experiments: bool = False,
     experiment_names: Sequence[str] | None = None,
 ) -> Any:
-    """Runs matching an MLflow-style filter, as a list of Run or a pandas DataFrame.
+    """Runs matching an MLflow-style filter: a pandas DataFrame with MLflow's columns (see
+    tuitrack.sdk.run_frame), or with `output_format="list"` a list of Run.
 
-    Without experiments named, searches the current experiment.
+    Without experiments named, searches the current experiment. What this process logged
+    before the call is stored first, so it is found.
     """
     if output_format not in ("list", "pandas"):
         raise InvalidValueError(f"output_format {output_format!r} is not 'list' or 'pandas'")

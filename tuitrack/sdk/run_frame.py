@@ -1,4 +1,10 @@
-"""Runs as a pandas DataFrame with MLflow's column names (pandas imported only here)."""
+"""Runs as the pandas DataFrame MLflow's `search_runs` returns (pandas imported only here).
+
+The columns are MLflow's: run_id, experiment_id, status, artifact_uri, start_time and
+end_time (UTC timestamps), then `metrics.<key>`, `params.<key>` and `tags.<key>`, each key
+in the order it first appears. A run without a key gets NaN for a metric and None for a
+param or a tag. Cells are built as MLflow builds them, so the dtypes match too.
+"""
 
 from __future__ import annotations
 
@@ -6,53 +12,49 @@ from collections.abc import Sequence
 from typing import Any
 
 from tuitrack.entities import Run
-from tuitrack.errors import InvalidValueError
+from tuitrack.sdk.optional_packages import required
+
+INFO_COLUMNS = ("run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time")
 
 
-def _time(milliseconds: int | None) -> Any:
-    import pandas as pd  # type: ignore[import-untyped]
+def _pandas() -> Any:
+    return required(
+        "pandas",
+        "pandas",
+        "pandas",
+        "search_runs' DataFrame (output_format='list' gives a list of runs without pandas)",
+    )
 
-    return pd.NaT if milliseconds is None else pd.Timestamp(milliseconds, unit="ms", tz="UTC")
+
+def _grown(columns: dict[str, list[Any]], values: dict[str, Any], row: int, missing: Any) -> None:
+    """Add this row's values to `columns`; a new key gets `missing` in the earlier rows."""
+    for key, column in columns.items():
+        column.append(values.get(key, missing))
+    for key, value in values.items():
+        if key not in columns:
+            columns[key] = [missing] * row + [value]
 
 
 def runs_to_dataframe(runs: Sequence[Run]) -> Any:
-    """One row per run: run_id, experiment_id, status, artifact_uri, start_time,
-    end_time, run_name, then metrics.<key>, params.<key>, tags.<key> columns."""
-    try:
-        import pandas as pd
-    except ImportError:
-        raise InvalidValueError(
-            "output_format='pandas' needs pandas (pip install pandas); or use output_format='list'"
-        ) from None
-    rows = []
-    for run in runs:
-        info = run.info
-        row: dict[str, Any] = {
-            "run_id": info.run_id,
-            "experiment_id": info.experiment_id,
-            "status": info.status.value,
-            "artifact_uri": info.artifact_uri,
-            "start_time": _time(info.start_time),
-            "end_time": _time(info.end_time),
-            "run_name": info.run_name,
-            "parent_run_id": info.parent_run_id,
-        }
-        row.update({f"metrics.{k}": v for k, v in run.data.metrics.items()})
-        row.update({f"params.{k}": v for k, v in run.data.params.items()})
-        row.update({f"tags.{k}": v for k, v in run.data.tags.items()})
-        rows.append(row)
-    base = [
-        "run_id",
-        "experiment_id",
-        "status",
-        "artifact_uri",
-        "start_time",
-        "end_time",
-        "run_name",
-        "parent_run_id",
-    ]
-    extra = sorted({column for row in rows for column in row} - set(base))
-    ordered = [c for c in extra if c.startswith("metrics.")]
-    ordered += [c for c in extra if c.startswith("params.")]
-    ordered += [c for c in extra if c.startswith("tags.")]
-    return pd.DataFrame(rows, columns=base + ordered)
+    """One row per run, in the order given, with MLflow's columns and dtypes."""
+    pd = _pandas()
+    info: dict[str, list[Any]] = {name: [] for name in INFO_COLUMNS}
+    metrics: dict[str, list[Any]] = {}
+    params: dict[str, list[Any]] = {}
+    tags: dict[str, list[Any]] = {}
+    for row, run in enumerate(runs):
+        run_info = run.info
+        info["run_id"].append(run_info.run_id)
+        info["experiment_id"].append(run_info.experiment_id)
+        info["status"].append(run_info.status.value)
+        info["artifact_uri"].append(run_info.artifact_uri)
+        info["start_time"].append(pd.to_datetime(run_info.start_time, unit="ms", utc=True))
+        info["end_time"].append(pd.to_datetime(run_info.end_time, unit="ms", utc=True))
+        _grown(metrics, run.data.metrics, row, float("nan"))
+        _grown(params, run.data.params, row, None)
+        _grown(tags, run.data.tags, row, None)
+    data: dict[str, list[Any]] = dict(info)
+    data.update({f"metrics.{key}": column for key, column in metrics.items()})
+    data.update({f"params.{key}": column for key, column in params.items()})
+    data.update({f"tags.{key}": column for key, column in tags.items()})
+    return pd.DataFrame(data)

@@ -162,6 +162,8 @@ class BackgroundWriter:
         self._refusing_since: float | None = None  # progress mark when refusals began
         self._refused: dict[str, int] = {}
         self._pending: deque[_Unit] = deque()
+        # Held by the writer thread while it writes: what it took is then in neither queue.
+        self._writing = threading.Lock()
         self._wake = threading.Event()
         self._progress = threading.Condition(threading.RLock())
         self._requested = 0
@@ -280,6 +282,12 @@ class BackgroundWriter:
     def queued(self) -> int:
         return self.queued_points() + len(self.key_values) + sum(u.size() for u in self._pending)
 
+    def has_unstored(self) -> bool:
+        """Whether anything queued is not stored yet (queued, waiting for a retry, or being
+        written). Nothing to wait for when idle; during a write, waits for it to end."""
+        with self._writing:
+            return bool(self.metrics or self.key_values or self._pending)
+
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued before this call is stored.
 
@@ -356,7 +364,8 @@ class BackgroundWriter:
                 if not (self.queued_points() >= self._write_soon_points or (has_data and due)):
                     continue
             try:
-                stored = self._write_queued()
+                with self._writing:
+                    stored = self._write_queued()
             except BaseException as error:  # the thread must survive anything
                 self._record_failure(error)
                 stored = False
