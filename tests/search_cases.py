@@ -5,6 +5,7 @@ from tuitrack.testing.search_cases import (
     FILTER_CASES,
     ORDER_CASES,
     PARENT_CASES,
+    PARENT_FILTERS,
     fixture_experiments,
     fixture_runs,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "FILTER_CASES",
     "ORDER_CASES",
     "PARENT_CASES",
+    "PARENT_FILTERS",
     "fixture_experiments",
     "fixture_runs",
 ]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from typing import NamedTuple
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, select
 
 from tuitrack.core.gc_pause import gc_paused
 from tuitrack.core.store import now_ms
@@ -22,6 +22,7 @@ from tuitrack.errors import InvalidValueError, ParamConflictError
 from tuitrack_sql import schema
 from tuitrack_sql.blocks import locked_blocks, series_blocks, write_blocks
 from tuitrack_sql.chunk_write import insert_chunks
+from tuitrack_sql.field_tags import apply_field_tags, stored_tags
 from tuitrack_sql.latest import merge_latest
 from tuitrack_sql.points import METRIC_COLUMNS, PointColumns
 from tuitrack_sql.series import series_of
@@ -47,7 +48,6 @@ def write_batch(connection: Connection, batch: RunBatch) -> None:
         record_batch(connection, run_id, batch.batch_id)
     insert_params(connection, run_id, batch.params)
     upsert_tags(connection, run_id, batch.tags)
-    touch_run_name(connection, run_id, batch.tags)
     if batch.columns is not None:
         insert_points(connection, run_id, batch.columns)
 
@@ -107,20 +107,14 @@ def insert_params(connection: Connection, run_id: str, params: Sequence[Param]) 
 
 
 def upsert_tags(connection: Connection, run_id: str, tags: Sequence[RunTag]) -> None:
+    """Set the tags (last write wins, inside a batch too); MLflow's tags of the run's name
+    and parent set those columns instead (field_tags.py)."""
     for tag in tags:
         validate_tag(tag)
-    last = {tag.key: tag.value for tag in tags}  # last write wins inside a batch too
+    apply_field_tags(connection, run_id, tags)
+    last = {tag.key: tag.value for tag in stored_tags(tags)}
     rows = [{"run_uuid": run_id, "key": key, "value": value} for key, value in last.items()]
     upsert(connection, schema.tags, rows, ("run_uuid", "key"))
-
-
-def touch_run_name(connection: Connection, run_id: str, tags: Sequence[RunTag]) -> None:
-    """MLflow scripts set the run name through the `mlflow.runName` tag; honour it."""
-    for tag in tags:
-        if tag.key == "mlflow.runName":
-            connection.execute(
-                update(schema.runs).where(schema.runs.c.run_uuid == run_id).values(name=tag.value)
-            )
 
 
 # --- batch ids (schema.write_batches) ---------------------------------------------------

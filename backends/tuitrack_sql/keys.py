@@ -5,10 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, and_, distinct, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Subquery,
+    and_,
+    distinct,
+    func,
+    literal,
+    select,
+    union_all,
+)
 
 from tuitrack.entities import MetricSummary, TagSummary, ViewType
 from tuitrack.errors import InvalidValueError
+from tuitrack.search.field_tags import FIELD_TAGS, PARENT_RUN_TAG, RUN_NAME_TAG
 from tuitrack_sql import schema
 from tuitrack_sql.floats import decode, decode_bound
 
@@ -49,20 +60,19 @@ def tag_summaries(
     view_type: ViewType,
     max_values: int,
 ) -> list[TagSummary]:
-    """Two grouped queries: per key (runs, distinct values), then each key's top values."""
+    """Two grouped queries: per key (runs, distinct values), then each key's top values.
+    The tags are those runs are read with: the stored ones and those made from the run's
+    name and parent columns (search_map.py)."""
     if isinstance(max_values, bool) or not isinstance(max_values, int) or max_values < 1:
         raise InvalidValueError(f"max_values must be an integer >= 1, got {max_values!r}")
-    tags, runs = schema.tags, schema.runs
-    joined = tags.join(runs, runs.c.run_uuid == tags.c.run_uuid)
-    scope = and_(
-        runs.c.experiment_id.in_(list(experiment_ids)),
-        runs.c.lifecycle_stage.in_([stage.value for stage in view_type.stages()]),
+    tags = _tags_as_read(
+        and_(
+            schema.runs.c.experiment_id.in_(list(experiment_ids)),
+            schema.runs.c.lifecycle_stage.in_([stage.value for stage in view_type.stages()]),
+        )
     )
     per_key = connection.execute(
-        select(tags.c.key, func.count(), func.count(distinct(tags.c.value)))
-        .select_from(joined)
-        .where(scope)
-        .group_by(tags.c.key)
+        select(tags.c.key, func.count(), func.count(distinct(tags.c.value))).group_by(tags.c.key)
     ).all()
     counted = (
         select(
@@ -73,8 +83,6 @@ def tag_summaries(
             .over(partition_by=tags.c.key, order_by=(func.count().desc(), tags.c.value))
             .label("place"),
         )
-        .select_from(joined)
-        .where(scope)
         .group_by(tags.c.key, tags.c.value)
         .subquery()
     )
@@ -96,3 +104,21 @@ def tag_summaries(
         for key, count, distinct_count in per_key
     ]
     return sorted(summaries, key=lambda summary: summary.key)
+
+
+def _tags_as_read(scope: ColumnElement[bool]) -> Subquery:
+    """(key, value) of every tag of the runs in `scope`, one row per run and key."""
+    tags, runs = schema.tags, schema.runs
+    stored = (
+        select(tags.c.key, tags.c.value)
+        .select_from(tags.join(runs, runs.c.run_uuid == tags.c.run_uuid))
+        .where(scope, tags.c.key.not_in(list(FIELD_TAGS)))
+    )
+    columns = {RUN_NAME_TAG: runs.c.name, PARENT_RUN_TAG: runs.c.parent_run_id}
+    made = [
+        select(literal(key, tags.c.key.type).label("key"), column.label("value")).where(
+            scope, column.is_not(None)
+        )
+        for key, column in columns.items()
+    ]
+    return union_all(stored, *made).subquery("tags_as_read")

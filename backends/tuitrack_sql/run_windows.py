@@ -68,16 +68,15 @@ def leading_walk(
     if last is not None and last[0] is None:
         return None  # the page starts among the runs that lack the leading value
     ascending = bool(order_keys) and order_keys[0].ascending
-    if not order_keys or (order_keys[0].kind == "attribute" and order_keys[0].key == "start_time"):
+    kind, key = TABLES.stored_key(order_keys[0].kind, order_keys[0].key) if order_keys else ("", "")
+    if not order_keys or (kind, key) == ("attribute", "start_time"):
         runs = TABLES.runs
         column: ColumnElement[Any] = runs.c.start_time
         values = select(column).where(runs.c.experiment_id.in_(list(experiment_ids)))
-    elif order_keys[0].kind == "metric" or (
-        order_keys[0].kind in ("param", "tag") and not dialect.is_mysql
-    ):
-        table = TABLES.keyed(order_keys[0].kind)
+    elif kind == "metric" or (kind in ("param", "tag") and not dialect.is_mysql):
+        table = TABLES.keyed(kind)
         column = table.c.value
-        values = select(column).where(table.c.key == order_keys[0].key)
+        values = select(column).where(table.c.key == key)
     else:
         return None
     values = values.where(column.is_not(None))

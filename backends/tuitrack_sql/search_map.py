@@ -2,7 +2,9 @@
 
 A metric's NaN is stored as value NULL and +-inf as +-DBL_MAX, with `kind` saying which
 (floats.py); text columns compare exactly (binary collations on MySQL); a run's keys come
-back from the (run_uuid, key) primary key in order.
+back from the (run_uuid, key) primary key in order. A run's name and parent are columns
+only: its `mlflow.runName` and `mlflow.parentRunId` tags are made from them when read,
+and filters and orderings on those tags test the columns.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class _KindColumn:
 TABLES = SearchTables(
     schema.metadata,
     metrics=_KindColumn(),
+    tags_from_columns=True,
     join_keyed_tests=True,
     keys_ordered_by_database=True,
 )

@@ -54,6 +54,7 @@ from tuitrack.errors import (
 from tuitrack_sql import batch_write, history, points, schema, whole_history
 from tuitrack_sql.engine import make_engine
 from tuitrack_sql.experiment_listing import search_experiment_activity
+from tuitrack_sql.field_tags import refuse_two_parents
 from tuitrack_sql.keys import metric_summaries, tag_summaries
 from tuitrack_sql.migrate import ensure_schema
 from tuitrack_sql.run_windows import windowed_rows
@@ -83,6 +84,7 @@ def _wait_or_raise(error: StoreUnavailableError, conflicts: int) -> None:
 # Runs' artifact URIs are the experiment's location, "/<run id>/artifacts", 1000 at most.
 _MAX_ARTIFACT_LOCATION_LENGTH = 1000 - len("/0123456789abcdef0123456789abcdef/artifacts")
 _RUN_ID_LENGTH = 32
+_DEFAULT_EXPERIMENT_KEY = 0  # experiment 0, "Default", made by migration 0007
 
 
 def _experiment_key(experiment_id: str) -> int:
@@ -124,6 +126,8 @@ class SqlTrackingStore(SqlRunStages, SqlTagDeletion, RequestedHistoryStore, Chec
             self.engine.dispose()
             raise
         self.read_only = read_only_reason(self.engine)
+        if self.read_only is None:
+            self._locate_default_experiment()
 
     @classmethod
     def open_for_reading(cls, store_uri: str, default_artifact_root: str) -> SqlTrackingStore:
@@ -134,6 +138,27 @@ class SqlTrackingStore(SqlRunStages, SqlTagDeletion, RequestedHistoryStore, Chec
         self.engine.dispose()
 
     # --- experiments -------------------------------------------------------------------
+
+    def _locate_default_experiment(self) -> None:
+        """Migration 0007 creates experiment 0 (Default) without an artifact location,
+        which the store's root gives it here: "<default artifact root>/0", as
+        create_experiment makes one. Read first, so that an open writes only once."""
+        experiments = schema.experiments
+        is_default = experiments.c.experiment_id == _DEFAULT_EXPERIMENT_KEY
+        with read_transaction(self.engine) as connection:
+            query = select(experiments.c.artifact_location).where(is_default)
+            row = connection.execute(query).first()
+        if row is None or row.artifact_location:
+            return
+        location = f"{self.default_artifact_root}/{_DEFAULT_EXPERIMENT_KEY}"
+        validate_text(location, "artifact location", _MAX_ARTIFACT_LOCATION_LENGTH)
+        self._write_retrying(
+            lambda connection: connection.execute(
+                update(experiments)
+                .where(is_default, experiments.c.artifact_location == "")
+                .values(artifact_location=location)
+            )
+        )
 
     def create_experiment(
         self,
@@ -279,6 +304,8 @@ class SqlTrackingStore(SqlRunStages, SqlTagDeletion, RequestedHistoryStore, Chec
 
     def insert_run(self, new: NewRun) -> Run:
         experiment_id, run_id, parent_run_id = new.experiment_id, new.run_id, new.parent_run_id
+
+        refuse_two_parents(parent_run_id, new.tags)
 
         def insert(connection: Connection) -> Run:
             experiment = self._require_experiment(connection, experiment_id)

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, Table, select
 
 from tuitrack.core.entity_construction import construct_many
 from tuitrack.entities import Experiment, LifecycleStage, Run, RunData, RunInfo, RunStatus
+from tuitrack.search.field_tags import FIELD_TAGS
 from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.driver_sql import DriverSql, marks
 from tuitrack_sqlkit.search_tables import SearchTables
@@ -120,6 +121,9 @@ def load_runs(connection: Connection, tables: SearchTables, rows: Sequence[Row[A
     tags = _by_run(connection, tables, tables.tags, run_ids)
     metrics = _by_run(connection, tables, tables.latest_metrics, run_ids)
     infos = _run_infos(tables, columns, tags)
+    if tables.tags_from_columns:
+        for info in infos:
+            tags[info.run_id] = _with_field_tags(tags[info.run_id], info)
     datas = construct_many(
         RunData,
         [
@@ -130,6 +134,17 @@ def load_runs(connection: Connection, tables: SearchTables, rows: Sequence[Row[A
     return construct_many(
         Run, [{"info": info, "data": data} for info, data in zip(infos, datas, strict=True)]
     )
+
+
+def _with_field_tags(tags: dict[str, str], info: RunInfo) -> dict[str, str]:
+    """The run's tags with MLflow's tags of its name and parent made from its fields (a
+    stored tag of either key is not the run's: the field is), keys in order."""
+    found = {key: value for key, value in tags.items() if key not in FIELD_TAGS}
+    for key, field in FIELD_TAGS.items():
+        value = getattr(info, field)
+        if value is not None:
+            found[key] = value
+    return dict(sorted(found.items()))
 
 
 def load_experiments(

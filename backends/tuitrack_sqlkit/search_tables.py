@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import ColumnElement, FromClause, MetaData, Table
 
-from tuitrack.search import Comparison
+from tuitrack.search import Comparison, Kind
+from tuitrack.search.field_tags import FIELD_TAGS
 from tuitrack_sqlkit.text_rules import EXACT_TEXT, TextRule
 
 # RunInfo field -> column of the runs table, in the order runs are selected (run id first).
@@ -75,7 +76,9 @@ class SearchTables:
     Runs are read with the columns of the RunInfo fields that the runs table has
     (`run_columns`, named `run_fields`; the others are `absent_run_fields`). A schema that
     keeps a run's parent or name in tags names them (`parent_tag`, `run_name_tag`: the
-    latter used when the name column is empty).
+    latter used when the name column is empty). A schema that keeps them only in columns
+    sets `tags_from_columns`: runs are read with MLflow's tags of them (field_tags) made
+    from the columns, and filters and orderings on those tags test the columns.
     """
 
     metadata: MetaData
@@ -83,6 +86,7 @@ class SearchTables:
     text: TextRule = EXACT_TEXT
     parent_tag: str | None = None
     run_name_tag: str | None = None
+    tags_from_columns: bool = False
     join_keyed_tests: bool = False
     keys_ordered_by_database: bool = False
     token_scope: tuple[str, ...] = ()
@@ -118,15 +122,19 @@ class SearchTables:
 
     def stored(self, node: Comparison) -> Comparison:
         """`node` as the schema stores what it tests: `parent_run_id` as the parent tag
-        where runs have no such column."""
-        if self.parent_tag is not None and _is_parent(node.kind, node.key):
-            return replace(node, kind="tag", key=self.parent_tag)
-        return node
+        where runs have no such column; with `tags_from_columns`, the tags of a run's name
+        and parent as those attributes."""
+        kind, key = self.stored_key(node.kind, node.key)
+        if (kind, key) == (node.kind, node.key):
+            return node
+        return replace(node, kind=cast("Kind", kind), key=key)
 
     def stored_key(self, kind: str, key: str) -> tuple[str, str]:
         """(kind, key) of a sort key as stored (see stored)."""
         if self.parent_tag is not None and _is_parent(kind, key):
             return "tag", self.parent_tag
+        if self.tags_from_columns and kind == "tag" and key in FIELD_TAGS:
+            return "attribute", FIELD_TAGS[key]
         return kind, key
 
 

@@ -11,6 +11,7 @@ from tests.search_cases import (
     FILTER_CASES,
     ORDER_CASES,
     PARENT_CASES,
+    PARENT_FILTERS,
     fixture_experiments,
     fixture_runs,
 )
@@ -44,10 +45,13 @@ def test_filter_cases(text: str, expected: frozenset[str]) -> None:
     assert {run.info.run_name for run in RUNS if matches(node, run)} == expected
 
 
+@pytest.mark.parametrize("parent_filter", PARENT_FILTERS)
 @pytest.mark.parametrize(("parent", "children"), PARENT_CASES)
-def test_children_by_parent_run_id(parent: str, children: frozenset[str]) -> None:
+def test_children_by_parent_run_id(
+    parent: str, children: frozenset[str], parent_filter: str
+) -> None:
     parent_id = next(run.info.run_id for run in RUNS if run.info.run_name == parent)
-    node = parse_filter(f"parent_run_id = '{parent_id}'")
+    node = parse_filter(parent_filter.format(id=parent_id))
     assert {run.info.run_name for run in RUNS if matches(node, run)} == children
 
 

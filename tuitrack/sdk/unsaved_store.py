@@ -3,8 +3,9 @@
 The SDK logs into it when the real store is unusable (a read-only folder, a path under a
 file): experiments and runs exist for this process only, so a training script goes on as
 if logging worked, and every metric, param and tag is dropped at once (nothing piles up in
-memory). It lists nothing. With no experiments, it is also the empty store the TUI and the
-listings show for a default store that nothing has been logged to yet.
+memory). It lists nothing. With no experiments but MLflow's Default (id "0", which every
+store has), it is also the empty store the TUI and the listings show for a default store
+that nothing has been logged to yet.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 import uuid
 from collections.abc import Mapping, Sequence
 
+from tuitrack.core.default_experiment import DEFAULT_EXPERIMENT_ID
 from tuitrack.core.limits import checked_max_results
 from tuitrack.core.metric_history import MetricHistory
 from tuitrack.core.store import TrackingStore, now_ms
@@ -43,7 +45,15 @@ class UnsavedStore(TrackingStore):
 
     def __init__(self, store_uri: str, default_artifact_root: str) -> None:
         super().__init__(store_uri, default_artifact_root)
-        self._experiments: dict[str, Experiment] = {}
+        now = now_ms()
+        default = Experiment(
+            experiment_id=DEFAULT_EXPERIMENT_ID,
+            name=Experiment.DEFAULT_EXPERIMENT_NAME,
+            artifact_location="",
+            creation_time=now,
+            last_update_time=now,
+        )
+        self._experiments: dict[str, Experiment] = {DEFAULT_EXPERIMENT_ID: default}
         self._runs: dict[str, Run] = {}
         self._lock = threading.Lock()
 
@@ -72,7 +82,8 @@ class UnsavedStore(TrackingStore):
         return experiment_id
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        experiment = self._experiments.get(experiment_id)
+        # MLflow code names the Default experiment 0 as often as "0".
+        experiment = self._experiments.get(str(experiment_id))
         if experiment is None:
             raise NotFoundError(f"no experiment with id {experiment_id!r}")
         return experiment
@@ -127,11 +138,11 @@ class UnsavedStore(TrackingStore):
         host: str | None = None,
         pid: int | None = None,
     ) -> Run:
-        self.get_experiment(experiment_id)
+        experiment = self.get_experiment(experiment_id)
         run_id = uuid.uuid4().hex
         info = RunInfo(
             run_id=run_id,
-            experiment_id=experiment_id,
+            experiment_id=experiment.experiment_id,
             run_name=run_name,
             user_id=user_id,
             start_time=start_time or now_ms(),

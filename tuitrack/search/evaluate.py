@@ -12,6 +12,7 @@ from enum import Enum
 from functools import lru_cache
 
 from tuitrack.entities import Experiment, Run
+from tuitrack.search.field_tags import FIELD_TAGS
 from tuitrack.search.nodes import PARAM_NUMBER_PATTERN, And, Comparison, Node, Not, Scalar
 
 _PARAM_NUMBER = re.compile(PARAM_NUMBER_PATTERN)
@@ -36,8 +37,18 @@ def run_field(run: Run, comparison: Comparison) -> FieldValue:
             return param_as_number(text)
         return text
     if comparison.kind == "tag":
-        return run.data.tags.get(comparison.key)
+        return run_tag(run, comparison.key)
     return _plain(getattr(run.info, comparison.key))
+
+
+def run_tag(run: Run, key: str) -> str | None:
+    """The run's tag `key`; for MLflow's tags of the run's name and parent, the field itself
+    when the run lacks the tag (see field_tags)."""
+    value = run.data.tags.get(key)
+    if value is None and key in FIELD_TAGS:
+        field: str | None = getattr(run.info, FIELD_TAGS[key])
+        return field
+    return value
 
 
 def experiment_field(experiment: Experiment, comparison: Comparison) -> FieldValue:

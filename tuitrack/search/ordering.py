@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from tuitrack.entities import Experiment, Run
-from tuitrack.search.evaluate import FieldValue
+from tuitrack.search.evaluate import FieldValue, run_tag
 from tuitrack.search.nodes import OrderKey
 
 T = TypeVar("T")
@@ -47,7 +47,7 @@ def _run_value(key: OrderKey) -> Callable[[Run], FieldValue]:
         if key.kind == "param":
             return run.data.params.get(key.key)
         if key.kind == "tag":
-            return run.data.tags.get(key.key)
+            return run_tag(run, key.key)
         return _plain(getattr(run.info, key.key))
 
     return value

@@ -8,6 +8,7 @@ import pytest
 from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Metric, Param, RunTag
 from tuitrack.errors import InvalidValueError, NotFoundError, ParamConflictError, ReadOnlyError
+from tuitrack.testing.tags import logged_tags
 
 SPECIAL_VALUES = [
     math.nan,
@@ -47,7 +48,7 @@ def test_every_entity_round_trips(store: TrackingStore, run_id: str) -> None:
     run = store.get_run(run_id)
     assert run.data.metrics == {"loss": 0.5}
     assert run.data.params == {"lr": "0.01"}
-    assert run.data.tags == {"stage": "train"}
+    assert logged_tags(run) == {"stage": "train"}
     assert store.get_metric_history(run_id, "loss") == [_metric("loss", 0.5, 3, 77)]
 
 
@@ -110,7 +111,7 @@ def test_params_are_immutable(store: TrackingStore, run_id: str) -> None:
 def test_tags_last_write_wins(store: TrackingStore, run_id: str) -> None:
     store.log_batch(run_id, tags=[RunTag(key="t", value="1")])
     store.log_batch(run_id, tags=[RunTag(key="t", value="2"), RunTag(key="T", value="upper")])
-    assert store.get_run(run_id).data.tags == {"T": "upper", "t": "2"}
+    assert logged_tags(store.get_run(run_id)) == {"T": "upper", "t": "2"}
 
 
 @pytest.mark.parametrize(
@@ -154,7 +155,7 @@ def test_batch_is_atomic(store: TrackingStore, run_id: str) -> None:
     run = store.get_run(run_id)
     assert run.data.params == {"fixed": "1"}
     assert run.data.metrics == {}
-    assert run.data.tags == {}
+    assert logged_tags(run) == {}
     assert store.get_metric_history(run_id, "loss") == []
 
 
@@ -177,7 +178,7 @@ def test_unicode_keys_and_values(store: TrackingStore, run_id: str) -> None:
     run = store.get_run(run_id)
     assert run.data.metrics == {"точность/валид": 0.75}
     assert run.data.params == {"模型": "トランスフォーマー 🚀"}
-    assert run.data.tags == {"note: ünïcode": "emoji 🎉 and \"quotes\" and 'single'"}
+    assert logged_tags(run) == {"note: ünïcode": "emoji 🎉 and \"quotes\" and 'single'"}
     assert [m.value for m in store.get_metric_history(run_id, "точность/валид")] == [0.75]
 
 
@@ -200,7 +201,7 @@ def test_large_batch_and_helpers(store: TrackingStore, run_id: str) -> None:
     assert history[-1] == points[-1]
     run = store.get_run(run_id)
     assert run.data.metrics == {"long": 19_999.0, "single": 1.5}
-    assert (run.data.params, run.data.tags) == ({"p": "v"}, {"t": "w"})
+    assert (run.data.params, logged_tags(run)) == ({"p": "v"}, {"t": "w"})
 
 
 def test_metric_columns_store_what_log_batch_stores(

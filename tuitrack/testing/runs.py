@@ -7,6 +7,7 @@ import pytest
 from tuitrack.core.store import TrackingStore
 from tuitrack.entities import LifecycleStage, RunStatus, ViewType
 from tuitrack.errors import InvalidValueError, NotFoundError, ReadOnlyError
+from tuitrack.testing.tags import logged_tags
 
 
 def test_create_run_round_trip(store: TrackingStore, experiment_id: str) -> None:
@@ -28,7 +29,7 @@ def test_create_run_round_trip(store: TrackingStore, experiment_id: str) -> None
     assert info.start_time == 1_700_000_000_000
     assert info.end_time is None
     assert info.artifact_uri.endswith(f"/{experiment_id}/{info.run_id}/artifacts")
-    assert run.data.tags == {"env": "dev", "ключ": "значение"}
+    assert logged_tags(run) == {"env": "dev", "ключ": "значение"}
     assert store.get_run(info.run_id) == run
 
 

@@ -239,6 +239,16 @@ FILTER_CASES: list[tuple[str, frozenset[str]]] = [
     ("parent_run_id IS NOT NULL", _names(Z, T)),
     ("attributes.parent_run_id IS NULL AND status = 'RUNNING'", _names(D)),
     ("experiment_id IS NOT NULL AND artifact_uri LIKE '%'", ALL_RUNS),
+    # MLflow's tags of a run's name and parent: every store answers them from the run
+    ("tags.mlflow.runName = 'alpha'", _names(A)),
+    ("tags.`mlflow.runName` LIKE '%ta'", _names(B, D, Z, T)),
+    ("tags.\"mlflow.runName\" IN ('beta', 'ラン-7', 'nobody')", _names(B, R)),
+    ("tags.mlflow.runName ILIKE 'GAMMA'", _names(G)),
+    ("tags.mlflow.runName IS NOT NULL", ALL_RUNS),
+    ("tags.mlflow.parentRunId IS NULL", ALL_RUNS - _names(Z, T)),
+    ("tags.`mlflow.parentRunId` IS NOT NULL AND status != 'FINISHED'", _names(Z)),
+    ("tags.mlflow.runName = 'alpha' OR tags.mlflow.parentRunId IS NOT NULL", _names(A, Z, T)),
+    ("NOT tags.mlflow.parentRunId IS NULL", _names(Z, T)),
     # boolean structure
     ("(params.optimizer = 'adam' OR params.optimizer = 'sgd') AND metrics.acc > 0.8", _names(A, B)),
     ("params.optimizer = 'adam' OR params.optimizer = 'sgd' AND metrics.acc > 0.9", _names(A, R)),
@@ -258,6 +268,13 @@ PARENT_CASES: list[tuple[str, frozenset[str]]] = [
     (A, _names(T)),
     (B, _names()),
 ]
+# The filters of PARENT_CASES, `{id}` standing for the parent's run id: the attribute, and
+# MLflow's tag of a run's parent.
+PARENT_FILTERS: list[str] = [
+    "parent_run_id = '{id}'",
+    "tags.mlflow.parentRunId = '{id}'",
+    "tags.\"mlflow.parentRunId\" IN ('{id}', 'no-such-run')",
+]
 
 # (order_by, every fixture run's name in the expected order)
 ORDER_CASES: list[tuple[list[str], list[str]]] = [
@@ -270,6 +287,8 @@ ORDER_CASES: list[tuple[list[str], list[str]]] = [
     (["tags.env DESC", "start_time ASC"], [D, A, R, B, G, T, E, Z]),
     (["status", "attributes.run_name DESC"], [G, R, T, B, A, E, D, Z]),
     (["end_time DESC"], [T, R, E, G, B, A, Z, D]),
+    (["tags.mlflow.runName"], [A, B, D, E, G, T, Z, R]),
+    (["tags.`mlflow.runName` DESC"], [R, Z, T, G, E, D, B, A]),
 ]
 
 

@@ -12,6 +12,7 @@ from tuitrack.testing.search_cases import (
     FILTER_CASES,
     ORDER_CASES,
     PARENT_CASES,
+    PARENT_FILTERS,
     case_id,
     log_fixture_runs,
 )
@@ -43,12 +44,16 @@ def test_filter_case(
     assert set(_names(store, experiment_id, filter_string=filter_string)) == set(expected)
 
 
+@pytest.mark.parametrize("parent_filter", PARENT_FILTERS)
 @pytest.mark.parametrize(("parent", "children"), PARENT_CASES)
 def test_children_by_parent_run_id(
-    loaded: tuple[TrackingStore, str, dict[str, str]], parent: str, children: frozenset[str]
+    loaded: tuple[TrackingStore, str, dict[str, str]],
+    parent: str,
+    children: frozenset[str],
+    parent_filter: str,
 ) -> None:
     store, experiment_id, ids = loaded
-    found = _names(store, experiment_id, filter_string=f"parent_run_id = '{ids[parent]}'")
+    found = _names(store, experiment_id, filter_string=parent_filter.format(id=ids[parent]))
     assert set(found) == set(children)
 
 

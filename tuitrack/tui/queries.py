@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from tuitrack.core.default_experiment import without_empty_default
 from tuitrack.core.orphans import Orphan, OrphanPolicy
 from tuitrack.core.store import ExperimentActivity, MarkResult
 from tuitrack.entities import (
@@ -72,11 +73,16 @@ def load_experiments_page(
     page_size: int = EXPERIMENTS_PAGE_SIZE,
 ) -> ExperimentsPage:
     """A page of experiments, most recently active first, counted by the store in one go;
-    only the RUNNING runs of the page's experiments are read, to leave orphans out."""
+    only the RUNNING runs of the page's experiments are read, to leave orphans out. The
+    Default experiment is left out while it has no runs (default_experiment.py)."""
     view = ViewType.ALL if show_deleted else ViewType.ACTIVE_ONLY
     page = client.store.search_experiment_activity(view, page_size, name_contains(name), page_token)
+    shown = without_empty_default(page)
     orphans = _orphans_per_experiment(
-        client, [a for a in page if a.running_count], now, policy or OrphanPolicy.from_environment()
+        client,
+        [a for a in shown if a.running_count],
+        now,
+        policy or OrphanPolicy.from_environment(),
     )
     summaries = [
         ExperimentSummary(
@@ -85,7 +91,7 @@ def load_experiments_page(
             a.running_count - orphans[a.experiment.experiment_id],
             a.last_activity,
         )
-        for a in page
+        for a in shown
     ]
     return ExperimentsPage(summaries, page.token)
 

@@ -21,14 +21,8 @@ WRITABLE_KINDS = frozenset(KINDS) - {"mlflow2_mlruns"}
 
 # Where MLflow's rules differ from tuitrack's contract, MLflow's SQL store follows MLflow;
 # these contract tests are expected to fail there (strictly: one that passes is reported).
-_RUN_NAME = "MLflow always writes the mlflow.runName tag (the run's name) with a run"
 _HEARTBEAT = "MLflow's schema has no heartbeat, host or pid: runs are judged by last activity"
 MLFLOW_DIFFERENCES = {
-    "test_every_entity_round_trips": _RUN_NAME,
-    "test_tags_last_write_wins": _RUN_NAME,
-    "test_batch_is_atomic": _RUN_NAME,
-    "test_unicode_keys_and_values": _RUN_NAME,
-    "test_large_batch_and_helpers": _RUN_NAME,
     "test_special_floats_are_exact": "MLflow stores +-inf as +-DBL_MAX: DBL_MAX reads as inf",
     "test_infinities_beat_finite_extremes": "MLflow stores +-inf as +-DBL_MAX",
     "test_round_trip_in_step_then_time_order": (
