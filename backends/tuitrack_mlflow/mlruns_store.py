@@ -233,7 +233,8 @@ class MlrunsStore(CheckedRunCreation, MlrunsReads):
     def insert_run(self, new: NewRun) -> Run:
         """A RUNNING run as MLflow's file store creates one: its name also the
         `mlflow.runName` tag, its parent the `mlflow.parentRunId` tag, its user the
-        `mlflow.user` tag's when none is given; tuitrack's host, pid and heartbeat go to a
+        `mlflow.user` tag's when none is given, else "unknown" (MLflow reads no run without
+        a user); tuitrack's host, pid and heartbeat go to a
         file of the run folder that MLflow does not read."""
         folder = self._experiment_dir(new.experiment_id)
         experiment = self.get_experiment(new.experiment_id)
@@ -254,7 +255,7 @@ class MlrunsStore(CheckedRunCreation, MlrunsReads):
             new.run_id,
             experiment.experiment_id,
             name,
-            new.user_id or tags.get(USER_TAG),
+            new.user_id or tags.get(USER_TAG) or "unknown",  # MLflow's client does the same
             new.start_time,
             artifact_uri,
         )
@@ -282,8 +283,10 @@ class MlrunsStore(CheckedRunCreation, MlrunsReads):
         return self.get_run(run_id).info
 
     def _change_run_meta(self, run_dir: Path, values: Mapping[str, object]) -> None:
-        """Apply run_update_values' `status`, `end_time` and `name` to meta.yaml."""
+        """Apply run_update_values' `status`, `end_time` and `name` to meta.yaml (of an
+        active run: MLflow's rewrite of it drops the `deleted_time: null` of a new run)."""
         meta = layout.read_meta(run_dir) or {}
+        meta.pop("deleted_time", None)
         if "status" in values:
             meta["status"] = STATUS_CODES[RunStatus(str(values["status"]))]
         if "end_time" in values:
