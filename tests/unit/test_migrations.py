@@ -380,3 +380,136 @@ def test_an_upgrade_cut_short_on_mysql_is_completed_keeping_every_point(
         engine.dispose()
         with TrackingClient(uri, artifact_uri=str(tmp_path / "artifacts")) as client:
             assert client.get_metric_history(run_id, "loss") == before
+
+
+def _insert_rows(engine: Engine, rows: dict[str, list[dict[str, object]]]) -> None:
+    from sqlalchemy import insert
+
+    from tuitrack_sql import schema
+
+    with engine.begin() as connection:
+        for name, values in rows.items():
+            for row in values:
+                connection.execute(insert(schema.metadata.tables[name]).values(**row))
+
+
+_PARENT, _CHILD, _LONE = "a" * 32, "b" * 32, "c" * 32
+
+
+def _tag(run_id: str, key: str, value: str) -> dict[str, object]:
+    return {"run_uuid": run_id, "key": key, "value": value}
+
+
+def _fill_before_0007(engine: Engine, default_taken: bool) -> int:
+    """Experiment 'legacy' (its id returned), maybe one named 'Default', and three runs
+    with the tags tuitrack wrote before 0007 and hand-set name and parent tags."""
+    from tuitrack_sql import schema
+
+    experiment = {"artifact_location": "/tmp/a", "lifecycle_stage": "active"}
+    names = ["legacy", "Default"] if default_taken else ["legacy"]
+    _insert_rows(engine, {"experiments": [{**experiment, "name": name} for name in names]})
+    with engine.connect() as connection:
+        legacy = connection.execute(
+            select(schema.experiments.c.experiment_id).where(schema.experiments.c.name == "legacy")
+        ).scalar_one()
+    run = {"status": "FINISHED", "artifact_uri": "/tmp/a", "lifecycle_stage": "active"}
+    _insert_rows(
+        engine,
+        {
+            "runs": [
+                {**run, "run_uuid": _PARENT, "experiment_id": legacy, "name": None},
+                {**run, "run_uuid": _CHILD, "experiment_id": legacy, "name": "kept"},
+                {**run, "run_uuid": _LONE, "experiment_id": legacy, "name": "lone"},
+            ],
+            "tags": [
+                _tag(_PARENT, "tuitrack.user", "ana"),
+                _tag(_PARENT, "tuitrack.source.name", "train.py"),
+                _tag(_PARENT, "tuitrack.git.commit", "abc123"),
+                _tag(_PARENT, "tuitrack.description", "first try"),
+                _tag(_PARENT, "mlflow.runName", "from-tag"),
+                _tag(_CHILD, "tuitrack.user", "ben"),
+                _tag(_CHILD, "mlflow.user", "bob"),
+                _tag(_CHILD, "mlflow.runName", "stale"),
+                _tag(_CHILD, "mlflow.parentRunId", _PARENT),
+                _tag(_LONE, "mlflow.parentRunId", "f" * 32),
+            ],
+        },
+    )
+    return int(legacy)
+
+
+def _experiment_ids(engine: Engine) -> list[int]:
+    from tuitrack_sql import schema
+
+    with engine.connect() as connection:
+        return list(connection.execute(select(schema.experiments.c.experiment_id)).scalars())
+
+
+@pytest.mark.parametrize("kind", DATABASE_KINDS)
+@pytest.mark.parametrize("default_taken", [False, True], ids=["new", "named-default-exists"])
+def test_0007_adds_the_default_experiment_and_mlflow_tag_names(
+    kind: str, default_taken: bool, tmp_path: Path
+) -> None:
+    from tuitrack.core import registry
+    from tuitrack_sql import schema
+
+    reason = skip_reason(kind)
+    if reason:
+        pytest.skip(reason)
+    with fresh_database(kind, tmp_path) as uri:
+        engine = make_engine(uri)
+        _migrate(engine, "0006")
+        legacy = _fill_before_0007(engine, default_taken)
+        _migrate(engine, "0007")
+        with engine.connect() as connection:
+            default = connection.execute(
+                select(schema.experiments).where(schema.experiments.c.experiment_id == 0)
+            ).one()
+            stored_keys = connection.execute(
+                select(schema.tags.c.key).where(schema.tags.c.key.like("mlflow.%Run%"))
+            ).all()
+        assert default.name == ("Default (id 0)" if default_taken else "Default")
+        assert (default.lifecycle_stage, default.artifact_location) == ("active", "")
+        assert stored_keys == []  # the name and parent tags live in the columns only
+        engine.dispose()
+
+        artifacts = str(tmp_path / "artifacts")
+        store = registry.get_tracking_store(uri, artifacts)
+        try:
+            assert store.get_experiment("0").artifact_location == f"{artifacts}/0"
+            assert store.get_experiment(0).name == default.name  # type: ignore[arg-type]
+            assert store.get_run(_PARENT).data.tags == {
+                "mlflow.note.content": "first try",
+                "mlflow.runName": "from-tag",
+                "mlflow.source.git.commit": "abc123",
+                "mlflow.source.name": "train.py",
+                "mlflow.user": "ana",
+            }
+            assert store.get_run(_CHILD).data.tags == {
+                "mlflow.parentRunId": _PARENT,
+                "mlflow.runName": "kept",
+                "mlflow.user": "bob",
+                "tuitrack.user": "ben",
+            }
+            assert store.get_run(_LONE).data.tags == {"mlflow.runName": "lone"}
+            assert store.get_run(_LONE).info.parent_run_id is None
+            found = store.search_runs([str(legacy)], f"tags.mlflow.parentRunId = '{_PARENT}'")
+            assert [r.info.run_id for r in found] == [_CHILD]
+            assert int(store.create_experiment("after")) > legacy  # ids go on, not from 0
+            in_default = store.create_run("0")
+            assert in_default.info.artifact_uri.startswith(f"{artifacts}/0/")
+        finally:
+            store.close()
+
+        # Downgrading keeps experiment 0 while it holds runs, and removes it once empty.
+        engine = make_engine(uri)
+        _migrate(engine, "0006", downgrade=True)
+        assert 0 in _experiment_ids(engine)
+        with engine.begin() as connection:
+            connection.execute(schema.runs.delete().where(schema.runs.c.experiment_id == 0))
+        _migrate(engine, "0007")
+        _migrate(engine, "0006", downgrade=True)
+        assert 0 not in _experiment_ids(engine)
+        _migrate(engine, "0007")
+        assert 0 in _experiment_ids(engine)
+        engine.dispose()
