@@ -30,3 +30,12 @@ def test_good_arguments_list_nothing(store: UnsavedStore) -> None:
     experiment_id = store.create_experiment("kept in memory")
     assert store.search_runs([experiment_id], max_results=50_000) == []
     assert store.search_experiments(max_results=1) == []
+
+
+def test_the_default_experiment_is_there_by_id_0(store: UnsavedStore) -> None:
+    default = store.get_experiment("0")
+    assert default.name == "Default"
+    assert store.get_experiment(0) == default  # type: ignore[arg-type]
+    assert store.get_experiment_by_name("Default") == default
+    assert store.create_run(0).info.experiment_id == "0"  # type: ignore[arg-type]
+    assert store.create_experiment("next") == "1"
