@@ -142,10 +142,10 @@ def image_bytes(image: Any, artifact_file: str) -> bytes:
 def thumbnail(image: Any) -> Any:
     """The image scaled to fit a THUMBNAIL_SIZE square, keeping its aspect ratio."""
     width, height = image.size
-    if width > height:
-        size = (THUMBNAIL_SIZE, int(height * THUMBNAIL_SIZE / width))
+    if width > height:  # the ratio first, as MLflow rounds it
+        size = (THUMBNAIL_SIZE, int(height * (THUMBNAIL_SIZE / width)))
     else:
-        size = (int(width * THUMBNAIL_SIZE / height), THUMBNAIL_SIZE)
+        size = (int(width * (THUMBNAIL_SIZE / height)), THUMBNAIL_SIZE)
     return image.resize(size)
 
 
@@ -262,7 +262,7 @@ def save_image_columns(frame: Any, artifact_file: str, save: Callable[[bytes, st
         save(image_bytes(thumbnail(image), f"{stem}.webp"), f"{stem}.webp")
         return {"type": "image", "filepath": f"{stem}.png", "compressed_filepath": f"{stem}.webp"}
 
-    for column in frame.select_dtypes(include=["object"]).columns:
+    for column in [c for c in frame.columns if frame[c].dtype == object]:
         images = [_is_image_cell(value) for value in frame[column]]
         if any(images) and not all(images):
             raise InvalidValueError(
