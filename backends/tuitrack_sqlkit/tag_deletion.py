@@ -3,11 +3,12 @@ rules: a deleted run or experiment is refused, and a key without a tag is not fo
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from tuitrack.core.validation import integer_id
 from tuitrack.entities import LifecycleStage
 from tuitrack.errors import InvalidValueError, NotFoundError, ReadOnlyError
+from tuitrack.search.field_tags import FIELD_TAGS
 from tuitrack_sqlkit.search_store import SqlSearchStore
 from tuitrack_sqlkit.transactions import write_transaction
 
@@ -28,9 +29,19 @@ class SqlTagDeletion(SqlSearchStore):
         with write_transaction(self.engine) as connection:
             if self._require_run(connection, run_id).lifecycle_stage != _ACTIVE:
                 raise ReadOnlyError(f"run {run_id} is deleted; restore it before deleting its tags")
-            deleted = connection.execute(
-                delete(tags).where(tags.c.run_uuid == run_id, tags.c.key == key)
-            )
+            if self.search_tables.tags_from_columns and key in FIELD_TAGS:
+                # The tag is the run's name or parent column: deleting it empties that.
+                runs, column = self.search_tables.runs, self.search_tables.run_attributes
+                field = column[FIELD_TAGS[key]]
+                deleted = connection.execute(
+                    update(runs)
+                    .where(runs.c.run_uuid == run_id, field.is_not(None))
+                    .values({field: None})
+                )
+            else:
+                deleted = connection.execute(
+                    delete(tags).where(tags.c.run_uuid == run_id, tags.c.key == key)
+                )
             if deleted.rowcount == 0:
                 raise NotFoundError(f"run {run_id} has no tag {key!r}")
 

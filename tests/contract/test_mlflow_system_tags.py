@@ -108,6 +108,17 @@ def test_a_run_name_tag_is_checked_as_a_run_name(store: TrackingStore, experimen
     assert store.get_run(run_id).info.run_name == "before"
 
 
+def test_deleting_the_tags_empties_the_columns(store: TrackingStore, experiment_id: str) -> None:
+    parent = store.create_run(experiment_id).info.run_id
+    child = store.create_run(experiment_id, run_name="named", parent_run_id=parent).info.run_id
+    store.delete_tag(child, PARENT)
+    store.delete_tag(child, NAME)
+    run = store.get_run(child)
+    assert (run.info.parent_run_id, run.info.run_name, run.data.tags) == (None, None, {})
+    with pytest.raises(NotFoundError, match=PARENT):
+        store.delete_tag(child, PARENT)
+
+
 # --- compared with real MLflow ------------------------------------------------------------
 
 _FILTERS = [
