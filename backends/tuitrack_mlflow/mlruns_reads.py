@@ -16,10 +16,10 @@ from tuitrack.core.history_request import HistoryRequest
 from tuitrack.core.history_store import RequestedHistoryStore
 from tuitrack.core.metric_history import MetricHistory
 from tuitrack.core.paged_search import ExperimentQuery, PagedSearchStore, RunQuery
-from tuitrack.core.paging import fingerprint, page_of
+from tuitrack.core.paging import decode_token, encode_token, fingerprint, page_of
 from tuitrack.core.validation import stored_id
 from tuitrack.entities import Experiment, PagedList, Run
-from tuitrack.errors import NotFoundError
+from tuitrack.errors import InvalidValueError, NotFoundError
 from tuitrack.search import (
     matches,
     matches_experiment,
@@ -35,6 +35,25 @@ from tuitrack_mlflow.readonly import MlflowReadOnlyStore
 
 # A run is a folder: a longer name could not be one (and would make the OS raise).
 _RUN_ID_LENGTH = 255
+
+
+def page_after(
+    runs: Sequence[Run], max_results: int, page_token: str | None, scope: str
+) -> PagedList[Run]:
+    """One page of `runs` (sorted), resuming after the run that ended the previous page:
+    runs logged between two page requests shift no page (the folder is read anew for
+    each). The token holds that run's id, and its offset for when it is gone."""
+    start = 0
+    if page_token:
+        offset, last = decode_token(page_token, scope, 2)
+        if not isinstance(offset, int) or not isinstance(last, str):
+            raise InvalidValueError(f"page token {page_token[:40]!r} is not valid")
+        ids = [run.info.run_id for run in runs]
+        start = ids.index(last) + 1 if last in ids else offset
+    end = start + max_results
+    page = list(runs[start:end])
+    more = end < len(runs) and page
+    return PagedList(page, encode_token([end, page[-1].info.run_id], scope) if more else None)
 
 
 class MlrunsReads(PagedSearchStore, RequestedHistoryStore, MlflowReadOnlyStore):
@@ -153,7 +172,7 @@ class MlrunsReads(PagedSearchStore, RequestedHistoryStore, MlflowReadOnlyStore):
             str(query.view_type),
             list(query.order_by or []),
         )
-        return page_of(sort_runs(found, order_keys), query.max_results, query.page_token, scope)
+        return page_after(sort_runs(found, order_keys), query.max_results, query.page_token, scope)
 
     def read_history(self, run_id: str, key: str, request: HistoryRequest) -> MetricHistory:
         history = layout.metric_history(self._run_dir(run_id), key)

@@ -98,7 +98,7 @@ class MlrunsStore(CheckedRunCreation, MlrunsReads):
             self._prepare_folder()
         if not self.root.is_dir():
             raise StoreLocationError(f"no MLflow folder at {str(self.root)!r}: it does not exist")
-        if not self._experiment_dirs():
+        if not self._experiment_dirs() and not (self.root / layout.TRASH).is_dir():
             raise StoreLocationError(
                 f"{str(self.root)!r} is not an MLflow file store: it has no experiment folders "
                 "with a meta.yaml (expected mlruns/<experiment id>/meta.yaml)"
@@ -260,7 +260,7 @@ class MlrunsStore(CheckedRunCreation, MlrunsReads):
             artifact_uri,
         )
         writes.create_run_folder(run_dir, meta, tags)
-        writes.write_liveness(run_dir, new.host, new.pid, now_ms())
+        writes.write_liveness(run_dir, new.host, new.pid, None)
         self._run_dirs[new.run_id] = run_dir
         return self.get_run(new.run_id)
 

@@ -293,7 +293,7 @@ def create_run_folder(run_dir: Path, meta: Mapping[str, Any], tags: Mapping[str,
     write_meta(run_dir, meta)
 
 
-def write_liveness(run_dir: Path, host: str | None, pid: int | None, heartbeat: int) -> None:
+def write_liveness(run_dir: Path, host: str | None, pid: int | None, heartbeat: int | None) -> None:
     """Record tuitrack's sign of life of a run in a file MLflow never reads."""
     values = {"host": host, "pid": pid, "heartbeat_time": heartbeat}
     text = yaml.dump(values, Dumper=_Dumper, default_flow_style=False)

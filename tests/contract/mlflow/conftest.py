@@ -1,10 +1,12 @@
 """The contract suite on tuitrack_mlflow: MLflow 3's SQL store on SQLite, PostgreSQL and
-MariaDB, and MLflow 2's mlruns folder. The SQL store takes every write, so it starts each
-test emptied (MLflow's schema kept); the mlruns folder creates no runs, so the suite's
-reading tests check the fixture's data and its writing tests skip, naming what it lacks."""
+MariaDB, and mlruns folders. The SQL store takes every write, so it starts each test
+emptied (MLflow's schema kept); so does an mlruns folder tuitrack makes (`mlruns`, made
+anew for each test). The folder MLflow 2 made (`mlflow2_mlruns`) stands for MLflow's data:
+only the suite's reading tests run on it."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -13,11 +15,14 @@ from sqlalchemy import MetaData, text
 from tests.mlflow.fixtures import copy_fixture
 from tests.mlflow.servers import SERVER_NAMES, server_fixture, server_skip_reason
 from tuitrack.core import registry
+from tuitrack.core.capabilities import Capability
 from tuitrack.core.store import TrackingStore
 from tuitrack.testing.plugin import StoreFactory
+from tuitrack_mlflow.mlruns_store import MlrunsStore
 
-KINDS = ("mlflow3_sqlite", "mlflow3_postgresql", "mlflow3_mysql", "mlflow2_mlruns")
-WRITABLE_KINDS = frozenset(KINDS) - {"mlflow2_mlruns"}
+KINDS = ("mlflow3_sqlite", "mlflow3_postgresql", "mlflow3_mysql", "mlflow2_mlruns", "mlruns")
+READING_KINDS = frozenset({"mlflow2_mlruns"})
+WRITABLE_KINDS = frozenset(KINDS) - READING_KINDS
 
 # Where MLflow's rules differ from tuitrack's contract, MLflow's SQL store follows MLflow;
 # these contract tests are expected to fail there (strictly: one that passes is reported).
@@ -35,6 +40,15 @@ MLFLOW_DIFFERENCES = {
     "test_reused_pid_is_still_detected": _HEARTBEAT,
     "test_the_tagged_process_start_time_decides_who_owns_a_live_pid": _HEARTBEAT,
 }
+
+# tuitrack's mlruns folder keeps heartbeats, host and pid (a file MLflow does not read)
+# and +-inf as MLflow's file store does; where it differs from the contract:
+MLRUNS_DIFFERENCES: dict[str, str] = {}
+
+# The MLflow-made folder takes every write like the other mlruns kind, but stands for
+# reading here: its declared capabilities are narrowed, so the refusal test does not apply.
+_REFUSALS = "test_writes_outside_its_capabilities_are_refused"
+_READING_ONLY = "mlflow2_mlruns stands for reading MLflow's data; writes run on `mlruns`"
 
 # MLflow's MySQL tables compare text case-insensitively (utf8mb4_general_ci), in keys too:
 # 'acc' and 'Acc' are one metric, 'CASE' and 'case' one experiment name.
@@ -63,6 +77,8 @@ def _difference(item: pytest.Item, params: dict[str, object]) -> str | None:
     kind = params.get("mlflow_contract_store")
     if kind not in WRITABLE_KINDS:
         return None
+    if kind == "mlruns":
+        return MLRUNS_DIFFERENCES.get(name)
     if kind == "mlflow3_mysql":
         search = params.get("filter_string", params.get("order_by"))
         if name in ("test_filter_case", "test_order_case") and str(search) in _MYSQL_CASE_SEARCHES:
@@ -76,9 +92,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the contract tests whose rule MLflow does not share (strict xfail)."""
     for item in items:
         callspec = getattr(item, "callspec", None)
-        reason = _difference(item, callspec.params if callspec else {})
+        params = callspec.params if callspec else {}
+        reason = _difference(item, params)
         if reason:
             item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
+        kind = params.get("mlflow_contract_store")
+        if kind in READING_KINDS and item.originalname == _REFUSALS:  # type: ignore[attr-defined]
+            item.add_marker(pytest.mark.skip(reason=_READING_ONLY))
 
 
 @pytest.fixture(scope="session", params=KINDS)
@@ -89,8 +109,13 @@ def mlflow_contract_store(
     name: str = request.param
     folder = tmp_path_factory.mktemp(name)
     artifacts = str(tmp_path_factory.mktemp("unused"))
+    if name == "mlruns":
+        yield registry.get_tracking_store(f"file:{folder / 'mlruns'}", artifacts)
+        return
     if name not in SERVER_NAMES:
         store = registry.get_tracking_store(copy_fixture(name, folder).uri, artifacts)
+        if name in READING_KINDS:
+            store.capabilities = frozenset({Capability.OPEN_BY_URI})
         yield store
         store.close()
         return
@@ -105,6 +130,9 @@ def mlflow_contract_store(
 
 @pytest.fixture(scope="session")
 def tracking_store_factory(mlflow_contract_store: TrackingStore) -> StoreFactory:
+    store = mlflow_contract_store
+    if isinstance(store, MlrunsStore) and Capability.CREATE_RUNS in store.capabilities:
+        return lambda: _fresh_mlruns(store)
     if not hasattr(mlflow_contract_store, "engine"):
         return lambda: mlflow_contract_store
 
@@ -113,6 +141,15 @@ def tracking_store_factory(mlflow_contract_store: TrackingStore) -> StoreFactory
         return mlflow_contract_store
 
     return emptied
+
+
+def _fresh_mlruns(store: MlrunsStore) -> TrackingStore:
+    """The folder made anew, as tuitrack makes a missing one, then emptied as the SQL
+    kinds are: without MLflow's experiment "0" (its .trash marks it MLflow's)."""
+    shutil.rmtree(store.root, ignore_errors=True)
+    fresh = registry.get_tracking_store(store.store_uri, store.default_artifact_root)
+    shutil.rmtree(store.root / "0")
+    return fresh
 
 
 def _empty(store: TrackingStore) -> None:
