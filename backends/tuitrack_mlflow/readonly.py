@@ -1,7 +1,7 @@
-"""MLflow's data as tuitrack browses it: what a user may change in an mlruns folder (tags,
-and closing a run as FAILED or KILLED: tuitrack.core.read_only_store; MLflow's databases
-take every write, see sql_store), how a refusal names the way out, and MLflow's own tags
-and status codes."""
+"""MLflow's data in tuitrack: the base of its stores (tuitrack.core.read_only_store's checks
+and refusals; MLflow's databases and mlruns folders override the refusals with MLflow's
+own writes, see sql_store and mlruns_store), how a refusal names the way out, and MLflow's
+own tags and status codes."""
 
 from __future__ import annotations
 
@@ -27,16 +27,15 @@ STATUS_BY_CODE = {code: status for status, code in STATUS_CODES.items()}
 
 class MlflowReadOnlyStore(ReadOnlyStore):
     """A TrackingStore over MLflow data: subclasses read, and write tags and statuses (the
-    SQL store overrides the refusals with MLflow's own writes)."""
+    SQL and mlruns stores override the refusals with MLflow's own writes)."""
 
     kind = "MLflow store"
     # MLflow's runs and experiments are made by MLflow: only tags and closing runs are ours.
     capabilities = frozenset({Capability.OPEN_BY_URI})
 
     def refuse(self, action: str) -> ReadOnlyError:
-        """The error refusing `action`: only tags and run ends are written to MLflow data."""
+        """The error refusing `action`, which tuitrack does not write to this MLflow data."""
         return ReadOnlyError(
-            f"{self.kind} {self.store_uri!r} is read-only in tuitrack: cannot {action}. "
-            "Only tags and marking runs FAILED or KILLED are written to an MLflow folder; "
+            f"{self.kind} {self.store_uri!r} is read-only in tuitrack: cannot {action}; "
             f"run `tuitrack import {self.store_uri}` to copy it into a tuitrack store."
         )
