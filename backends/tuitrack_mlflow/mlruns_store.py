@@ -39,6 +39,7 @@ from tuitrack.errors import (
     NotFoundError,
     ReadOnlyError,
     StoreLocationError,
+    StoreUnavailableError,
 )
 from tuitrack_mlflow import mlruns_layout as layout
 from tuitrack_mlflow import mlruns_writes as writes
@@ -118,7 +119,7 @@ class MlrunsStore(CheckedRunCreation, MlrunsReads):
                 writes.create_store(self.root, location, now_ms())
             elif self.root.is_dir() and self._experiment_dirs():
                 (self.root / layout.TRASH).mkdir(exist_ok=True)
-        except OSError as error:
+        except (OSError, StoreUnavailableError) as error:
             raise StoreLocationError(
                 f"cannot make an MLflow folder at {str(self.root)!r}: {error}"
             ) from None

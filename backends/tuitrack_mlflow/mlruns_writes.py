@@ -14,19 +14,25 @@ creating one name make one experiment.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import yaml
 
 from tuitrack.entities import LifecycleStage, Metric, Param, RunStatus
-from tuitrack.errors import InvalidValueError, ParamConflictError, StoreUnavailableError
+from tuitrack.errors import (
+    InvalidValueError,
+    NotFoundError,
+    ParamConflictError,
+    StoreUnavailableError,
+)
 from tuitrack_mlflow import mlruns_layout as layout
 from tuitrack_mlflow.readonly import STATUS_CODES
 
@@ -44,9 +50,28 @@ EXPERIMENT_ID_DIGITS = 18
 _SOURCE_TYPE_LOCAL = 4
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def disk_errors(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """`function` raising StoreUnavailableError, naming the failure, where the filesystem
+    fails (a full disk, a permission, a folder removed meanwhile), not the OS's error."""
+
+    @functools.wraps(function)
+    def reported(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return function(*args, **kwargs)
+        except OSError as error:
+            raise StoreUnavailableError(f"cannot write the MLflow folder: {error}") from error
+
+    return reported
+
+
 # --- files --------------------------------------------------------------------------------
 
 
+@disk_errors
 def write_atomically(path: Path, text: str, scratch: Path) -> None:
     """Replace `path` with `text`; the temporary file lives in `scratch` (same filesystem)."""
     handle, temporary = tempfile.mkstemp(prefix=_TEMPORARY_PREFIX, dir=scratch)
@@ -60,6 +85,7 @@ def write_atomically(path: Path, text: str, scratch: Path) -> None:
         raise
 
 
+@disk_errors
 def append_text(path: Path, text: str) -> None:
     """Append `text` to `path` (created if missing) with one write on an O_APPEND file."""
     data = text.encode("utf-8")
@@ -121,14 +147,25 @@ def check_key_paths(folder: Path, keys: Iterable[str], kind: str) -> None:
             parent = parent.parent
 
 
+@disk_errors
+def make_key_parent(folder: Path, path: Path) -> None:
+    """Make the folders of a key's file below `folder` (params/, tags/, metrics/), but
+    never the run or experiment folder holding `folder`: when that is gone (deleted, or
+    moved to .trash by another process), NotFoundError, not a stray copy of it."""
+    if not folder.parent.is_dir():
+        raise NotFoundError(f"{folder.parent} is gone: deleted or moved meanwhile")
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
 def write_key_file(folder: Path, key: str, value: str) -> None:
     """Write one param or tag file below `folder` (a run's or experiment's params/ or
     tags/); the value as given, no newline added, as MLflow writes it."""
     path = key_path(folder, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_key_parent(folder, path)
     write_atomically(path, value, folder.parent)
 
 
+@disk_errors
 def delete_key_file(folder: Path, key: str) -> bool:
     """Remove the file of `key` below `folder`; False when there is none."""
     path = key_path(folder, key)
@@ -155,6 +192,8 @@ def experiments_lock(root: Path) -> Iterator[None]:
                     lock.unlink()
             time.sleep(_LOCK_WAIT_SECONDS)
             continue
+        except OSError as error:
+            raise StoreUnavailableError(f"cannot lock the MLflow folder: {error}") from error
         os.close(handle)
         break
     try:
@@ -191,6 +230,7 @@ def experiment_meta(
     }
 
 
+@disk_errors
 def create_experiment_folder(root: Path, meta: Mapping[str, Any], tags: Mapping[str, str]) -> Path:
     """Make `root`/<id> with its meta.yaml and tags; the meta comes last, so that a
     half-made experiment is no experiment to a reader."""
@@ -231,6 +271,7 @@ def set_runs_stage(run_dirs: Iterable[Path], stage: LifecycleStage, moment: int)
         write_meta(run_dir, staged_run_meta(meta, stage, moment))
 
 
+@disk_errors
 def move_folder(folder: Path, parent: Path) -> Path:
     """Move an experiment folder into `parent` (.trash, or back to the root)."""
     parent.mkdir(exist_ok=True)
@@ -282,6 +323,7 @@ def staged_run_meta(meta: Mapping[str, Any], stage: LifecycleStage, moment: int)
     return changed
 
 
+@disk_errors
 def create_run_folder(run_dir: Path, meta: Mapping[str, Any], tags: Mapping[str, str]) -> None:
     """Make a run folder as MLflow does: meta.yaml, metrics/, params/, artifacts/, tags/
     (MLflow's reader requires the first three folders of every run)."""
@@ -342,5 +384,5 @@ def append_metrics(run_dir: Path, lines: Mapping[str, str]) -> None:
     folder = run_dir / "metrics"
     for key, text in lines.items():
         path = key_path(folder, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_key_parent(folder, path)
         append_text(path, text)
