@@ -67,6 +67,8 @@ if TYPE_CHECKING:
         log_dict,
         log_figure,
         log_image,
+        log_input,
+        log_inputs,
         log_metric,
         log_metrics,
         log_param,
@@ -121,6 +123,8 @@ _LAZY: dict[str, str] = {
     "delete_experiment_tag": "tuitrack.sdk.fluent",
     "delete_run": "tuitrack.sdk.fluent",
     "delete_tag": "tuitrack.sdk.fluent",
+    "log_input": "tuitrack.sdk.fluent",
+    "log_inputs": "tuitrack.sdk.fluent",
     "end_run": "tuitrack.sdk.fluent",
     "flush": "tuitrack.sdk.fluent",
     "is_tracking_uri_set": "tuitrack.sdk.fluent",
@@ -161,7 +165,7 @@ _LAZY: dict[str, str] = {
 
 # Submodules reachable as attributes without importing them first (`tuitrack.entities.Metric`
 # after a bare `import tuitrack`), as MLflow's are.
-_SUBMODULES = frozenset({"entities", "errors", "exceptions", "tracking"})
+_SUBMODULES = frozenset({"data", "entities", "errors", "exceptions", "tracking"})
 
 
 # MLflow's model flavors (`mlflow.sklearn`, ...) and autologging/model functions resolve to
@@ -241,6 +245,8 @@ __all__ = [
     "log_dict",
     "log_figure",
     "log_image",
+    "log_input",
+    "log_inputs",
     "log_metric",
     "log_metrics",
     "log_param",

@@ -5,6 +5,7 @@ only re-exports them, so that loading it again under another name (the `sys.modu
 
 from __future__ import annotations
 
+from tuitrack.core.datasets import Dataset, DatasetInput, InputTag, RunInputs
 from tuitrack.core.entities import (
     Experiment,
     ExperimentTag,
@@ -25,9 +26,12 @@ from tuitrack.core.entities import (
 )
 
 __all__ = [
+    "Dataset",
+    "DatasetInput",
     "Experiment",
     "ExperimentTag",
     "FileInfo",
+    "InputTag",
     "LifecycleStage",
     "Metric",
     "MetricSummary",
@@ -36,6 +40,7 @@ __all__ = [
     "Run",
     "RunData",
     "RunInfo",
+    "RunInputs",
     "RunStatus",
     "RunTag",
     "SourceType",

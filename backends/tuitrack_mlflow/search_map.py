@@ -47,4 +47,5 @@ TABLES = SearchTables(
     parent_tag=PARENT_TAG,
     run_name_tag=RUN_NAME_TAG,
     token_scope=("mlflow",),
+    run_inputs=True,
 )

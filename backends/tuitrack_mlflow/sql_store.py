@@ -5,12 +5,14 @@ SqlAlchemyStore), so that MLflow reads back what tuitrack logs there."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tuitrack.core.capabilities import EVERY_CAPABILITY
+from tuitrack.core.datasets import DatasetInput, checked_dataset_inputs
 from tuitrack.core.downsampling import downsample_history
 from tuitrack.core.history_request import HistoryRequest
 from tuitrack.core.history_store import RequestedHistoryStore
@@ -44,6 +46,7 @@ from tuitrack_mlflow.locations import absolute_location, child_location
 from tuitrack_mlflow.readonly import PARENT_TAG, RUN_NAME_TAG, USER_TAG, MlflowReadOnlyStore
 from tuitrack_mlflow.schema_versions import check_revision
 from tuitrack_mlflow.search_map import TABLES
+from tuitrack_sqlkit.run_inputs import write_run_inputs
 from tuitrack_sqlkit.run_loading import load_experiments
 from tuitrack_sqlkit.run_stages import SqlRunStages
 from tuitrack_sqlkit.tag_deletion import SqlTagDeletion
@@ -74,7 +77,10 @@ class MlflowSqlStore(
             revision = None
             if inspect(connection).has_table("alembic_version"):
                 revision = connection.execute(select(tables.alembic_version.c.version_num)).scalar()
+            self._has_inputs = inspect(connection).has_table(tables.inputs.name)
         check_revision(revision, describe(self.engine))
+        if not self._has_inputs:  # MLflow before 2.4: its runs have no inputs to read
+            self.search_tables = replace(TABLES, run_inputs=False)  # type: ignore[misc]
 
     def close(self) -> None:
         self.engine.dispose()
@@ -240,6 +246,18 @@ class MlflowSqlStore(
 
     def write_run_tags(self, run_id: str, tags: Sequence[RunTag]) -> None:
         self.log_batch(run_id, tags=tags)
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        """MLflow's log_inputs, into its datasets, inputs and input_tags tables."""
+        checked = checked_dataset_inputs(datasets)
+        if not self._has_inputs:
+            raise self.refuse(
+                "log dataset inputs: this database predates MLflow's dataset tables "
+                "(MLflow 2.4); upgrade it with `mlflow db upgrade`"
+            )
+        with write_transaction(self.engine) as connection:
+            row = self._active_run(connection, run_id)
+            write_run_inputs(connection, tables.metadata, row.experiment_id, run_id, checked)
 
     def write_run_end(self, run_id: str, status: RunStatus, end_time: int) -> RunInfo:
         return self.update_run_info(run_id, status, end_time)

@@ -10,7 +10,7 @@ import math
 import sys
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Column, Double, Integer, MetaData, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Double, Integer, MetaData, String, Table, Text
 
 DBL_MAX = sys.float_info.max
 
@@ -93,6 +93,37 @@ METRIC_KEY = ("key", "timestamp", "step", "run_uuid", "value", "is_nan")
 LATEST_METRIC_KEY = ("key", "run_uuid")
 metrics = _metric_points("metrics", frozenset(METRIC_KEY))
 latest_metrics = _metric_points("latest_metrics", frozenset(LATEST_METRIC_KEY))
+
+
+# The datasets runs were given (MLflow 2.4 and later; absent from older revisions).
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("dataset_uuid", String(36)),
+    Column("experiment_id", Integer, primary_key=True),
+    Column("name", String(500), primary_key=True),
+    Column("digest", String(36), primary_key=True),
+    Column("dataset_source_type", String(36)),
+    Column("dataset_source", Text),
+    Column("dataset_schema", Text),
+    Column("dataset_profile", Text),
+)
+inputs = Table(
+    "inputs",
+    metadata,
+    Column("input_uuid", String(36)),
+    Column("source_type", String(36), primary_key=True),
+    Column("source_id", String(36), primary_key=True),
+    Column("destination_type", String(36), primary_key=True),
+    Column("destination_id", String(36), primary_key=True),
+)
+input_tags = Table(
+    "input_tags",
+    metadata,
+    Column("input_uuid", String(36), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("value", String(500)),
+)
 
 
 def metric_value(value: float | None, is_nan: object) -> float:

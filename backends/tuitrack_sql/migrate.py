@@ -20,7 +20,7 @@ from tuitrack_sqlkit.transactions import read_only_reason, write_transaction
 from tuitrack_sqlkit.urls import describe
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 _KNOWN_REVISIONS = {f"{number:04d}" for number in range(1, int(HEAD_REVISION) + 1)}
 _LOCK_SECONDS = 120
 _PG_LOCK_KEY = 0x7475_6974  # any constant shared by every tuitrack process

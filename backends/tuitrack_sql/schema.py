@@ -18,8 +18,10 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.mysql import MEDIUMTEXT
 
 from tuitrack.core.history_request import BUCKET_BLOCK_SHIFT
 
@@ -225,6 +227,55 @@ metric_blocks = Table(
     # Clustered by (run, key, block) as InnoDB does anyway: one B-tree to write, and a
     # series' blocks read from neighbouring pages.
     sqlite_with_rowid=False,
+    **MYSQL_TABLE_ARGS,
+)
+
+# The datasets runs were given (log_inputs), in the tables and columns MLflow keeps them in,
+# so that one toolkit module (tuitrack_sqlkit.run_inputs) reads and writes both schemas:
+# a dataset is stored once per experiment by (name, digest); an input links it to a run
+# (source DATASET, destination RUN); input_tags are the tags of that use. Source, schema
+# and profile are JSON text up to MLflow's limits (16 MiB: MEDIUMTEXT on MySQL).
+LongText = Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb")
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("dataset_uuid", String(36), nullable=False),
+    Column("experiment_id", Integer, nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("digest", String(36), nullable=False),
+    Column("dataset_source_type", String(36), nullable=False),
+    Column("dataset_source", LongText, nullable=False),
+    Column("dataset_schema", LongText, nullable=True),
+    Column("dataset_profile", LongText, nullable=True),
+    PrimaryKeyConstraint("experiment_id", "name", "digest"),
+    UniqueConstraint("dataset_uuid"),
+    ForeignKeyConstraint(["experiment_id"], ["experiments.experiment_id"], ondelete="CASCADE"),
+    **MYSQL_TABLE_ARGS,
+)
+
+inputs = Table(
+    "inputs",
+    metadata,
+    Column("input_uuid", String(36), nullable=False),
+    Column("source_type", String(36), nullable=False),
+    Column("source_id", String(36), nullable=False),
+    Column("destination_type", String(36), nullable=False),
+    Column("destination_id", String(36), nullable=False),
+    PrimaryKeyConstraint("source_type", "source_id", "destination_type", "destination_id"),
+    UniqueConstraint("input_uuid"),
+    Index(None, "destination_type", "destination_id", "source_type"),
+    **MYSQL_TABLE_ARGS,
+)
+
+input_tags = Table(
+    "input_tags",
+    metadata,
+    Column("input_uuid", String(36), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("value", String(500), nullable=False),
+    PrimaryKeyConstraint("input_uuid", "name"),
+    ForeignKeyConstraint(["input_uuid"], ["inputs.input_uuid"], ondelete="CASCADE"),
     **MYSQL_TABLE_ARGS,
 )
 

@@ -44,4 +44,5 @@ TABLES = SearchTables(
     tags_from_columns=True,
     join_keyed_tests=True,
     keys_ordered_by_database=True,
+    run_inputs=True,
 )

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Row, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from tuitrack.core.datasets import DatasetInput, checked_dataset_inputs
 from tuitrack.core.gc_pause import gc_paused
 from tuitrack.core.history_request import HistoryRequest, unique_names
 from tuitrack.core.history_store import RequestedHistoryStore
@@ -60,6 +61,7 @@ from tuitrack_sql.migrate import ensure_schema
 from tuitrack_sql.run_windows import windowed_rows
 from tuitrack_sql.search_map import TABLES
 from tuitrack_sqlkit.db_errors import is_write_conflict
+from tuitrack_sqlkit.run_inputs import write_run_inputs
 from tuitrack_sqlkit.run_loading import chunks, load_experiments, load_runs, run_info
 from tuitrack_sqlkit.run_search import RunSearch
 from tuitrack_sqlkit.run_stages import SqlRunStages
@@ -356,6 +358,17 @@ class SqlTrackingStore(SqlRunStages, SqlTagDeletion, RequestedHistoryStore, Chec
                     .values(last_update_time=now)
                 )
             )
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        checked = checked_dataset_inputs(datasets)
+
+        def write(connection: Connection) -> None:
+            row = self._require_run(connection, run_id)
+            if row.lifecycle_stage != LifecycleStage.ACTIVE.value:
+                raise ReadOnlyError(f"run {run_id} is deleted; restore it before logging to it")
+            write_run_inputs(connection, schema.metadata, row.experiment_id, run_id, checked)
+
+        self._write_retrying(write)
 
     def _write_retrying(self, write: Callable[[Connection], _T]) -> _T:
         """`write` in a write transaction of its own, run again after a deadlock."""

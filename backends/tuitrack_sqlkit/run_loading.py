@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Table, select
 
+from tuitrack.core.datasets import RunInputs
 from tuitrack.core.entity_construction import construct_many
 from tuitrack.entities import Experiment, LifecycleStage, Run, RunData, RunInfo, RunStatus
 from tuitrack.search.field_tags import FIELD_TAGS
 from tuitrack_sqlkit.dialects import SqlDialect
 from tuitrack_sqlkit.driver_sql import DriverSql, marks
+from tuitrack_sqlkit.run_inputs import read_run_inputs
 from tuitrack_sqlkit.search_tables import SearchTables
 
 # Keep IN lists well under every database's bound-parameter limit.
@@ -131,8 +133,13 @@ def load_runs(connection: Connection, tables: SearchTables, rows: Sequence[Row[A
             for run_id in run_ids
         ],
     )
+    inputs = read_run_inputs(connection, tables.metadata, run_ids) if tables.run_inputs else {}
     return construct_many(
-        Run, [{"info": info, "data": data} for info, data in zip(infos, datas, strict=True)]
+        Run,
+        [
+            {"info": info, "data": data, "inputs": inputs.get(info.run_id) or RunInputs()}
+            for info, data in zip(infos, datas, strict=True)
+        ],
     )
 
 

@@ -71,7 +71,9 @@ class SearchTables:
     (tuitrack's (key, value, run_uuid) indexes serve them) instead of an IN subquery.
     `keys_ordered_by_database`: the (run_uuid, key) order of a run's keys comes from the
     database (binary collations, a primary key in that order); otherwise keys are sorted
-    in Python. `token_scope` starts every page token's fingerprint.
+    in Python. `token_scope` starts every page token's fingerprint. `run_inputs`: the
+    schema has MLflow's tables of run inputs (datasets, inputs, input_tags), and runs are
+    read with the datasets they were given (tuitrack_sqlkit.run_inputs).
 
     Runs are read with the columns of the RunInfo fields that the runs table has
     (`run_columns`, named `run_fields`; the others are `absent_run_fields`). A schema that
@@ -90,6 +92,7 @@ class SearchTables:
     join_keyed_tests: bool = False
     keys_ordered_by_database: bool = False
     token_scope: tuple[str, ...] = ()
+    run_inputs: bool = False
     runs: Table = field(init=False)
     experiments: Table = field(init=False)
     params: Table = field(init=False)

@@ -30,15 +30,12 @@ KNOWN_MISSING: dict[str, frozenset[str]] = {
     "fluent": frozenset(
         {
             "flush_artifact_async_logging",
-            "log_input",
-            "log_inputs",
             "log_outputs",
         }
     ),
     "client": frozenset(
         {
             "get_parent_run",
-            "log_inputs",
             "log_outputs",
         }
     ),

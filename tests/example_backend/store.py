@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 from tuitrack.core.capabilities import Capability
+from tuitrack.core.datasets import Dataset, DatasetInput, RunInputs, checked_dataset_inputs
 from tuitrack.core.downsampling import downsample
 from tuitrack.core.history_request import HistoryRequest
 from tuitrack.core.limits import checked_max_results
@@ -87,6 +88,7 @@ class MemoryTrackingStore(TrackingStore):
         self._experiments: dict[str, Experiment] = {}
         self._runs: dict[str, Run] = {}
         self._points: dict[tuple[str, str], list[Metric]] = {}
+        self._datasets: dict[tuple[str, str, str], Dataset] = {}
         self._lock = threading.RLock()
 
     # --- experiments -------------------------------------------------------------------
@@ -312,6 +314,24 @@ class MemoryTrackingStore(TrackingStore):
                 raise NotFoundError(f"run {run_id!r} has no tag {key!r}")
             del run.data.tags[key]
             self._runs[run_id] = run
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        checked = checked_dataset_inputs(datasets)
+        with self._lock:
+            run = self.get_run(run_id)
+            if run.info.lifecycle_stage == LifecycleStage.DELETED:
+                raise ReadOnlyError(f"run {run_id!r} is deleted")
+            experiment_id = run.info.experiment_id
+            given = {(i.dataset.name, i.dataset.digest) for i in run.inputs.dataset_inputs}
+            added = []
+            for dataset_input in checked:
+                key = (dataset_input.dataset.name, dataset_input.dataset.digest)
+                # A dataset is stored once per experiment: the first one logged is it.
+                dataset = self._datasets.setdefault((experiment_id, *key), dataset_input.dataset)
+                if key not in given:
+                    added.append(DatasetInput(dataset, dataset_input.tags))
+            inputs = RunInputs([*run.inputs.dataset_inputs, *added])
+            self._runs[run_id] = run.model_copy(update={"inputs": inputs})
 
     def _history(self, run_id: str, key: str) -> list[Metric]:
         """The series in history order: step, then timestamp, then logging order."""

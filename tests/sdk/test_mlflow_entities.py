@@ -7,8 +7,9 @@ What differs on purpose, checked below:
   "FINISHED"`), since every store keeps strings. Their helpers (to_string, from_string,
   is_terminated, all_status) give equal strings, and MLflow's ints are accepted as input.
 - Entities are frozen pydantic models: fields are validated when built and cannot be set.
-- Run, Metric and Experiment do not carry MLflow's run inputs/outputs, model and dataset
-  links or workspace settings (see LACKING); giving a Metric or a Run one raises.
+- Run, Metric and Experiment do not carry MLflow's run outputs, model and dataset links or
+  workspace settings (see LACKING); giving a Metric or a Run one raises. Run inputs (the
+  datasets of log_input) are compared in tests/sdk/test_dataset_inputs.py.
 - `RunInfo(artifact_uri=None)` reads back '' (MLflow: None); `to_dictionary` says None.
 """
 
@@ -45,17 +46,15 @@ SUPPORTED = (
     "ViewType",
     "LifecycleStage",
     "SourceType",
+    "Dataset",
+    "DatasetInput",
+    "InputTag",
+    "RunInputs",
 )
 
 # Names in mlflow.entities that tuitrack.entities deliberately lacks, by reason.
 LACKING: dict[str, tuple[str, ...]] = {
-    "datasets logged with log_input (issue 16, item 5) are not part of a Run yet": (
-        "Dataset",
-        "DatasetInput",
-        "InputTag",
-        "RunInputs",
-        "_DatasetSummary",
-    ),
+    "MLflow's dataset summaries (its search_datasets) are not offered": ("_DatasetSummary",),
     "model logging is out of scope (issue 16)": (
         "LoggedModel",
         "LoggedModelInput",
@@ -356,9 +355,9 @@ def test_validation_is_kept() -> None:
         lambda e: e.Metric("m", 1.0, TS, 0, run_id="r"),
         lambda e: e.Metric("m", 1.0, TS, 0, "model-1"),
         lambda e: e.Metric("m", 1.0, TS, 0, dataset_name="d", dataset_digest="x"),
-        lambda e: e.Run(e.RunInfo("r", "0"), e.RunData(), run_inputs=object()),
+        lambda e: e.Run(e.RunInfo("r", "0"), e.RunData(), run_outputs=object()),
     ],
-    ids=["run_id", "model_id", "dataset", "run_inputs"],
+    ids=["run_id", "model_id", "dataset", "run_outputs"],
 )
 def test_what_tuitrack_does_not_carry_is_refused_not_dropped(build: Build) -> None:
     with pytest.raises(MlflowException, match="does not carry"):

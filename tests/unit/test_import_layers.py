@@ -31,8 +31,9 @@ ALLOWED: dict[str, set[str]] = {
     "cli": {*CORE, "tuitrack.search", "tuitrack.sdk", "tuitrack.tui", "tuitrack"},
 }
 FOR_BACKENDS = {*CORE, "tuitrack.search"}
-# Modules under MLflow's names that only re-export (mlflow.tracking, mlflow.exceptions).
-MLFLOW_NAMES = {"tracking", "exceptions"}
+# Modules under MLflow's names that only re-export (mlflow.tracking, mlflow.exceptions,
+# mlflow.data).
+MLFLOW_NAMES = {"tracking", "exceptions", "data"}
 
 
 def _imported_modules(path: Path) -> Iterator[tuple[int, str]]:

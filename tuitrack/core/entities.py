@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tuitrack.core.datasets import RunInputs
 from tuitrack.errors import InvalidValueError
 
 T = TypeVar("T")
@@ -378,39 +379,50 @@ class RunData(_Entity):
 
 
 class Run(_Entity):
-    """A run: `Run(run_info, run_data)` as in MLflow, or `Run(info=..., data=...)`.
+    """A run: `Run(run_info, run_data, run_inputs)` as in MLflow, or `Run(info=...,
+    data=..., inputs=...)`; `inputs` holds the datasets it was given (empty without).
 
-    MLflow's run inputs and outputs (datasets, logged models) are not carried: giving them
-    raises InvalidValueError."""
+    MLflow's run outputs (logged models) are not carried: giving some raises
+    InvalidValueError."""
 
     info: RunInfo
     data: RunData = Field(default_factory=RunData)
+    inputs: RunInputs = Field(default_factory=RunInputs)
 
     def __init__(
         self,
         run_info: RunInfo | None = None,
         run_data: RunData | None = None,
-        run_inputs: object = None,
+        run_inputs: RunInputs | None = None,
         run_outputs: object = None,
         *,
         info: RunInfo | None = None,
         data: RunData | None = None,
+        inputs: RunInputs | None = None,
     ) -> None:
-        _unsupported("Run", run_inputs=run_inputs, run_outputs=run_outputs)
+        _unsupported("Run", run_outputs=run_outputs)
         if (run_info is None) == (info is None):
             raise InvalidValueError("give a run's info once: as run_info or as info")
         if run_data is not None and data is not None:
             raise InvalidValueError("give a run's data once: as run_data or as data")
+        if run_inputs is not None and inputs is not None:
+            raise InvalidValueError("give a run's inputs once: as run_inputs or as inputs")
         chosen = run_data if run_data is not None else data
+        given = run_inputs if run_inputs is not None else inputs
         BaseModel.__init__(
             self,
             info=run_info if info is None else info,
             data=RunData() if chosen is None else chosen,
+            inputs=RunInputs() if given is None else given,
         )
 
     def to_dictionary(self) -> dict[str, Any]:
-        """MLflow's dictionary: `info` (as `dict(run.info)` in MLflow) and `data`."""
-        return {"info": self.info._mlflow_dictionary(), "data": self.data.to_dictionary()}
+        """MLflow's dictionary: `info` (as `dict(run.info)` in MLflow), `data`, and
+        `inputs` when the run has some (MLflow's runs without inputs have none)."""
+        found = {"info": self.info._mlflow_dictionary(), "data": self.data.to_dictionary()}
+        if self.inputs.dataset_inputs:
+            found["inputs"] = self.inputs.to_dictionary()
+        return found
 
 
 class MetricSummary(_Entity):

@@ -8,6 +8,7 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
+from tuitrack.core.datasets import DatasetInput
 from tuitrack.core.store import TrackingStore, now_ms
 from tuitrack.core.validation import validate_experiment_tag, validate_int64, validate_tag
 from tuitrack.entities import Metric, Param, Run, RunInfo, RunStatus, RunTag
@@ -121,6 +122,10 @@ class ReadOnlyStore(TrackingStore):
     def record_heartbeat(self, run_id: str, heartbeat_time: int | None = None) -> None:
         """Refused: ReadOnlyError."""
         raise self.refuse(f"record a heartbeat for run {run_id}")
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        """Refused: ReadOnlyError."""
+        raise self.refuse(f"log dataset inputs to run {run_id}")
 
     # Refused unless a subclass can delete what it writes.
 

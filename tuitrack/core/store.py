@@ -18,6 +18,7 @@ from typing import IO
 
 from tuitrack.core.artifact_sources import files_to_upload
 from tuitrack.core.capabilities import EVERY_CAPABILITY, Capability
+from tuitrack.core.datasets import DatasetInput
 from tuitrack.core.history_request import unique_names
 from tuitrack.core.limits import checked_max_results
 from tuitrack.core.orphans import REASON_TAG, Orphan, OrphanPolicy, find_orphan
@@ -252,6 +253,22 @@ class TrackingStore(ABC):
         Raises NotFoundError for an unknown run, ReadOnlyError for a deleted run,
         InvalidValueError for a bad key or value, ParamConflictError when a param already
         has a different value.
+        """
+
+    @abstractmethod
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        """Record that the run was given these datasets, each with the tags of that use
+        (MLflow's `mlflow.data.context` says which: 'training', 'eval', ...).
+
+        As in MLflow, a dataset is identified within the run's experiment by (name,
+        digest): logged again, by this run or another run of the experiment, it is stored
+        once, as first logged. A dataset the run was given already keeps its first tags,
+        and of inputs of one dataset in one call the first is kept. get_run and
+        search_runs return them as `run.inputs`.
+
+        Raises NotFoundError for an unknown run, ReadOnlyError for a deleted run,
+        InvalidValueError for an input that is not a DatasetInput or exceeds MLflow's
+        limits (tuitrack.core.datasets.validate_dataset_input).
         """
 
     @abstractmethod

@@ -267,6 +267,20 @@ class TrackingClient:
         """Remove a tag of the run; NotFoundError when it has none under `key`."""
         self.store.delete_tag(run_id, key)
 
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[Any] | None = None,
+        models: Sequence[Any] | None = None,
+    ) -> None:
+        """Record the datasets the run was given: DatasetInput objects, tuitrack's or
+        MLflow's. A dataset is stored once per experiment (name, digest), as in MLflow.
+        Logged models (`models`) are not supported: InvalidValueError."""
+        from tuitrack.sdk.dataset_inputs import as_dataset_input, refuse_models
+
+        refuse_models("models", models)
+        self.store.log_inputs(run_id, [as_dataset_input(given) for given in datasets or ()])
+
     def get_metric_history(
         self,
         run_id: str,

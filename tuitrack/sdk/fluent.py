@@ -86,6 +86,8 @@ __all__ = [
     "log_dict",
     "log_figure",
     "log_image",
+    "log_input",
+    "log_inputs",
     "log_metric",
     "log_metrics",
     "log_param",
@@ -803,6 +805,48 @@ def delete_experiment_tag(key: str) -> None:
     chose, else the default one. NotFoundError when it has no such tag."""
     session = _session()
     session.client.delete_experiment_tag(_current_experiment_id(session), key)
+
+
+def log_input(
+    dataset: Any = None,
+    context: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    model: Any = None,
+) -> None:
+    """Record that the active run (started if there is none) used `dataset`: one of
+    tuitrack.data's, MLflow's own (`mlflow.data.from_pandas(...)`), or an entity Dataset.
+    `context` ('training', 'eval', ...) is stored as the input tag `mlflow.data.context`,
+    with `tags`. Logged models (`model`) are not supported: InvalidValueError."""
+    log_inputs(
+        None if dataset is None else [dataset],
+        None if context is None else [context],
+        None if tags is None else [tags],
+        None if model is None else [model],
+    )
+
+
+def log_inputs(
+    datasets: Sequence[Any] | None = None,
+    contexts: Sequence[str | None] | None = None,
+    tags_list: Sequence[Mapping[str, Any] | None] | None = None,
+    models: Sequence[Any] | None = None,
+) -> None:
+    """log_input for several datasets at once: the i-th context and tags go with the i-th
+    dataset (None for none; `contexts` or `tags_list` left out means none for each)."""
+    from tuitrack.sdk.dataset_inputs import dataset_input, refuse_models
+
+    refuse_models("models" if models is None or len(models) != 1 else "model", models)
+    given = list(datasets or ())
+    contexts = [None] * len(given) if contexts is None else list(contexts)
+    tags_list = [None] * len(given) if tags_list is None else list(tags_list)
+    if not len(given) == len(contexts) == len(tags_list):
+        raise InvalidValueError(
+            f"log_inputs needs as many contexts and tags as datasets: {len(given)} datasets, "
+            f"{len(contexts)} contexts, {len(tags_list)} tags"
+        )
+    made = [dataset_input(*entry) for entry in zip(given, contexts, tags_list, strict=True)]
+    handle = _run_for_logging(None)
+    handle.client.log_inputs(handle.run_id, [entry for entry in made if entry is not None])
 
 
 def flush(timeout: float | None = None) -> None:

@@ -14,6 +14,7 @@ import threading
 import uuid
 from collections.abc import Mapping, Sequence
 
+from tuitrack.core.datasets import DatasetInput, RunInputs, checked_dataset_inputs
 from tuitrack.core.default_experiment import DEFAULT_EXPERIMENT_ID
 from tuitrack.core.limits import checked_max_results
 from tuitrack.core.metric_history import MetricHistory
@@ -206,6 +207,17 @@ class UnsavedStore(TrackingStore):
     def delete_tag(self, run_id: str, key: str) -> None:
         """Its tags were dropped when set: only the run is checked."""
         self.get_run(run_id)
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        """Kept (few and small, unlike metrics): the run reads back the datasets it was
+        given, one per (name, digest), as first given."""
+        checked = checked_dataset_inputs(datasets)
+        with self._lock:
+            run = self.get_run(run_id)
+            given = {(i.dataset.name, i.dataset.digest) for i in run.inputs.dataset_inputs}
+            new = [i for i in checked if (i.dataset.name, i.dataset.digest) not in given]
+            inputs = RunInputs([*run.inputs.dataset_inputs, *new])
+            self._runs[run_id] = run.model_copy(update={"inputs": inputs})
 
     def log_metric_columns(
         self,

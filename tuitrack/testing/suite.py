@@ -4,6 +4,7 @@ Tests that need a capability the store does not declare skip and name it; see
 tuitrack.testing for the one fixture a backend defines.
 """
 
+from tuitrack.testing.dataset_inputs import *  # noqa: F403
 from tuitrack.testing.experiments import *  # noqa: F403
 from tuitrack.testing.log_batch import *  # noqa: F403
 from tuitrack.testing.marking import *  # noqa: F403
