@@ -263,3 +263,22 @@ def test_ten_thousand_rows_fit_without_a_rich_table() -> None:
     lines = render(FittedTable(columns), 80)
     assert len(lines) == 10_001
     assert lines[-1].split() == ["9999", "experiment-9999"]
+
+
+@pytest.mark.usefixtures("terminal")
+def test_an_empty_default_experiment_adds_no_experiment_column(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The user's only experiment, with MLflow's Default beside it: the runs list names
+    no experiment until a run is in Default too."""
+    uri = f"sqlite:///{tmp_path / 'one.db'}"
+    with TrackingClient(uri, artifact_uri=str(tmp_path / "artifacts")) as client:
+        client.set_terminated(client.create_run(client.create_experiment("mine")).info.run_id)
+    code, out, err = run_cli(capsys, "--uri", uri, "runs", "list")
+    assert code == 0, err
+    assert "Experiment" not in out.splitlines()[0]
+    with TrackingClient(uri, artifact_uri=str(tmp_path / "artifacts")) as client:
+        client.set_terminated(client.create_run("0").info.run_id)
+    code, out, err = run_cli(capsys, "--uri", uri, "runs", "list")
+    assert code == 0, err
+    assert "Experiment" in out.splitlines()[0]

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from tuitrack.cli.tables import Column, FittedTable, choose, write_tsv
+from tuitrack.core.default_experiment import DEFAULT_EXPERIMENT_ID
 from tuitrack.core.orphans import Orphan
 from tuitrack.entities import Run
 from tuitrack.errors import InvalidValueError
@@ -140,7 +141,9 @@ def runs_table(
         chosen = choose([*available, *extra], columns, " or metrics.KEY, params.KEY, tags.KEY")
         return FittedTable(chosen, wide=wide)
     default = ["status", "id", "name", "start", "duration", "user"]
-    if wide or len(set(experiment_names)) > 1:
+    # The Default experiment, in every store, counts only when a listed run is in it.
+    listed = {info.experiment_id for info in infos}
+    if wide or len({e for e in experiment_names if e != DEFAULT_EXPERIMENT_ID} | listed) > 1:
         default.insert(3, "experiment")
     if wide:
         default.insert(default.index("duration"), "end")
