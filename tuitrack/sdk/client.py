@@ -55,8 +55,9 @@ def _current_user() -> str | None:
 class TrackingClient:
     """MlflowClient-shaped access to a tracking store (`tracking_uri`) and artifacts.
 
-    With no URIs, uses `TUITRACK_TRACKING_URI` / `TUITRACK_ARTIFACT_URI`, else SQLite and a
-    local folder under `$XDG_DATA_HOME/tuitrack/`. The store is created when missing, unless
+    With no URIs, uses the module-level API's (`set_tracking_uri`, `set_artifact_uri`), else
+    `TUITRACK_TRACKING_URI` (or `MLFLOW_TRACKING_URI`) / `TUITRACK_ARTIFACT_URI`, else SQLite
+    and a local folder under `$XDG_DATA_HOME/tuitrack/`. The store is created when missing, unless
     `store` is given: a store already open for `tracking_uri` (see tuitrack.sdk.store_opening).
     `registry_uri` is accepted for MLflow's signature and ignored: tuitrack has no model
     registry. Writes (`log_metric`, `log_batch`, ...) reach the store before they return,
@@ -71,8 +72,9 @@ class TrackingClient:
         artifact_uri: str | None = None,
         store: TrackingStore | None = None,
     ) -> None:
-        self.tracking_uri = tracking_uri or config.default_tracking_uri()
-        self.artifact_uri = artifact_uri or config.default_artifact_uri()
+        # As MLflow's: with no URI, the store the module-level API logs to.
+        self.tracking_uri = str(tracking_uri or STATE.tracking_uri or config.default_tracking_uri())
+        self.artifact_uri = str(artifact_uri or STATE.artifact_uri or config.default_artifact_uri())
         self.store: TrackingStore = store or registry.get_tracking_store(
             self.tracking_uri, self.artifact_uri
         )

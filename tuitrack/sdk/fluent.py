@@ -44,19 +44,24 @@ from tuitrack.entities import (
     ViewType,
 )
 from tuitrack.errors import (
-    AlreadyExistsError,
     InvalidValueError,
-    NotFoundError,
     ParamConflictError,
     TuitrackError,
 )
-from tuitrack.sdk import artifact_files, context, lifecycle, run_stack, store_opening
+from tuitrack.sdk import (
+    artifact_files,
+    context,
+    default_experiment,
+    lifecycle,
+    run_stack,
+    store_opening,
+)
 from tuitrack.sdk.client import TrackingClient
 from tuitrack.sdk.heartbeat import Heartbeat
 from tuitrack.sdk.notices import notice_once, warn_once
 from tuitrack.sdk.quiet_thread import block_process_signals
 from tuitrack.sdk.run_stack import RunHandle
-from tuitrack.sdk.settings import EXPERIMENT_ID_ENV, SdkSettings
+from tuitrack.sdk.settings import SdkSettings
 from tuitrack.sdk.state import STATE
 from tuitrack.sdk.writer import BackgroundWriter, Field
 
@@ -111,6 +116,7 @@ _time_ns = time.time_ns
 _MAX_CACHED_KEYS = 100_000
 _CAPTURE_JOIN_SECONDS = 10.0
 _SEARCH_PAGE = 1000
+MLFLOW_RUN_ID_ENV = "MLFLOW_RUN_ID"
 _REGISTRY_URI_ENV = "MLFLOW_REGISTRY_URI"
 # set_registry_uri's value: only get_registry_uri reads it (tuitrack has no registry).
 _registry_uri: str | None = None
@@ -163,14 +169,15 @@ def set_tracking_uri(uri: str | Path) -> None:
 
 
 def get_tracking_uri() -> str:
-    """The store the SDK logs to: the one set, else TUITRACK_TRACKING_URI, else the default."""
+    """The store the SDK logs to: the one set, else TUITRACK_TRACKING_URI, else
+    MLFLOW_TRACKING_URI, else the default."""
     return STATE.tracking_uri or config.default_tracking_uri()
 
 
 def is_tracking_uri_set() -> bool:
-    """Whether a store was chosen, by set_tracking_uri or TUITRACK_TRACKING_URI, rather than
-    the default one."""
-    return STATE.tracking_uri is not None or bool(os.environ.get(config.TRACKING_URI_ENV))
+    """Whether a store was chosen, by set_tracking_uri, TUITRACK_TRACKING_URI or
+    MLFLOW_TRACKING_URI, rather than the default one."""
+    return STATE.tracking_uri is not None or config.tracking_uri_from_environment() is not None
 
 
 def set_artifact_uri(uri: str | Path) -> None:
@@ -202,17 +209,6 @@ def _client() -> TrackingClient:
 # --- experiments -----------------------------------------------------------------------
 
 
-def _get_or_create_experiment(client: TrackingClient, name: str) -> Experiment:
-    experiment = client.get_experiment_by_name(name)
-    if experiment is None:
-        with contextlib.suppress(AlreadyExistsError):  # another process was faster
-            client.create_experiment(name)
-        experiment = client.get_experiment_by_name(name)
-        if experiment is None:
-            raise NotFoundError(f"experiment {name!r} vanished right after it was created")
-    return experiment
-
-
 def _require_active(experiment: Experiment) -> Experiment:
     if experiment.lifecycle_stage is LifecycleStage.DELETED:
         raise InvalidValueError(
@@ -230,7 +226,7 @@ def set_experiment(
     if experiment_id is not None:
         experiment = client.get_experiment(str(experiment_id))
     elif experiment_name is not None:
-        experiment = _get_or_create_experiment(client, experiment_name)
+        experiment = default_experiment.get_or_create(client, experiment_name)
     else:
         raise InvalidValueError("set_experiment needs experiment_name or experiment_id")
     _require_active(experiment)
@@ -319,19 +315,13 @@ def get_registry_uri() -> str:
 
 def _default_experiment_id(session: Session) -> str:
     if session.default_experiment_id is None:
-        from_env = os.environ.get(EXPERIMENT_ID_ENV, "").strip()
-        if from_env:
-            experiment = session.client.get_experiment(from_env)
-            reason = f"from {EXPERIMENT_ID_ENV}"
-        else:
-            name, reason = context.default_experiment_name()
-            experiment = _get_or_create_experiment(session.client, name)
-        _require_active(experiment)
-        if not store_opening.is_unsaved(session.client):
+        chosen = default_experiment.choose(session.client)
+        experiment = _require_active(chosen.experiment)
+        if not store_opening.is_unsaved(session.client) and not chosen.as_mlflow:
             notice_once(
                 "default-experiment",
-                f"logging to experiment {experiment.name!r} ({reason}); "
-                "choose another with tuitrack.set_experiment() or TUITRACK_EXPERIMENT_NAME",
+                f"logging to experiment {experiment.name!r} ({chosen.reason}); "
+                "choose another with set_experiment() or TUITRACK_EXPERIMENT_NAME",
             )
         session.default_experiment_id = experiment.experiment_id
     return session.default_experiment_id
@@ -371,10 +361,11 @@ def start_run(
 ) -> ActiveRun:
     """Start a run (or resume `run_id`) and make it the active run of this thread.
 
-    `nested=True` starts a child of the active run. `description` is kept in the tag
-    `mlflow.note.content`, as MLflow does. `log_system_metrics` is remembered with the run
-    but nothing is sampled yet: system metrics come in a later issue. `capture_environment`
-    (default: TUITRACK_CAPTURE_ENV, on) saves the installed packages as
+    `nested=True` starts a child of the active run. Without `run_id`, the first start_run
+    of a process resumes the run MLFLOW_RUN_ID names, as MLflow does. `description` is kept
+    in the tag `mlflow.note.content`, as MLflow does. `log_system_metrics` is remembered
+    with the run but nothing is sampled yet: system metrics come in a later issue.
+    `capture_environment` (default: TUITRACK_CAPTURE_ENV, on) saves the installed packages as
     environment/requirements.txt.
     """
     own = run_stack.own_runs()
@@ -383,6 +374,7 @@ def start_run(
             f"run {own[-1].run_id} is already active; end it with tuitrack.end_run() "
             "first, or pass nested=True to start a child run"
         )
+    run_id = run_id or _run_id_from_environment()
     if run_id is not None and run_stack.find(run_id) is not None:
         raise InvalidValueError(f"run {run_id} is already active in this process")
     visible = run_stack.visible_runs()
@@ -397,7 +389,7 @@ def start_run(
         system_tags = context.process_tags() if log_system_tags else {}
         run = session.client.create_run(
             experiment_id=str(experiment_id)
-            if experiment_id
+            if experiment_id is not None
             else _experiment_for_new_run(session, visible[-1] if nested and visible else None),
             run_name=run_name,
             tags={**system_tags, **user_tags},
@@ -422,6 +414,16 @@ def start_run(
     active = ActiveRun(info=run.info, data=run.data)
     handle.active_run = active
     return active
+
+
+def _run_id_from_environment() -> str | None:
+    """MLFLOW_RUN_ID, for the first start_run of this process only (MLflow then forgets
+    the variable; tuitrack leaves the environment alone and remembers having used it)."""
+    with STATE.lock:
+        if STATE.mlflow_run_id_used:
+            return None
+        STATE.mlflow_run_id_used = True
+    return os.environ.get(MLFLOW_RUN_ID_ENV, "").strip() or None
 
 
 def _capture_environment(session: Session, requested: bool | None) -> bool:
