@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from tuitrack.core.datasets import RunInputs
 from tuitrack.entities import (
     Experiment,
     LifecycleStage,
@@ -180,7 +181,8 @@ def read_liveness(run_dir: Path) -> Liveness:
     )
 
 
-def read_run(run_dir: Path, meta: dict[str, Any]) -> Run:
+def read_run(run_dir: Path, meta: dict[str, Any], inputs: RunInputs) -> Run:
+    """The run in `run_dir` (its meta.yaml parsed: `meta`), given its inputs."""
     tags = read_key_files(run_dir / "tags")
     liveness = read_liveness(run_dir)
     info = RunInfo.model_construct(
@@ -203,4 +205,4 @@ def read_run(run_dir: Path, meta: dict[str, Any]) -> Run:
         params=read_key_files(run_dir / "params"),
         tags=tags,
     )
-    return Run.model_construct(info=info, data=data)
+    return Run.model_construct(info=info, data=data, inputs=inputs)

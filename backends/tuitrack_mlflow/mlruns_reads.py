@@ -31,6 +31,7 @@ from tuitrack.search import (
     sort_runs,
 )
 from tuitrack_mlflow import mlruns_layout as layout
+from tuitrack_mlflow.mlruns_inputs import read_inputs
 from tuitrack_mlflow.readonly import MlflowReadOnlyStore
 
 # A run is a folder: a longer name could not be one (and would make the OS raise).
@@ -147,7 +148,7 @@ class MlrunsReads(PagedSearchStore, RequestedHistoryStore, MlflowReadOnlyStore):
         meta = layout.read_meta(run_dir)
         if meta is None:
             raise NotFoundError(f"no run in {run_dir}")
-        return layout.read_run(run_dir, meta)
+        return layout.read_run(run_dir, meta, read_inputs(run_dir))
 
     def get_run(self, run_id: str) -> Run:
         return self._load(self._run_dir(run_id))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tuitrack.core import config
 from tuitrack.core.capabilities import EVERY_CAPABILITY
+from tuitrack.core.datasets import DatasetInput, checked_dataset_inputs
 from tuitrack.core.run_creation import CheckedRunCreation, NewRun, refuse_a_deleted_experiment
 from tuitrack.core.store import now_ms
 from tuitrack.core.validation import (
@@ -41,6 +42,7 @@ from tuitrack.errors import (
     StoreLocationError,
     StoreUnavailableError,
 )
+from tuitrack_mlflow import mlruns_inputs
 from tuitrack_mlflow import mlruns_layout as layout
 from tuitrack_mlflow import mlruns_writes as writes
 from tuitrack_mlflow.locations import absolute_location, child_location
@@ -98,7 +100,8 @@ class MlrunsStore(CheckedRunCreation, MlrunsReads):
         if create:
             self._prepare_folder()
         if not self.root.is_dir():
-            raise StoreLocationError(f"no MLflow folder at {str(self.root)!r}: it does not exist")
+            why = "it is a file" if self.root.exists() else "it does not exist"
+            raise StoreLocationError(f"no MLflow folder at {str(self.root)!r}: {why}")
         if not self._experiment_dirs() and not (self.root / layout.TRASH).is_dir():
             raise StoreLocationError(
                 f"{str(self.root)!r} is not an MLflow file store: it has no experiment folders "
@@ -117,8 +120,12 @@ class MlrunsStore(CheckedRunCreation, MlrunsReads):
             if not self.root.exists() or (self.root.is_dir() and not any(self.root.iterdir())):
                 location = child_location(self._artifact_root, writes.DEFAULT_EXPERIMENT_ID)
                 writes.create_store(self.root, location, now_ms())
-            elif self.root.is_dir() and self._experiment_dirs():
-                (self.root / layout.TRASH).mkdir(exist_ok=True)
+            elif self.root.is_dir():
+                default = self.root / writes.DEFAULT_EXPERIMENT_ID
+                if default.is_dir():  # being made by another process: wait for it
+                    writes.await_meta(default)
+                if self._experiment_dirs():
+                    (self.root / layout.TRASH).mkdir(exist_ok=True)
         except (OSError, StoreUnavailableError) as error:
             raise StoreLocationError(
                 f"cannot make an MLflow folder at {str(self.root)!r}: {error}"
@@ -356,6 +363,13 @@ class MlrunsStore(CheckedRunCreation, MlrunsReads):
 
     def write_run_tags(self, run_id: str, tags: Sequence[RunTag]) -> None:
         self.log_batch(run_id, tags=tags)
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        """MLflow's file-store datasets and inputs (mlruns_inputs): each dataset stored
+        once per experiment, each input once per run, as first logged."""
+        checked = checked_dataset_inputs(datasets)
+        run_dir = self._active_run_dir(run_id)
+        mlruns_inputs.write_inputs(run_dir, run_id, checked)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a tag of an active run; NotFoundError when it has none by `key`."""

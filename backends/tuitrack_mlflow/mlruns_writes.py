@@ -40,6 +40,7 @@ _TEMPORARY_PREFIX = ".tuitrack-tmp-"
 _LOCK_FILE = ".tuitrack-experiments.lock"
 _LOCK_STALE_SECONDS = 30.0
 _LOCK_WAIT_SECONDS = 0.01
+_AWAIT_META_SECONDS = 2.0  # making an experiment folder takes far less
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 DEFAULT_EXPERIMENT_ID = "0"
@@ -243,13 +244,28 @@ def create_experiment_folder(root: Path, meta: Mapping[str, Any], tags: Mapping[
 
 
 def create_store(root: Path, artifact_location: str, created: int) -> None:
-    """Make an MLflow folder as MLflow does: experiment "0" named Default, and .trash."""
+    """Make an MLflow folder as MLflow does: experiment "0" named Default, and .trash.
+    Two processes opening one new folder at once both open it: one makes "0", the other
+    waits for its meta.yaml (await_meta)."""
     root.mkdir(parents=True, exist_ok=True)
-    default = DEFAULT_EXPERIMENT_ID
-    create_experiment_folder(
-        root, experiment_meta(default, DEFAULT_EXPERIMENT_NAME, artifact_location, created), {}
+    meta = experiment_meta(
+        DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, artifact_location, created
     )
+    try:
+        create_experiment_folder(root, meta, {})
+    except StoreUnavailableError as error:
+        if not isinstance(error.__cause__, FileExistsError):
+            raise
+        await_meta(root / DEFAULT_EXPERIMENT_ID)
     (root / layout.TRASH).mkdir(exist_ok=True)
+
+
+def await_meta(folder: Path) -> None:
+    """Wait (briefly) for the process making the experiment `folder` to write its
+    meta.yaml (create_experiment_folder writes it last)."""
+    deadline = time.monotonic() + _AWAIT_META_SECONDS
+    while not (folder / "meta.yaml").is_file() and time.monotonic() < deadline:
+        time.sleep(_LOCK_WAIT_SECONDS)
 
 
 def update_experiment_meta(folder: Path, moment: int, **changes: Any) -> None:

@@ -19,6 +19,7 @@ import yaml
 import tuitrack
 from tests.mlflow.mlruns_training import LOSSES, train
 from tuitrack.core import registry
+from tuitrack.core.datasets import CONTEXT_TAG, Dataset, DatasetInput, InputTag
 from tuitrack.core.store import TrackingStore
 from tuitrack.entities import LifecycleStage, Metric, Param, RunStatus, RunTag
 from tuitrack.errors import (
@@ -469,6 +470,22 @@ def test_two_processes_append_to_one_folder_without_losing_a_point(tmp_path: Pat
     assert sorted(single) == list(range(1000))
 
 
+def test_processes_opening_one_new_folder_at_once_all_log_into_it(tmp_path: Path) -> None:
+    uri = "file:" + str(tmp_path / "mlruns")
+    script = (
+        "import sys\n"
+        "from tuitrack.core import registry\n"
+        "store = registry.get_tracking_store(sys.argv[1], '/unused')\n"
+        "store.create_run('0')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "backends")]))
+    processes = [subprocess.Popen([sys.executable, "-c", script, uri], env=env) for _ in range(4)]
+    assert [p.wait(timeout=120) for p in processes] == [0, 0, 0, 0]
+    client = mlflow.MlflowClient(uri)
+    assert [e.name for e in client.search_experiments()] == ["Default"]
+    assert len(client.search_runs(["0"])) == 4
+
+
 def test_two_processes_creating_one_experiment_make_one(tmp_path: Path) -> None:
     uri = "file:" + str(tmp_path / "mlruns")
     _open(uri)
@@ -488,3 +505,42 @@ def test_two_processes_creating_one_experiment_make_one(tmp_path: Path) -> None:
     assert [p.wait(timeout=120) for p in processes] == [0, 0, 0]
     names = [e.name for e in mlflow.MlflowClient(uri).search_experiments(max_results=1000)]
     assert sorted(names) == sorted(["Default", *(f"e{i}" for i in range(20))])
+
+
+def test_dataset_inputs_are_shared_with_mlflow_both_ways(tmp_path: Path) -> None:
+    uri = "file:" + str(tmp_path / "mlruns")
+    store = _open(uri)
+    client = mlflow.MlflowClient(uri)
+    experiment_id = store.create_experiment("data")
+    ours = store.create_run(experiment_id).info.run_id
+    train = Dataset(
+        "train",
+        "a1b2c3d4",
+        "local",
+        '{"uri": "/data/train.csv"}',
+        '{"mlflow_colspec": [{"type": "double", "name": "x"}]}',
+        '{"num_rows": 3}',
+    )
+    store.log_inputs(ours, [DatasetInput(train, [InputTag(CONTEXT_TAG, "training")])])
+    (seen,) = client.get_run(ours).inputs.dataset_inputs
+    assert seen.dataset.to_dictionary() == train.to_dictionary()
+    assert [(t.key, t.value) for t in seen.tags] == [(CONTEXT_TAG, "training")]
+
+    theirs = client.create_run(experiment_id).info.run_id
+    eval_set = mlflow.entities.Dataset("eval", "e5f6a7b8", "http", '{"url": "https://x/e"}')
+    same_train = mlflow.entities.Dataset(**train.to_dictionary())
+    client.log_inputs(
+        theirs,
+        [
+            mlflow.entities.DatasetInput(eval_set, [mlflow.entities.InputTag(CONTEXT_TAG, "eval")]),
+            mlflow.entities.DatasetInput(same_train, []),
+        ],
+    )
+    found = {i.dataset.name: i for i in store.get_run(theirs).inputs.dataset_inputs}
+    assert found["eval"].dataset == Dataset("eval", "e5f6a7b8", "http", '{"url": "https://x/e"}')
+    assert [(t.key, t.value) for t in found["eval"].tags] == [(CONTEXT_TAG, "eval")]
+    assert found["train"].dataset == train
+    # One dataset folder per (name, digest) in the experiment, whoever logged it.
+    datasets = tmp_path / "mlruns" / experiment_id / "datasets"
+    assert len(list(datasets.iterdir())) == 2
+    assert not list((tmp_path / "mlruns").rglob(".tuitrack-tmp-*"))
