@@ -111,8 +111,10 @@ def test_from_pandas_stores_what_mlflow_stores(frame: Any, source: str) -> None:
         (np.arange(6.0).reshape(3, 2), np.array([0, 1, 0])),
         (np.array(["a", "b"]), None),
         (np.zeros((2, 3, 4), dtype=np.float32), np.array([1.0, 2.0])),
+        ({"b": np.ones((2, 2)), "a": np.array([b"x", b"y"])}, {"y": np.array([1, 0])}),
+        (np.array(5.0), None),
     ],
-    ids=["features and targets", "strings", "3-d"],
+    ids=["features and targets", "strings", "3-d", "dicts of arrays", "0-d"],
 )
 def test_from_numpy_stores_what_mlflow_stores(features: Any, targets: Any) -> None:
     ours = tuitrack.data.from_numpy(features, "file:///d/x.npy", targets, "arrays")

@@ -72,7 +72,7 @@ class NumpyDataset(LoggableDataset):
 
     @property
     def features(self) -> Any:
-        """The feature array (numpy)."""
+        """The feature array (numpy), or dict of them."""
         return self.data["features"]
 
     @property
@@ -121,12 +121,13 @@ def from_numpy(
     digest: str | None = None,
 ) -> NumpyDataset:
     """A dataset of numpy feature (and target) arrays, as `mlflow.data.from_numpy` makes it
-    (`source`, `name`, `digest` as for from_pandas). MLflow's dicts of arrays are not taken."""
+    (`source`, `name`, `digest` as for from_pandas); either may be a dict of named arrays."""
     np = required("numpy", "numpy", "pandas", "tuitrack.data.from_numpy")
-    for role, array in (("features", features), ("targets", targets)):
-        if array is not None and not isinstance(array, np.ndarray):
+    for role, data in (("features", features), ("targets", targets)):
+        arrays = data.values() if isinstance(data, dict) else [data]
+        if data is not None and not all(isinstance(array, np.ndarray) for array in arrays):
             raise InvalidValueError(
-                f"from_numpy takes {role} as a numpy array, got {type(array).__name__}"
+                f"from_numpy takes {role} as a numpy array or a dict of them, got {data!r:.80}"
             )
     return NumpyDataset(
         name=DEFAULT_NAME if name is None else name,

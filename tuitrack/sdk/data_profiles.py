@@ -148,45 +148,69 @@ def pandas_profile(df: Any) -> str:
 # --- numpy -------------------------------------------------------------------------------
 
 
+def _named_arrays(data: Any) -> list[tuple[str | None, Any]]:
+    """An array, or MLflow's dict of named arrays, as (name, array) pairs in dict order."""
+    if isinstance(data, dict):
+        return list(data.items())
+    return [(None, data)]
+
+
 def numpy_digest(features: Any, targets: Any) -> str:
+    """MLflow's digest of arrays; a dict's arrays are hashed in the order of their names."""
     pd, np = _packages("an array's digest")
     parts: list[Any] = []
-    for array in (features, targets):
-        if array is None:
+    for data in (features, targets):
+        if data is None:
             continue
-        head = array.flatten()[:DIGEST_ROWS]
-        try:
-            parts.append(pd.util.hash_array(head))
-        except TypeError:
-            parts.append(np.int64(head.size))
-        parts.extend(np.int64(length) for length in array.shape)
+        arrays = [data[key] for key in sorted(data)] if isinstance(data, dict) else [data]
+        for array in arrays:
+            head = array.flatten()[:DIGEST_ROWS]
+            try:
+                parts.append(pd.util.hash_array(head))
+            except TypeError:
+                parts.append(np.int64(head.size))
+            parts.extend(np.int64(length) for length in array.shape)
     return _md5_prefix(parts)
 
 
-def _tensor_spec(array: Any) -> str:
+def _tensor_specs(data: Any) -> str:
     _, np = _packages("an array's schema")
-    dtype = array.dtype
-    if dtype.char == "U":
-        dtype = np.dtype("str")
-    elif dtype.char == "S":
-        dtype = np.dtype("bytes")
-    shape = [-1, *array.shape[1:]] if array.ndim else []
-    return json.dumps([{"type": "tensor", "tensor-spec": {"dtype": dtype.name, "shape": shape}}])
+    specs = []
+    for name, array in _named_arrays(data):
+        dtype = array.dtype
+        if dtype.char == "U":
+            dtype = np.dtype("str")
+        elif dtype.char == "S":
+            dtype = np.dtype("bytes")
+        spec = {"dtype": dtype.name, "shape": [-1, *array.shape[1:]]}
+        named = {} if name is None else {"name": name}
+        specs.append({**named, "type": "tensor", "tensor-spec": spec})
+    return json.dumps(specs)
 
 
-def numpy_schema(features: Any, targets: Any) -> str:
+def numpy_schema(features: Any, targets: Any) -> str | None:
+    """MLflow's tensor spec of the arrays as JSON; None (as MLflow) for a 0-d array."""
+    given = [data for data in (features, targets) if data is not None]
+    if any(array.ndim == 0 for data in given for _, array in _named_arrays(data)):
+        return None
     spec = {
-        "features": _tensor_spec(features),
-        "targets": None if targets is None else _tensor_spec(targets),
+        "features": _tensor_specs(features),
+        "targets": None if targets is None else _tensor_specs(targets),
     }
     return json.dumps({"mlflow_tensorspec": spec})
 
 
 def numpy_profile(features: Any, targets: Any) -> str:
+    """Shapes, sizes and byte counts (per name for a dict of arrays)."""
     profile: dict[str, Any] = {}
-    for prefix, array in (("features", features), ("targets", targets)):
-        if array is not None:
-            profile[f"{prefix}_shape"] = list(array.shape)
-            profile[f"{prefix}_size"] = int(array.size)
-            profile[f"{prefix}_nbytes"] = int(array.nbytes)
+    for prefix, data in (("features", features), ("targets", targets)):
+        if data is None:
+            continue
+        for field in ("shape", "size", "nbytes"):
+            values = {name: _plain(getattr(array, field)) for name, array in _named_arrays(data)}
+            profile[f"{prefix}_{field}"] = values if isinstance(data, dict) else values[None]
     return json.dumps(profile)
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else int(value)
