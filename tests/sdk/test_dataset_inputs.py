@@ -243,3 +243,19 @@ def test_mlflow_reads_the_inputs_tuitrack_logged_as_its_own(tmp_path: Path) -> N
     assert ours == theirs
     assert set(theirs["runs"]["first"]) == {"train", "dataset", "head"}
     assert theirs["rows"]["datasets"] == 3
+
+
+def test_the_unsaved_store_keeps_the_inputs_of_its_runs() -> None:
+    """The stand-in for an unusable store drops metrics and tags, but a run still reads
+    back the datasets it was given (few and small), one per name and digest."""
+    from tuitrack.sdk.unsaved_store import UnsavedStore
+
+    store = UnsavedStore("unusable://", "")
+    run_id = store.create_run(store.create_experiment("unsaved")).info.run_id
+    train = tuitrack.data.from_pandas(pd.DataFrame({"x": [1]}), source="t.csv", name="train")
+    given = tuitrack_entities.DatasetInput(train._to_mlflow_entity())
+    store.log_inputs(run_id, [given, given])
+    store.log_inputs(run_id, [given])
+    assert store.get_run(run_id).inputs.dataset_inputs == [given]
+    with pytest.raises(InvalidValueError, match="DatasetInput"):
+        store.log_inputs(run_id, ["not an input"])  # type: ignore[list-item]
