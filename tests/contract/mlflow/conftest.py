@@ -55,6 +55,7 @@ _READING_ONLY = "mlflow2_mlruns stands for reading MLflow's data; writes run on 
 _MYSQL_CASE = "MLflow's MySQL keys and names are case-insensitive"
 MYSQL_DIFFERENCES = {
     "test_names_are_case_sensitive": _MYSQL_CASE,
+    "test_tags_last_write_wins": _MYSQL_CASE,
     "test_experiment_tags_last_write_wins": _MYSQL_CASE,
     "test_summaries_agree_with_histories": _MYSQL_CASE,
 }
