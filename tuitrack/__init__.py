@@ -10,9 +10,9 @@ import importlib
 import sys
 from typing import TYPE_CHECKING, Any
 
-from tuitrack.sdk import unsupported as _unsupported
-
 if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+
     from tuitrack.core.metric_history import MetricHistory
     from tuitrack.entities import (
         Experiment,
@@ -170,8 +170,27 @@ _SUBMODULES = frozenset({"data", "entities", "errors", "exceptions", "tracking"}
 
 # MLflow's model flavors (`mlflow.sklearn`, ...) and autologging/model functions resolve to
 # stand-ins that raise UnsupportedFeatureError, naming what is unsupported (see
-# tuitrack.sdk.unsupported); the finder makes `import mlflow.sklearn` resolve too.
-_unsupported.install_finder(sys.modules[__name__])
+# tuitrack.sdk.unsupported, imported only when one is asked for).
+_PACKAGE = sys.modules[__name__]
+_STAND_INS = "tuitrack.sdk.unsupported"
+
+
+class _StandInFinder:
+    """Finds the stand-in for `import mlflow.sklearn` (mlflow being tuitrack) and for the
+    submodules of a stand-in, after every other finder found nothing."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> ModuleSpec | None:
+        parent = sys.modules.get(fullname.rpartition(".")[0])
+        if parent is not _PACKAGE and type(parent).__module__ != _STAND_INS:
+            return None
+        spec: ModuleSpec | None = importlib.import_module(_STAND_INS).stand_in_spec(
+            fullname, parent, _PACKAGE
+        )
+        return spec
+
+
+if not any(type(finder).__name__ == "_StandInFinder" for finder in sys.meta_path):
+    sys.meta_path.append(_StandInFinder())
 
 
 def __getattr__(name: str) -> Any:
@@ -179,10 +198,10 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f"tuitrack.{name}")
     module = _LAZY.get(name)
     if module is None:
-        if name in _unsupported.FLAVOR_MODULES:
-            return importlib.import_module(f"{__name__}.{name}")
-        if name in _unsupported.FUNCTIONS:
-            return _unsupported.function(name)
+        if not name.startswith("_"):
+            stand_in = importlib.import_module(_STAND_INS).stand_in(name)
+            if stand_in is not None:
+                return stand_in
         raise AttributeError(f"module 'tuitrack' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value

@@ -11,8 +11,8 @@ training script runs up to its first model call, having logged its params and me
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Sequence
+import importlib
+from collections.abc import Callable
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NoReturn, cast
@@ -155,28 +155,24 @@ class _Loader:
         """Nothing to run: the module is its attributes' refusal."""
 
 
-class FlavorFinder:
-    """Finds `<tuitrack, under any name>.<flavor>` and the submodules of a stand-in module,
-    after every other finder found nothing."""
-
-    def __init__(self, package: ModuleType) -> None:
-        self.package = package
-
-    def find_spec(
-        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> ModuleSpec | None:
-        parent_name, _, name = fullname.rpartition(".")
-        parent = sys.modules.get(parent_name)
-        if isinstance(parent, UnsupportedModule):
-            flavor = f"{parent._flavor}.{name}"
-        elif parent is self.package and name in FLAVOR_MODULES:
-            flavor = name
-        else:
-            return None
-        return ModuleSpec(fullname, cast("Loader", _Loader(flavor)), is_package=True)
+def stand_in_spec(fullname: str, parent: ModuleType, package: ModuleType) -> ModuleSpec | None:
+    """The spec of a stand-in for module `fullname`: a flavor of `package` (tuitrack,
+    under whatever name it was imported) or a submodule of a stand-in; None otherwise."""
+    name = fullname.rpartition(".")[2]
+    if isinstance(parent, UnsupportedModule):
+        flavor = f"{parent._flavor}.{name}"
+    elif parent is package and name in FLAVOR_MODULES:
+        flavor = name
+    else:
+        return None
+    return ModuleSpec(fullname, cast("Loader", _Loader(flavor)), is_package=True)
 
 
-def install_finder(package: ModuleType) -> None:
-    """Let `import <package>.<flavor>` find the stand-ins (once per process)."""
-    if not any(isinstance(finder, FlavorFinder) for finder in sys.meta_path):
-        sys.meta_path.append(FlavorFinder(package))
+def stand_in(name: str) -> Any:
+    """The stand-in for tuitrack's attribute `name` (a flavor module or a function), or
+    None when MLflow has no such flavor or model function."""
+    if name in FLAVOR_MODULES:
+        return importlib.import_module(f"tuitrack.{name}")
+    if name in FUNCTIONS:
+        return function(name)
+    return None
