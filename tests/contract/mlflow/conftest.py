@@ -41,9 +41,9 @@ MLFLOW_DIFFERENCES = {
     "test_the_tagged_process_start_time_decides_who_owns_a_live_pid": _HEARTBEAT,
 }
 
-# tuitrack's mlruns folder keeps heartbeats, host and pid (a file MLflow does not read)
-# and +-inf as MLflow's file store does; where it differs from the contract:
-MLRUNS_DIFFERENCES: dict[str, str] = {}
+# tuitrack's mlruns folder meets the whole contract: it keeps heartbeats, host and pid (in
+# a file of each run MLflow does not read) and +-inf as MLflow's file store does.
+MLRUNS_KIND = "mlruns"
 
 # The MLflow-made folder takes every write like the other mlruns kind, but stands for
 # reading here: its declared capabilities are narrowed, so the refusal test does not apply.
@@ -78,8 +78,8 @@ def _difference(item: pytest.Item, params: dict[str, object]) -> str | None:
     kind = params.get("mlflow_contract_store")
     if kind not in WRITABLE_KINDS:
         return None
-    if kind == "mlruns":
-        return MLRUNS_DIFFERENCES.get(name)
+    if kind == MLRUNS_KIND:
+        return None
     if kind == "mlflow3_mysql":
         search = params.get("filter_string", params.get("order_by"))
         if name in ("test_filter_case", "test_order_case") and str(search) in _MYSQL_CASE_SEARCHES:
@@ -110,7 +110,7 @@ def mlflow_contract_store(
     name: str = request.param
     folder = tmp_path_factory.mktemp(name)
     artifacts = str(tmp_path_factory.mktemp("unused"))
-    if name == "mlruns":
+    if name == MLRUNS_KIND:
         yield registry.get_tracking_store(f"file:{folder / 'mlruns'}", artifacts)
         return
     if name not in SERVER_NAMES:
