@@ -205,11 +205,12 @@ def test_meta_files_have_the_keys_mlflow_writes(tmp_path: Path) -> None:
     assert not list(ours_root.rglob(".tuitrack-tmp-*"))  # no temporary file left behind
 
 
-def test_a_plain_relative_path_makes_an_mlruns_folder_with_absolute_locations(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("uri", ["./mlruns", "mlruns", "file:./mlruns"])
+def test_a_relative_path_makes_an_mlruns_folder_with_absolute_locations(
+    uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    tuitrack.set_tracking_uri("./mlruns")
+    tuitrack.set_tracking_uri(uri)
     tuitrack.set_experiment("relative")
     with tuitrack.start_run(run_name="plain") as run:
         tuitrack.log_metric("m", 2.0, step=3)
