@@ -215,7 +215,7 @@ def test_a_relative_path_makes_an_mlruns_folder_with_absolute_locations(
     with tuitrack.start_run(run_name="plain") as run:
         tuitrack.log_metric("m", 2.0, step=3)
         tuitrack.log_text("x", "a.txt")
-    client = mlflow.MlflowClient("file:./mlruns")
+    client = mlflow.MlflowClient(f"file:{tmp_path / 'mlruns'}")  # one MLflow store per URI
     experiment = client.get_experiment_by_name("relative")
     folder = tmp_path / "mlruns"
     assert experiment.artifact_location == f"file://{folder}/{experiment.experiment_id}"
@@ -545,3 +545,18 @@ def test_dataset_inputs_are_shared_with_mlflow_both_ways(tmp_path: Path) -> None
     datasets = tmp_path / "mlruns" / experiment_id / "datasets"
     assert len(list(datasets.iterdir())) == 2
     assert not list((tmp_path / "mlruns").rglob(".tuitrack-tmp-*"))
+
+
+@pytest.mark.parametrize("location", ["./art", "art/deeper", "file:./art", "memory://b/x"])
+def test_a_relative_artifact_location_is_stored_absolute_as_mlflow_stores_it(
+    location: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # what the relative locations are relative to
+    uri = f"file:{tmp_path / 'mlruns'}"  # MLflow keeps one store per URI: a distinct one
+    client = mlflow.MlflowClient(uri)
+    theirs = client.create_experiment("theirs", artifact_location=location)
+    ours = _open(uri).create_experiment("ours", artifact_location=location)
+    stored = client.get_experiment(ours).artifact_location
+    assert stored == client.get_experiment(theirs).artifact_location
+    run_id = _open(uri).create_run(ours).info.run_id
+    assert client.get_run(run_id).info.artifact_uri == f"{stored}/{run_id}/artifacts"
