@@ -242,8 +242,8 @@ class MlrunsStore(CheckedRunCreation, MlrunsReads):
         """A RUNNING run as MLflow's file store creates one: its name also the
         `mlflow.runName` tag, its parent the `mlflow.parentRunId` tag, its user the
         `mlflow.user` tag's when none is given, else "unknown" (MLflow reads no run without
-        a user); tuitrack's host, pid and heartbeat go to a
-        file of the run folder that MLflow does not read."""
+        a user); tuitrack's host and pid go to a file of the run folder that MLflow does
+        not read (its heartbeats too, once recorded)."""
         folder = self._experiment_dir(new.experiment_id)
         experiment = self.get_experiment(new.experiment_id)
         refuse_a_deleted_experiment(
@@ -252,8 +252,7 @@ class MlrunsStore(CheckedRunCreation, MlrunsReads):
         if new.parent_run_id is not None:
             self._run_dir(new.parent_run_id)
         tags = {tag.key: tag.value for tag in new.tags}
-        name = new.run_name or tags.get(RUN_NAME_TAG) or new.run_id
-        tags[RUN_NAME_TAG] = name
+        tags[RUN_NAME_TAG] = name = new.run_name
         if new.parent_run_id is not None:
             tags[PARENT_TAG] = new.parent_run_id
         writes.check_key_set(tags, "tag")
