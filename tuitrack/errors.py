@@ -4,19 +4,36 @@ from __future__ import annotations
 
 
 class TuitrackError(Exception):
-    """Base class of every error tuitrack raises on purpose."""
+    """Base class of every error tuitrack raises on purpose.
+
+    `error_code` and `message` are what MLflow code reads from an MlflowException (this class
+    is `mlflow.exceptions.MlflowException` under the swap): the name of MLflow's error code
+    for the same failure, and the message.
+    """
+
+    error_code: str = "INTERNAL_ERROR"
+
+    @property
+    def message(self) -> str:
+        return str(self)
 
 
 class NotFoundError(TuitrackError, LookupError):
     """An experiment, run, metric or artifact that does not exist."""
 
+    error_code = "RESOURCE_DOES_NOT_EXIST"
+
 
 class AlreadyExistsError(TuitrackError):
     """Creating something whose unique name or id is already taken."""
 
+    error_code = "RESOURCE_ALREADY_EXISTS"
+
 
 class InvalidValueError(TuitrackError, ValueError):
     """A key, value, URI, status or argument outside what is allowed."""
+
+    error_code = "INVALID_PARAMETER_VALUE"
 
 
 class ParamConflictError(InvalidValueError):
@@ -41,9 +58,14 @@ class UnknownSchemeError(InvalidValueError):
 class ReadOnlyError(TuitrackError):
     """A write to a store, run or experiment that does not accept it."""
 
+    # MLflow's code for a write to a deleted run or experiment, the common case.
+    error_code = "INVALID_PARAMETER_VALUE"
+
 
 class StoreUnavailableError(TuitrackError):
     """The backing database or filesystem cannot be reached or answered with an error."""
+
+    error_code = "TEMPORARILY_UNAVAILABLE"
 
 
 class StoreLocationError(StoreUnavailableError):

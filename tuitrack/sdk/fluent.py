@@ -222,6 +222,11 @@ def set_experiment(
     experiment_name: str | None = None, experiment_id: str | None = None
 ) -> Experiment:
     """Make this the experiment of new runs, creating it by name if missing."""
+    if experiment_name is not None and experiment_id is not None:
+        raise InvalidValueError(
+            f"set_experiment takes experiment_name or experiment_id, not both "
+            f"(got {experiment_name!r} and {experiment_id!r})"
+        )
     client = _client()
     if experiment_id is not None:
         experiment = client.get_experiment(str(experiment_id))
