@@ -77,6 +77,16 @@ FRAMES = {
             "raw": [b"a", b"b", b"c"],
         }
     ),
+    "lists and dicts": lambda: pd.DataFrame(
+        {
+            "tokens": [[1, 2], [], [3, None]],
+            "nested": [[[1.0]], [[2.0], [3.0]], None],
+            "meta": [{"a": 1}, {"a": 2, "b": "x"}, None],
+            "deep": [{"a": [1]}, {"a": [2], "c": {"d": True}}, {"a": []}],
+            "missing": [None, None, None],
+        }
+    ),
+    "mixed values (no schema)": lambda: pd.DataFrame({"mixed": [1, "x", 2.5]}),
     "over 10,000 rows": lambda: pd.DataFrame(
         np.random.default_rng(0).normal(size=(12_000, 3)), columns=["u", "v", "w"]
     ),
@@ -95,6 +105,7 @@ def test_from_pandas_stores_what_mlflow_stores(frame: Any, source: str) -> None:
     ours = tuitrack.data.from_pandas(df, source=source, targets=target, name="train")
     theirs = mlflow_data.from_pandas(df, source=source, targets=target, name="train")
     assert _stored(ours) == _stored(theirs)
+    assert (ours.schema is None) == (list(df.columns) == ["mixed"])
     # Without a source it is the code running: the same script and user. (MLflow adds the
     # script's git commit where GitPython finds one: the scripts below check that.)
     ours, theirs = _stored(tuitrack.data.from_pandas(df)), _stored(mlflow_data.from_pandas(df))

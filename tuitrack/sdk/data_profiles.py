@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from tuitrack.errors import InvalidValueError
+from tuitrack.sdk import data_types
 from tuitrack.sdk.optional_packages import required
 
 DIGEST_ROWS = 10_000
@@ -76,45 +77,19 @@ def _scalar_type(dtype: Any) -> str | None:
     raise InvalidValueError(f"MLflow has no column type for dtype {dtype}")
 
 
-def _value_type(values: list[Any]) -> str:
-    """The one type of an object column's values (None and NaN aside)."""
-    import datetime
-
-    kinds: set[str] = set()
-    for value in values:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            continue
-        if isinstance(value, bool):
-            kinds.add("boolean")
-        elif isinstance(value, str):
-            kinds.add("string")
-        elif isinstance(value, bytes | bytearray):
-            kinds.add("binary")
-        elif isinstance(value, int):
-            kinds.add("long")
-        elif isinstance(value, float):
-            kinds.add("double")
-        elif isinstance(value, datetime.datetime | datetime.date):
-            kinds.add("datetime")
-        else:
-            raise InvalidValueError(f"no MLflow column type for values of {type(value)}")
-    if len(kinds) != 1:
-        raise InvalidValueError(f"a column of mixed or no values ({sorted(kinds)})")
-    return kinds.pop()
-
-
-def _column_type(column: Any) -> str:
+def _column_type(column: Any) -> dict[str, Any]:
+    """MLflow's type JSON of a column: by its dtype, else (object columns) by its values."""
     if column.dtype.kind == "O":
         column = column.infer_objects()
     found = _scalar_type(column.dtype)
     if found is not None:
-        return found
+        return {"type": found}
     try:
-        return _value_type(column.to_list())
+        return data_types.column_type(column.to_list())
     except InvalidValueError:
         pd, _ = _packages("a DataFrame's schema")
         if pd.api.types.is_string_dtype(column):
-            return "string"
+            return {"type": "string"}
         raise
 
 
@@ -130,7 +105,7 @@ def pandas_schema(df: Any) -> str | None:
     try:
         columns = [
             {
-                "type": _column_type(df[name]),
+                **_column_type(df[name]),
                 "name": name,
                 "required": not any(_is_missing(value, pd) for value in df[name]),
             }
