@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from tuitrack.core.datasets import CONTEXT_TAG, Dataset, DatasetInput, InputTag, RunInputs
@@ -111,3 +113,28 @@ def test_bad_inputs_are_refused_by_name_and_nothing_is_stored(
     with pytest.raises(InvalidValueError, match="input tag 'k'"):
         store.log_inputs(run_id, [long_tag])
     assert store.get_run(run_id).inputs.dataset_inputs == []
+
+
+def test_concurrent_writers_store_a_dataset_once(store: TrackingStore, experiment_id: str) -> None:
+    """Writers logging the same dataset to runs of one experiment at once: every run has
+    it, as one dataset (the stored one), and no writer fails on the others' rows."""
+    run_ids = [store.create_run(experiment_id).info.run_id for _ in range(4)]
+    failures: list[BaseException] = []
+
+    def write(run_id: str) -> None:
+        try:
+            for context in ("training", "eval", "training"):
+                store.log_inputs(run_id, [_used_for(TRAIN, context), DatasetInput(EVAL)])
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    threads = [threading.Thread(target=write, args=(run_id,)) for run_id in run_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    for run_id in run_ids:
+        found = _by_name(store.get_run(run_id).inputs)
+        assert {name: i.dataset for name, i in found.items()} == {"train": TRAIN, "eval": EVAL}
+        assert [(t.key, t.value) for t in found["train"].tags] == [(CONTEXT_TAG, "training")]
