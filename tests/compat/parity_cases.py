@@ -1210,3 +1210,494 @@ def active_run_outside() -> Any:
         "active": mlflow.active_run(),
         "tracking_uri_set": mlflow.is_tracking_uri_set(),  # type: ignore[no-untyped-call]
     }
+
+
+# --- more lifecycle and naming ------------------------------------------------------------
+
+
+@case
+def nested_without_parent() -> Any:
+    import mlflow
+
+    with mlflow.start_run(nested=True) as run:
+        pass
+    return {
+        "parent_tag": "mlflow.parentRunId" in mlflow.get_run(run.info.run_id).data.tags,
+        "status": mlflow.get_run(run.info.run_id).info.status,
+    }
+
+
+@case
+def with_block_ends_only_the_innermost() -> Any:
+    import mlflow
+
+    with mlflow.start_run() as parent:
+        child = mlflow.start_run(nested=True)
+    active = mlflow.active_run()
+    answer = {
+        "child": mlflow.get_run(child.info.run_id).info.status,
+        "parent": mlflow.get_run(parent.info.run_id).info.status,
+        "parent_still_active": active is not None and active.info.run_id == parent.info.run_id,
+    }
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
+    return answer
+
+
+@case
+def end_run_inside_with_block() -> Any:
+    import mlflow
+
+    with mlflow.start_run() as run:
+        mlflow.end_run(status="KILLED")
+        inside = mlflow.active_run()
+    return {"inside": inside, "after": _ended(run.info.run_id)}
+
+
+@case
+def last_active_run_after_failure() -> Any:
+    import mlflow
+
+    try:
+        with mlflow.start_run():
+            raise ValueError("x")
+    except ValueError:
+        pass
+    last = mlflow.last_active_run()
+    return last.info.status if last is not None else None
+
+
+@case
+def active_run_object() -> Any:
+    import mlflow
+
+    with mlflow.start_run(tags={"k": "v"}) as run:
+        mlflow.log_param("p", "1")
+        active = mlflow.active_run()
+        assert active is not None
+        return {
+            "status": run.info.status,
+            "end_time": run.info.end_time,
+            "active_status": active.info.status,
+            "stage": run.info.lifecycle_stage,
+            "tag": run.data.tags.get("k"),
+            "equals_text": run.info.status == "RUNNING",
+        }
+
+
+@case
+def run_status_is_a_plain_str() -> Any:
+    import mlflow
+
+    with mlflow.start_run() as run:
+        pass
+    return type(mlflow.get_run(run.info.run_id).info.status).__name__
+
+
+@case
+def rename_run_by_tag() -> Any:
+    import mlflow
+    from mlflow import MlflowClient
+
+    with mlflow.start_run(run_name="first") as run:
+        mlflow.set_tag("mlflow.runName", "second")
+    after_fluent = mlflow.get_run(run.info.run_id).info.run_name
+    MlflowClient().set_tag(run.info.run_id, "mlflow.runName", "third")
+    found = mlflow.search_runs(filter_string="attributes.run_name = 'third'", output_format="list")
+    return {
+        "after_fluent": after_fluent,
+        "after_client": mlflow.get_run(run.info.run_id).info.run_name,
+        "found": [r.info.run_id == run.info.run_id for r in found],
+    }
+
+
+@case
+def resume_run_with_new_tags() -> Any:
+    import mlflow
+
+    with mlflow.start_run(tags={"a": "1"}) as run:
+        pass
+    with mlflow.start_run(run_id=run.info.run_id, tags={"b": "2"}) as again:
+        returned = user_tags(again.data.tags)
+    return {"returned": returned, "stored": user_tags(mlflow.get_run(run.info.run_id).data.tags)}
+
+
+@case
+def delete_active_run() -> Any:
+    import mlflow
+
+    with mlflow.start_run() as run:
+        mlflow.delete_run(run.info.run_id)
+        stage = mlflow.get_run(run.info.run_id).info.lifecycle_stage
+    return {"stage": stage, "status": mlflow.get_run(run.info.run_id).info.status}
+
+
+@case
+def get_parent_run_of_missing_run() -> Any:
+    import mlflow
+
+    return outcome(lambda: mlflow.get_parent_run("0123456789abcdef0123456789abcdef"))
+
+
+# --- read your own writes -------------------------------------------------------------------
+
+
+@case
+def read_own_writes_inside_run() -> Any:
+    import mlflow
+    from mlflow import MlflowClient
+
+    with mlflow.start_run() as run:
+        for step in range(3):
+            mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
+        mlflow.log_param("p", "v")
+        mlflow.set_tag("t", "x")
+        fetched = mlflow.get_run(run.info.run_id)
+        history = MlflowClient().get_metric_history(run.info.run_id, "loss")
+        found = mlflow.search_runs(filter_string="metrics.loss < 0.5", output_format="list")
+        return {
+            "metrics": fetched.data.metrics,
+            "params": fetched.data.params,
+            "tag": fetched.data.tags.get("t"),
+            "history": [m.step for m in history],
+            "found": len(found),
+        }
+
+
+@case
+def metric_defaults() -> Any:
+    import mlflow
+    from mlflow import MlflowClient
+
+    before = int(time.time() * 1000)
+    with mlflow.start_run() as run:
+        mlflow.log_metric("m", 1.0)
+    after = int(time.time() * 1000)
+    (point,) = MlflowClient().get_metric_history(run.info.run_id, "m")
+    return {"step": point.step, "timestamp_now": before - 1000 <= point.timestamp <= after + 1000}
+
+
+@case
+def log_metrics_with_timestamp() -> Any:
+    import mlflow
+    from mlflow import MlflowClient
+
+    with mlflow.start_run() as run:
+        mlflow.log_metrics({"a": 1.0, "b": 2.0}, step=2, timestamp=1_700_000_000_000)
+    client = MlflowClient()
+    return sorted(
+        (m.key, m.value, m.step, m.timestamp)
+        for key in ("a", "b")
+        for m in client.get_metric_history(run.info.run_id, key)
+    )
+
+
+@case
+def negative_and_large_steps() -> Any:
+    import mlflow
+    from mlflow import MlflowClient
+
+    with mlflow.start_run() as run:
+        mlflow.log_metric("m", 1.0, step=-1)
+        mlflow.log_metric("m", 2.0, step=2**40)
+    history = MlflowClient().get_metric_history(run.info.run_id, "m")
+    return sorted(m.step for m in history)
+
+
+# --- experiments, more ----------------------------------------------------------------------
+
+
+@case
+def experiment_fields() -> Any:
+    import mlflow
+
+    experiment_id = mlflow.create_experiment("experiment_fields-x")
+    experiment = mlflow.get_experiment(experiment_id)
+    return {
+        "creation_type": type(experiment.creation_time).__name__,
+        "update_type": type(experiment.last_update_time).__name__,
+        "artifact_location_absolute": "://" in experiment.artifact_location
+        or experiment.artifact_location.startswith("/"),
+        "id_digits": experiment.experiment_id.isdigit(),
+    }
+
+
+@case
+def recreate_deleted_experiment_name() -> Any:
+    import mlflow
+
+    experiment_id = mlflow.create_experiment("recreate_deleted_experiment_name-x")
+    mlflow.delete_experiment(experiment_id)
+    return outcome(lambda: mlflow.create_experiment("recreate_deleted_experiment_name-x"))
+
+
+@case
+def default_experiment_by_client() -> Any:
+    from mlflow import MlflowClient
+
+    default = MlflowClient().get_experiment_by_name("Default")
+    return {
+        "id": default.experiment_id if default else None,
+        "delete": outcome(lambda: MlflowClient().delete_experiment("0")),
+    }
+
+
+@case
+def search_experiments_paging() -> Any:
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    for index in range(5):
+        client.create_experiment(f"search_experiments_paging-{index}")
+    names: list[str] = []
+    token = None
+    pages = 0
+    while True:
+        page = client.search_experiments(
+            filter_string="name LIKE 'search_experiments_paging-%'",
+            order_by=["name DESC"],
+            max_results=2,
+            page_token=token,
+        )
+        pages += 1
+        names.extend(e.name for e in page)
+        token = page.token
+        if not token:
+            break
+    return {"names": names, "pages": pages}
+
+
+@case
+def search_experiments_by_attribute() -> Any:
+    import mlflow
+
+    mlflow.create_experiment("search_experiments_by_attribute-x")
+    found = mlflow.search_experiments(
+        filter_string="attribute.name = 'search_experiments_by_attribute-x'"
+    )
+    return [e.name for e in found]
+
+
+# --- search, more ---------------------------------------------------------------------------
+
+
+@case
+def search_runs_default_order_is_newest_first() -> Any:
+    import mlflow
+
+    for index in range(3):
+        with mlflow.start_run(run_name=f"r{index}"):
+            pass
+        time.sleep(0.01)
+    return [r.info.run_name for r in mlflow.search_runs(output_format="list")]
+
+
+@case
+def search_runs_quoted_keys() -> Any:
+    import mlflow
+
+    with mlflow.start_run(run_name="q"):
+        mlflow.log_metric("my metric", 2.0)
+        mlflow.log_param("a.b", "x")
+
+    def names(filter_string: str) -> Any:
+        try:
+            runs = mlflow.search_runs(filter_string=filter_string, output_format="list")
+        except Exception as error:
+            return error_answer(error)
+        return [r.info.run_name for r in runs]
+
+    return {
+        "backticks": names("metrics.`my metric` > 1"),
+        "double_quotes": names('metrics."my metric" > 1'),
+        "dotted_param": names("params.`a.b` = 'x'"),
+        "tag_backticks": names("tags.`mlflow.runName` = 'q'"),
+        "lowercase_and": names("metrics.`my metric` > 1 and params.`a.b` = 'x'"),
+    }
+
+
+@case
+def search_runs_missing_key_comparisons() -> Any:
+    import mlflow
+
+    with mlflow.start_run(run_name="has"):
+        mlflow.log_param("p", "x")
+    with mlflow.start_run(run_name="lacks"):
+        pass
+
+    def names(filter_string: str) -> list[str]:
+        runs = mlflow.search_runs(filter_string=filter_string, output_format="list")
+        return sorted(r.info.run_name for r in runs)
+
+    return {
+        "not_equal": names("params.p != 'y'"),
+        "equal": names("params.p = 'x'"),
+    }
+
+
+@case
+def search_runs_by_time_and_view() -> Any:
+    import mlflow
+    from mlflow.entities import ViewType
+
+    with mlflow.start_run(run_name="kept"):
+        pass
+    with mlflow.start_run(run_name="gone") as gone:
+        pass
+    mlflow.delete_run(gone.info.run_id)
+
+    def names(**kwargs: Any) -> list[str]:
+        runs = mlflow.search_runs(output_format="list", **kwargs)
+        return sorted(r.info.run_name for r in runs)
+
+    return {
+        "started": names(filter_string="attributes.start_time > 0"),
+        "ended": names(filter_string="attributes.end_time > 0", run_view_type=ViewType.ALL),
+        "deleted": names(run_view_type=ViewType.DELETED_ONLY),
+    }
+
+
+@case
+def search_runs_empty_experiment_list() -> Any:
+    import mlflow
+
+    return {
+        "list": mlflow.search_runs(experiment_ids=[], output_format="list"),
+        "unknown_name": outcome(
+            lambda: mlflow.search_runs(experiment_names=["search_runs-none"], output_format="list")
+        ),
+    }
+
+
+# --- client, more ---------------------------------------------------------------------------
+
+
+@case
+def client_writes_to_missing_run() -> Any:
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    client = MlflowClient()
+    missing = "0123456789abcdef0123456789abcdef"
+    return {
+        "log_batch": outcome(lambda: client.log_batch(missing, metrics=[Metric("m", 1.0, 1, 0)])),
+        "log_param": outcome(lambda: client.log_param(missing, "p", "1")),
+        "set_terminated": outcome(lambda: client.set_terminated(missing)),
+    }
+
+
+@case
+def metric_history_of_missing_run() -> Any:
+    from mlflow import MlflowClient
+
+    missing = "0123456789abcdef0123456789abcdef"
+    return outcome(lambda: MlflowClient().get_metric_history(missing, "m"))
+
+
+@case
+def client_create_run_start_time() -> Any:
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    run = client.create_run(_experiment_id(), start_time=1_600_000_000_000)
+    client.set_terminated(run.info.run_id, end_time=1_600_000_001_000)
+    info = client.get_run(run.info.run_id).info
+    return {"start": info.start_time, "end": info.end_time, "status": info.status}
+
+
+@case
+def client_delete_tag() -> Any:
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    run_id = client.create_run(_experiment_id(), tags={"a": "1", "b": "2"}).info.run_id
+    client.delete_tag(run_id, "a")
+    return {
+        "tags": user_tags(client.get_run(run_id).data.tags),
+        "missing": outcome(lambda: client.delete_tag(run_id, "a")),
+    }
+
+
+@case
+def client_tracking_uri() -> Any:
+    import os
+
+    import mlflow
+    from mlflow import MlflowClient
+
+    uri = os.environ["MLFLOW_TRACKING_URI"]
+    return {
+        "fluent": mlflow.get_tracking_uri() == uri,
+        "client": MlflowClient().tracking_uri == uri,
+        "explicit": MlflowClient(tracking_uri=uri).tracking_uri == uri,
+    }
+
+
+@case
+def client_experiment_tags_and_deletion() -> Any:
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    experiment_id = client.create_experiment("client_experiment_tags_and_deletion-x")
+    client.set_experiment_tag(experiment_id, "a", "1")
+    client.delete_experiment_tag(experiment_id, "a")
+    client.delete_experiment(experiment_id)
+    return {
+        "tags": user_tags(client.get_experiment(experiment_id).tags),
+        "stage": client.get_experiment(experiment_id).lifecycle_stage,
+        "create_run_in_deleted": outcome(lambda: client.create_run(experiment_id)),
+    }
+
+
+# --- artifacts, more ------------------------------------------------------------------------
+
+
+@case
+def log_artifact_files() -> Any:
+    import tempfile
+    from pathlib import Path
+
+    import mlflow
+    from mlflow import MlflowClient
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "a.txt").write_text("a")
+        (root / "sub").mkdir()
+        (root / "sub" / "b.txt").write_text("bb")
+        with mlflow.start_run() as run:
+            mlflow.log_artifact(str(root / "a.txt"))
+            mlflow.log_artifact(str(root / "a.txt"), artifact_path="copies")
+            mlflow.log_artifacts(str(root / "sub"), artifact_path="tree")
+            uri = mlflow.get_artifact_uri()
+            file_uri = mlflow.get_artifact_uri("a.txt")
+    client = MlflowClient()
+    return {
+        "top": [(f.path, f.is_dir) for f in client.list_artifacts(run.info.run_id)],
+        "tree": [(f.path, f.file_size) for f in client.list_artifacts(run.info.run_id, "tree")],
+        "uri_is_runs": uri == run.info.artifact_uri,
+        "file_uri": file_uri == f"{uri}/a.txt",
+    }
+
+
+@case
+def log_table_artifact() -> Any:
+    import mlflow
+    from mlflow import MlflowClient
+
+    with mlflow.start_run() as run:
+        mlflow.log_table({"x": [1, 2], "y": ["a", "b"]}, artifact_file="tables/t.json")
+    listed = MlflowClient().list_artifacts(run.info.run_id, "tables")
+    return [f.path for f in listed]
+
+
+@case
+def log_image_artifact() -> Any:
+    import mlflow
+    import numpy
+    from mlflow import MlflowClient
+
+    with mlflow.start_run() as run:
+        mlflow.log_image(numpy.zeros((4, 4, 3), dtype=numpy.uint8), "images/black.png")
+    listed = MlflowClient().list_artifacts(run.info.run_id, "images")
+    return [(f.path, f.is_dir) for f in listed]

@@ -64,6 +64,24 @@ DIFFERENCES: dict[str, str] = {
         "tuitrack has no mlflow.artifacts module: mlflow.artifacts.load_dict (load_text, "
         "download_artifacts, ...) raises AttributeError"
     ),
+    "metric_history_of_missing_run": (
+        "MlflowClient.get_metric_history of a run that does not exist raises NotFoundError "
+        "(RESOURCE_DOES_NOT_EXIST) in tuitrack; MLflow's SQL store returns an empty list"
+    ),
+    "delete_active_run": (
+        "deleting the active run inside its with block: MLflow's end_run at the block's end "
+        "then fails (INVALID_PARAMETER_VALUE, the run is deleted); tuitrack ends the deleted "
+        "run quietly (status FINISHED)"
+    ),
+    "with_block_ends_only_the_innermost": (
+        "leaving a with block while a nested run started inside it is still active: MLflow "
+        "ends only the innermost run (the block's own run stays RUNNING and active); tuitrack "
+        "ends the nested run and the block's own run"
+    ),
+    "run_status_is_a_plain_str": (
+        "RunInfo.status is tuitrack's RunStatus, a str enum (== 'FINISHED' holds, json and "
+        "f-strings give the name); in MLflow it is a plain str"
+    ),
 }
 
 
