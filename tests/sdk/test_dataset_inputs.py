@@ -270,3 +270,27 @@ def test_the_unsaved_store_keeps_the_inputs_of_its_runs() -> None:
     assert store.get_run(run_id).inputs.dataset_inputs == [given]
     with pytest.raises(InvalidValueError, match="DatasetInput"):
         store.log_inputs(run_id, ["not an input"])  # type: ignore[list-item]
+
+
+def test_any_object_with_mlflows_dataset_attributes_is_a_dataset(
+    fluent_sandbox: SdkSandbox,
+) -> None:
+    class Described:
+        name, digest, source = "labels", "0123abcd", "s3://bucket/labels.parquet"
+        schema, profile = None, '{"num_rows": 7}'
+
+    with tuitrack.start_run() as run:
+        tuitrack.log_input(Described(), context="training")
+        with pytest.raises(InvalidValueError, match="need a dataset"):
+            tuitrack.log_input(None, context="training")
+        with pytest.raises(InvalidValueError, match="no name, digest"):
+            tuitrack.log_input(object())
+    (logged,) = tuitrack.get_run(run.info.run_id).inputs.dataset_inputs
+    assert logged.dataset.to_dictionary() == {
+        "name": "labels",
+        "digest": "0123abcd",
+        "source_type": "s3",
+        "source": '{"uri": "s3://bucket/labels.parquet"}',
+        "schema": None,
+        "profile": '{"num_rows": 7}',
+    }

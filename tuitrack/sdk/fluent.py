@@ -824,12 +824,10 @@ def log_input(
     tuitrack.data's, MLflow's own (`mlflow.data.from_pandas(...)`), or an entity Dataset.
     `context` ('training', 'eval', ...) is stored as the input tag `mlflow.data.context`,
     with `tags`. Logged models (`model`) are not supported: InvalidValueError."""
-    log_inputs(
-        None if dataset is None else [dataset],
-        None if context is None else [context],
-        None if tags is None else [tags],
-        None if model is None else [model],
-    )
+    from tuitrack.sdk.dataset_inputs import refuse_models
+
+    refuse_models("model", model)
+    log_inputs([dataset], [context], [tags])
 
 
 def log_inputs(
@@ -842,7 +840,7 @@ def log_inputs(
     dataset (None for none; `contexts` or `tags_list` left out means none for each)."""
     from tuitrack.sdk.dataset_inputs import dataset_input, refuse_models
 
-    refuse_models("models" if models is None or len(models) != 1 else "model", models)
+    refuse_models("models", models)
     given = list(datasets or ())
     contexts = [None] * len(given) if contexts is None else list(contexts)
     tags_list = [None] * len(given) if tags_list is None else list(tags_list)
