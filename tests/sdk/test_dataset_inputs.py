@@ -294,3 +294,28 @@ def test_any_object_with_mlflows_dataset_attributes_is_a_dataset(
         "schema": None,
         "profile": '{"num_rows": 7}',
     }
+
+
+def test_an_mlflow_database_older_than_its_dataset_tables(tmp_path: Path) -> None:
+    """MLflow before 2.4 had no dataset tables: its runs read with no inputs, and logging
+    one is refused naming the upgrade."""
+    from tuitrack.core import registry
+    from tuitrack.errors import ReadOnlyError
+
+    path = tmp_path / "mlflow.db"
+    client = mlflow.MlflowClient(f"sqlite:///{path}")
+    run_id = client.create_run(client.create_experiment("old")).info.run_id
+    with sqlite3.connect(path) as connection:
+        for table in ("input_tags", "inputs", "datasets"):
+            connection.execute(f"DROP TABLE {table}")
+        connection.execute("UPDATE alembic_version SET version_num = '3500859a5d39'")
+    store = registry.get_tracking_store(f"mlflow+sqlite:///{path}", str(tmp_path))
+    try:
+        assert store.get_run(run_id).inputs.dataset_inputs == []
+        (listed,) = store.search_runs([store.get_run(run_id).info.experiment_id])
+        assert listed.inputs == tuitrack_entities.RunInputs([])
+        given = tuitrack_entities.DatasetInput(tuitrack_entities.Dataset("d", "1", "local", "{}"))
+        with pytest.raises(ReadOnlyError, match="mlflow db upgrade"):
+            store.log_inputs(run_id, [given])
+    finally:
+        store.close()
