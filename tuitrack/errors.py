@@ -17,6 +17,11 @@ class TuitrackError(Exception):
     def message(self) -> str:
         return str(self)
 
+    @classmethod
+    def invalid_parameter_value(cls, message: str) -> InvalidValueError:
+        """MLflow's shorthand for an error with code INVALID_PARAMETER_VALUE."""
+        return InvalidValueError(message)
+
 
 class NotFoundError(TuitrackError, LookupError):
     """An experiment, run, metric or artifact that does not exist."""

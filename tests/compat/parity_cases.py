@@ -1701,3 +1701,80 @@ def log_image_artifact() -> Any:
         mlflow.log_image(numpy.zeros((4, 4, 3), dtype=numpy.uint8), "images/black.png")
     listed = MlflowClient().list_artifacts(run.info.run_id, "images")
     return [(f.path, f.is_dir) for f in listed]
+
+
+# --- log_batch validation and MlflowException itself ----------------------------------------
+
+
+@case
+def client_log_batch_validation() -> Any:
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param, RunTag
+
+    client = MlflowClient()
+    run_id = client.create_run(_experiment_id()).info.run_id
+    client.log_param(run_id, "fixed", "1")
+    return {
+        "empty_tag_key": outcome(lambda: client.log_batch(run_id, tags=[RunTag("", "v")])),
+        "bad_metric_key": outcome(
+            lambda: client.log_batch(run_id, metrics=[Metric("../m", 1.0, 1, 0)])
+        ),
+        "param_conflict": outcome(lambda: client.log_batch(run_id, params=[Param("fixed", "2")])),
+        "same_param": outcome(lambda: client.log_batch(run_id, params=[Param("fixed", "1")])),
+        "params": client.get_run(run_id).data.params,
+    }
+
+
+@case
+def client_log_batch_text_metric_value() -> Any:
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    client = MlflowClient()
+    run_id = client.create_run(_experiment_id()).info.run_id
+    return outcome(
+        lambda: client.log_batch(run_id, metrics=[Metric("m", "x", 1, 0)])  # type: ignore[arg-type]
+    )
+
+
+@case
+def client_log_batch_many_params() -> Any:
+    from mlflow import MlflowClient
+    from mlflow.entities import Param
+
+    client = MlflowClient()
+    run_id = client.create_run(_experiment_id()).info.run_id
+    client.log_batch(run_id, params=[Param(f"p{i}", str(i)) for i in range(150)])
+    return len(client.get_run(run_id).data.params)
+
+
+@case
+def mlflow_exception_raised_by_user_code() -> Any:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        raise MlflowException("boom")
+    except MlflowException as error:
+        caught = error
+    made = MlflowException.invalid_parameter_value("bad value")
+    return {
+        "message": caught.message,
+        "str": str(caught),
+        "error_code": caught.error_code,
+        "is_exception": isinstance(caught, Exception),
+        "made_code": made.error_code,
+        "made_message": made.message,
+        "made_type": isinstance(made, MlflowException),
+    }
+
+
+@case
+def catching_mlflow_exception_by_code() -> Any:
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mlflow.get_run("0123456789abcdef0123456789abcdef")
+    except MlflowException as error:
+        return {"code": error.error_code, "message_names_run": "0123456789abcdef" in error.message}
+    return None
