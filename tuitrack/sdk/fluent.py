@@ -808,10 +808,9 @@ def delete_tag(key: str) -> None:
 
 
 def delete_experiment_tag(key: str) -> None:
-    """Remove a tag of the current experiment: the active run's, else the one set_experiment
-    chose, else the default one. NotFoundError when it has no such tag."""
-    session = _session()
-    session.client.delete_experiment_tag(_current_experiment_id(session), key)
+    """Remove a tag of the current experiment (set_experiment's, else the default one, as
+    set_experiment_tag); NotFoundError when it has no such tag."""
+    _client().delete_experiment_tag(_active_experiment_id(), key)
 
 
 def log_input(
