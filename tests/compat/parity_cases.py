@@ -1778,3 +1778,118 @@ def catching_mlflow_exception_by_code() -> Any:
     except MlflowException as error:
         return {"code": error.error_code, "message_names_run": "0123456789abcdef" in error.message}
     return None
+
+
+# --- values from numpy and int ids, DataFrame details ---------------------------------------
+
+
+@case
+def numpy_values() -> Any:
+    import mlflow
+    import numpy
+    from mlflow import MlflowClient
+
+    with mlflow.start_run() as run:
+        # (a numpy step is left out: MLflow's SQLite store saves it as bytes)
+        mlflow.log_metric("f32", numpy.float32(0.5), step=3)  # type: ignore[arg-type]
+        mlflow.log_metric("i64", numpy.int64(7))  # type: ignore[arg-type]
+        mlflow.log_param("np", numpy.float64(0.25))
+        mlflow.log_params({"dict": {"a": 1}, "zero": 0, "none": None})
+        mlflow.set_tags({"none": None, "array": numpy.array([1, 2])})
+    run_data = mlflow.get_run(run.info.run_id).data
+    history = MlflowClient().get_metric_history(run.info.run_id, "f32")
+    return {
+        "metrics": run_data.metrics,
+        "params": run_data.params,
+        "tags": user_tags(run_data.tags),
+        "step": [(type(m.step).__name__, m.step) for m in history],
+    }
+
+
+@case
+def integer_experiment_ids() -> Any:
+    import mlflow
+
+    experiment_id = mlflow.create_experiment("integer_experiment_ids-x")
+    number = int(experiment_id)
+    with mlflow.start_run(experiment_id=number) as run:  # type: ignore[arg-type]
+        pass
+    return {
+        "run_in_it": run.info.experiment_id == experiment_id,
+        "get": mlflow.get_experiment(number).name,  # type: ignore[arg-type]
+        "set": mlflow.set_experiment(experiment_id=number).name,  # type: ignore[arg-type]
+        "search": len(mlflow.search_runs([number], output_format="list")),  # type: ignore[call-overload]
+    }
+
+
+@case
+def search_all_experiments() -> Any:
+    import mlflow
+
+    mlflow.set_experiment("search_all_experiments-x")
+    with mlflow.start_run(tags={"search_all_experiments": "1"}):
+        pass
+    mlflow.set_experiment("search_all_experiments-y")
+    with mlflow.start_run(tags={"search_all_experiments": "1"}):
+        pass
+    runs = mlflow.search_runs(
+        filter_string="tags.search_all_experiments = '1'",
+        search_all_experiments=True,
+        output_format="list",
+    )
+    return len(runs)
+
+
+@case
+def search_runs_running_status() -> Any:
+    import mlflow
+
+    with mlflow.start_run(run_name="live"):
+        running = mlflow.search_runs(
+            filter_string="attributes.status = 'RUNNING'", output_format="list"
+        )
+        return [r.info.run_name for r in running]
+
+
+@case
+def dataframe_missing_cells() -> Any:
+    import mlflow
+
+    with mlflow.start_run(run_name="a"):
+        mlflow.log_param("only_a", "x")
+        mlflow.log_metric("m_a", 1.0)
+    time.sleep(0.01)
+    with mlflow.start_run(run_name="b"):
+        mlflow.set_tag("only_b", "y")
+    frame = mlflow.search_runs(order_by=["attributes.run_name"])
+    return {
+        "param": [repr(v) for v in frame["params.only_a"]],
+        "metric": [repr(v) for v in frame["metrics.m_a"]],
+        "tag": [repr(v) for v in frame["tags.only_b"]],
+        "end_time": str(frame["end_time"].dtype),
+        "run_ids": [isinstance(v, str) and len(v) == 32 for v in frame["run_id"]],
+        "experiment_ids": frame["experiment_id"].nunique(),
+        "index": list(frame.index),
+    }
+
+
+@case
+def client_search_runs_token() -> Any:
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    experiment_id = _experiment_id()
+    for _ in range(2):
+        client.set_terminated(client.create_run(experiment_id).info.run_id)
+    first = client.search_runs([experiment_id], max_results=1)
+    every = client.search_runs([experiment_id], max_results=10)
+    return {"first_token": first.token is not None, "every_token": every.token, "n": len(every)}
+
+
+@case
+def search_runs_max_results_zero() -> Any:
+    import mlflow
+
+    with mlflow.start_run():
+        pass
+    return outcome(lambda: mlflow.search_runs(max_results=0, output_format="list"))

@@ -996,7 +996,7 @@ def _search_experiment_ids(
     if ids or experiment_names:
         return ids
     if search_all_experiments:
-        return [e.experiment_id for e in client.search_experiments(max_results=100_000)]
+        return [e.experiment_id for e in search_experiments()]  # every page of them
     return [_current_experiment_id(_session())]
 
 
