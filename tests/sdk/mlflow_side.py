@@ -28,6 +28,12 @@ def mlflow_root_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
     before = os.environ.get(URI_VARIABLE)
     mlflow.set_tracking_uri(f"sqlite:///{root / 'mlflow.db'}")
     _restore(before)
+    # MLflow fixes a new store's default artifact root (./mlruns) from the working
+    # directory when it first opens the store: open it here, so that experiments made
+    # without a location keep their artifacts under root, not in the repository.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        mlflow.MlflowClient().search_experiments()
     yield root
     mlflow.set_tracking_uri(None)
     _restore(before)
