@@ -425,6 +425,7 @@ def _fill_before_0007(engine: Engine, default_taken: bool) -> int:
                 _tag(_PARENT, "tuitrack.user", "ana"),
                 _tag(_PARENT, "tuitrack.source.name", "train.py"),
                 _tag(_PARENT, "tuitrack.git.commit", "abc123"),
+                _tag(_PARENT, "tuitrack.git.branch", "main"),
                 _tag(_PARENT, "tuitrack.description", "first try"),
                 _tag(_PARENT, "mlflow.runName", "from-tag"),
                 _tag(_CHILD, "tuitrack.user", "ben"),
@@ -482,6 +483,7 @@ def test_0007_adds_the_default_experiment_and_mlflow_tag_names(
                 "mlflow.note.content": "first try",
                 "mlflow.runName": "from-tag",
                 "mlflow.source.git.commit": "abc123",
+                "mlflow.source.git.branch": "main",
                 "mlflow.source.name": "train.py",
                 "mlflow.user": "ana",
             }

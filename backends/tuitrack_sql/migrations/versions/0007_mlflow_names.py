@@ -12,8 +12,8 @@ Create Date: 2026-12-03
 - Tags that tuitrack wrote before under its own names are renamed to MLflow's, on each run
   that has no tag under the MLflow name yet (where it has one, both are kept as they are):
   tuitrack.user -> mlflow.user, tuitrack.source.name -> mlflow.source.name,
-  tuitrack.git.commit -> mlflow.source.git.commit, tuitrack.description ->
-  mlflow.note.content.
+  tuitrack.git.commit -> mlflow.source.git.commit, tuitrack.git.branch ->
+  mlflow.source.git.branch, tuitrack.description -> mlflow.note.content.
 - A run's name and parent are kept in its columns only; reading makes its mlflow.runName
   and mlflow.parentRunId tags from them. Stored tags of those keys are moved there: a
   mlflow.runName tag names a run that has no name yet (the name column wins otherwise; a
@@ -45,6 +45,7 @@ _TAG_RENAMES = (
     ("tuitrack.user", "mlflow.user"),
     ("tuitrack.source.name", "mlflow.source.name"),
     ("tuitrack.git.commit", "mlflow.source.git.commit"),
+    ("tuitrack.git.branch", "mlflow.source.git.branch"),
     ("tuitrack.description", "mlflow.note.content"),
 )
 _RUN_NAME_TAG = "mlflow.runName"
