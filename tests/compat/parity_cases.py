@@ -1893,3 +1893,85 @@ def search_runs_max_results_zero() -> Any:
     with mlflow.start_run():
         pass
     return outcome(lambda: mlflow.search_runs(max_results=0, output_format="list"))
+
+
+# --- system tags and small edge cases -------------------------------------------------------
+
+
+@case
+def mlflow_system_tags() -> Any:
+    import getpass
+    import sys
+
+    import mlflow
+
+    with mlflow.start_run() as run:
+        pass
+    tags = mlflow.get_run(run.info.run_id).data.tags
+    return {
+        "keys": sorted(k for k in tags if k.startswith("mlflow.")),
+        "user": tags.get("mlflow.user") == getpass.getuser(),
+        "source_type": tags.get("mlflow.source.type"),
+        "source_name": tags.get("mlflow.source.name") == sys.argv[0],
+    }
+
+
+@case
+def end_run_bad_status() -> Any:
+    import mlflow
+
+    mlflow.start_run()
+    return raises(lambda: mlflow.end_run(status="DONE"))
+
+
+@case
+def resume_the_active_run() -> Any:
+    import mlflow
+
+    with mlflow.start_run() as run:
+        return raises(lambda: mlflow.start_run(run_id=run.info.run_id))
+
+
+@case
+def logging_after_run_ended_starts_new_run() -> Any:
+    import mlflow
+
+    with mlflow.start_run() as run:
+        pass
+    mlflow.log_param("p", "1")
+    active = mlflow.active_run()
+    return {
+        "new_run": active is not None and active.info.run_id != run.info.run_id,
+        "old_params": mlflow.get_run(run.info.run_id).data.params,
+    }
+
+
+@case
+def empty_batches() -> Any:
+    import mlflow
+
+    with mlflow.start_run() as run:
+        mlflow.log_params({})
+        mlflow.log_metrics({})
+        mlflow.set_tags({})
+    data = mlflow.get_run(run.info.run_id).data
+    return {"params": data.params, "metrics": data.metrics, "tags": user_tags(data.tags)}
+
+
+@case
+def create_experiment_artifact_location() -> Any:
+    import tempfile
+
+    import mlflow
+
+    folder = tempfile.mkdtemp()
+    experiment_id = mlflow.create_experiment(
+        "create_experiment_artifact_location-x", artifact_location=folder
+    )
+    location = mlflow.get_experiment(experiment_id).artifact_location
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        pass
+    return {
+        "location_names_folder": location.rstrip("/").endswith(folder),
+        "run_artifacts_under_it": folder in run.info.artifact_uri,
+    }
