@@ -167,3 +167,13 @@ def test_json_keys_values_by_run_id_and_spells_out_nan() -> None:
         "max": 9e9,
         "best_step": 4,
     }
+
+
+def test_the_run_name_tag_is_not_a_row_but_the_parent_tag_is() -> None:
+    runs = [
+        make_run(run_id, name, {}, {}, {"mlflow.runName": name, "mlflow.parentRunId": "p" * 32})
+        for run_id, name in (("aaaa", "a"), ("bbbb", "b"))
+    ]
+    rows = rows_by_key(build_comparison(runs, NAMES, {}, NOW))
+    assert "tag:mlflow.runName" not in rows
+    assert rows["tag:mlflow.parentRunId"].values == ("p" * 32, "p" * 32)

@@ -21,6 +21,7 @@ from tuitrack.tui.formatting import (
 from tuitrack.tui.status import judge_runs, shown_status
 
 Direction = Literal["min", "max"]
+RUN_NAME_TAG = "mlflow.runName"
 Section = Literal["run", "params", "metrics", "tags"]
 SECTIONS: tuple[Section, ...] = ("run", "params", "metrics", "tags")
 # A metric whose key holds one of these is better when lower; any other, when higher.
@@ -215,6 +216,11 @@ def _metric_rows(
     return rows
 
 
+def _shown_tags(run: Run) -> dict[str, str]:
+    """A run's tags less its name tag: the name heads the run's column already."""
+    return {key: value for key, value in run.data.tags.items() if key != RUN_NAME_TAG}
+
+
 def build_comparison(
     runs: Sequence[Run],
     experiment_names: Mapping[str, str],
@@ -239,7 +245,7 @@ def build_comparison(
         ),
         *_pair_rows("params", "param", [run.data.params for run in runs]),
         *_metric_rows(runs, stats, steps_loaded),
-        *_pair_rows("tags", "tag", [run.data.tags for run in runs]),
+        *_pair_rows("tags", "tag", [_shown_tags(run) for run in runs]),
     ]
     return Comparison(
         runs=tuple(runs),
