@@ -33,11 +33,11 @@ def run_cases(library: str) -> dict[str, Any]:
         sys.modules["mlflow"] = importlib.import_module("tuitrack")
     import mlflow
 
-    from tests.compat.parity_cases import CASES, error_answer
+    from tests.compat.parity_cases import CASES, CURRENT_EXPERIMENT, error_answer
 
     answers: dict[str, Any] = {}
     for name, case in CASES.items():
-        mlflow.set_experiment(f"case-{name}")
+        CURRENT_EXPERIMENT["id"] = str(mlflow.set_experiment(f"case-{name}").experiment_id)
         try:
             answers[name] = {"value": json_safe(case())}
         except Exception as error:  # the answer to compare is the error itself

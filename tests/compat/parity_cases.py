@@ -60,22 +60,12 @@ def user_tags(tags: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in tags.items() if not k.startswith(("mlflow.", "tuitrack."))}
 
 
+# The id of the experiment the runner set for the case now running.
+CURRENT_EXPERIMENT = {"id": ""}
+
+
 def _experiment_id() -> str:
-    import mlflow
-
-    experiment = mlflow.get_experiment_by_name(f"case-{_caller()}")
-    assert experiment is not None
-    return str(experiment.experiment_id)
-
-
-def _caller() -> str:
-    import inspect
-
-    frame = inspect.currentframe()
-    while frame is not None and frame.f_code.co_name not in CASES:
-        frame = frame.f_back
-    assert frame is not None
-    return frame.f_code.co_name
+    return CURRENT_EXPERIMENT["id"]
 
 
 def _ended(run_id: str) -> dict[str, Any]:
