@@ -39,7 +39,7 @@ from tuitrack.entities import (
     RunStatus,
     RunTag,
 )
-from tuitrack.errors import AlreadyExistsError, InvalidValueError, NotFoundError, ReadOnlyError
+from tuitrack.errors import AlreadyExistsError, NotFoundError, ReadOnlyError
 from tuitrack_mlflow import sql_writes, tables
 from tuitrack_mlflow.connect import open_engine
 from tuitrack_mlflow.locations import absolute_location, child_location
@@ -270,13 +270,7 @@ class MlflowSqlStore(
         experiment_id, run_id, run_name = new.experiment_id, new.run_id, new.run_name
         parent_run_id, user_id = new.parent_run_id, new.user_id
         run_tags = {tag.key: tag.value for tag in new.tags}
-        named = run_tags.get(RUN_NAME_TAG)
-        if run_name and named and run_name != named:
-            raise InvalidValueError(
-                f"run_name {run_name!r} and the {RUN_NAME_TAG} tag {named!r} differ"
-            )
-        name = run_name or named or f"run-{run_id[:8]}"
-        run_tags[RUN_NAME_TAG] = name
+        run_tags[RUN_NAME_TAG] = name = run_name
         if parent_run_id is not None:
             run_tags[PARENT_TAG] = parent_run_id
         with write_transaction(self.engine) as connection:
