@@ -165,7 +165,7 @@ _LAZY: dict[str, str] = {
 
 # Submodules reachable as attributes without importing them first (`tuitrack.entities.Metric`
 # after a bare `import tuitrack`), as MLflow's are.
-_SUBMODULES = frozenset({"data", "entities", "errors", "exceptions", "tracking"})
+_SUBMODULES = frozenset({"artifacts", "data", "entities", "errors", "exceptions", "tracking"})
 
 
 # MLflow's model flavors (`mlflow.sklearn`, ...) and autologging/model functions resolve to

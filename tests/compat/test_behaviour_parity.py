@@ -60,10 +60,6 @@ DIFFERENCES: dict[str, str] = {
         "Run.to_dictionary() has only 'info' and 'data' in tuitrack; MLflow's also has "
         "'inputs' and 'outputs'"
     ),
-    "artifacts_module": (
-        "tuitrack has no mlflow.artifacts module: mlflow.artifacts.load_dict (load_text, "
-        "download_artifacts, ...) raises AttributeError"
-    ),
     "metric_history_of_missing_run": (
         "MlflowClient.get_metric_history of a run that does not exist raises NotFoundError "
         "(RESOURCE_DOES_NOT_EXIST) in tuitrack; MLflow's SQL store returns an empty list"

@@ -32,8 +32,8 @@ ALLOWED: dict[str, set[str]] = {
 }
 FOR_BACKENDS = {*CORE, "tuitrack.search"}
 # Modules under MLflow's names that only re-export (mlflow.tracking, mlflow.exceptions,
-# mlflow.data).
-MLFLOW_NAMES = {"tracking", "exceptions", "data"}
+# mlflow.data, mlflow.artifacts).
+MLFLOW_NAMES = {"tracking", "exceptions", "data", "artifacts"}
 
 
 def _imported_modules(path: Path) -> Iterator[tuple[int, str]]:
