@@ -78,11 +78,6 @@ DIFFERENCES: dict[str, str] = {
         "RunInfo.status is tuitrack's RunStatus, a str enum (== 'FINISHED' holds, json and "
         "f-strings give the name); in MLflow it is a plain str"
     ),
-    "client_log_batch_text_metric_value": (
-        "an entity built with a value of the wrong type (Metric('m', 'x', ts, step)) raises "
-        "pydantic's ValidationError at construction in tuitrack, not an MlflowException; "
-        "MLflow builds it and log_batch refuses it (INVALID_PARAMETER_VALUE)"
-    ),
 }
 
 

@@ -3,6 +3,11 @@
 They are built as MLflow's are (`Metric("m", 1.5, ts, 1)`, `Param("k", "v")`,
 `Run(run_info, run_data)`), and take tuitrack's keyword names too; what differs from MLflow
 is said on each class and checked in tests/sdk/test_mlflow_entities.py.
+
+A value a field cannot hold (`Metric("m", "x", ts, 0)`) is refused when the entity is built,
+with InvalidValueError (code INVALID_PARAMETER_VALUE) naming the entity, the field, the value
+and what is allowed. MLflow builds such an entity and refuses it when it is logged, with the
+same code: MLflow code that catches MlflowException around the call sees the same error.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Self, TypeVar, overload
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tuitrack.core.datasets import RunInputs
 from tuitrack.errors import InvalidValueError
@@ -167,9 +172,38 @@ def _key_values(items: Mapping[str, Any] | Iterable[Any] | None) -> dict[str, An
     return {item.key: item.value for item in entities}
 
 
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN_LENGTH else f"{text[: _SHOWN_LENGTH - 3]}..."
+
+
+_SHOWN_LENGTH = 80
+
+
+def _construction_error(entity: str, error: ValidationError) -> InvalidValueError:
+    """pydantic's refusal of an entity's fields, as tuitrack's error: each bad field, the
+    value given and what the field allows (pydantic's words)."""
+    problems = []
+    for detail in error.errors(include_url=False):
+        field, *inside = detail["loc"]
+        name = f"{field}{''.join(f'[{part!r}]' for part in inside)}"
+        allowed = detail["msg"]
+        problems.append(f"{name}={_shown(detail['input'])} ({allowed[:1].lower()}{allowed[1:]})")
+    return InvalidValueError(f"invalid {entity}: {'; '.join(problems)}")
+
+
 class _Entity(BaseModel):
     # Schemas are built on first use, not at import: `import tuitrack` must stay cheap.
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    def __init__(self, /, **fields: Any) -> None:
+        """Validate and set the fields as BaseModel.__init__ does (its one call, no extra
+        cost), and refuse bad ones with InvalidValueError (an MlflowException, code
+        INVALID_PARAMETER_VALUE) instead of pydantic's ValidationError."""
+        try:
+            self.__pydantic_validator__.validate_python(fields, self_instance=self)
+        except ValidationError as error:
+            raise _construction_error(type(self).__name__, error) from None
 
 
 class Metric(_Entity):
@@ -204,9 +238,7 @@ class Metric(_Entity):
                 dataset_digest=dataset_digest,
                 run_id=run_id,
             )
-        BaseModel.__init__(  # the plugin types super()'s as _Entity's, which has no fields
-            self, key=key, value=value, timestamp=timestamp, step=step
-        )
+        _Entity.__init__(self, key=key, value=value, timestamp=timestamp, step=step)
 
     def to_dictionary(self) -> dict[str, Any]:
         """MLflow's dictionary of the point; its model, dataset and run links are None."""
@@ -227,7 +259,7 @@ class _KeyValue(_Entity):
     value: str
 
     def __init__(self, key: str, value: str) -> None:
-        BaseModel.__init__(self, key=key, value=value)
+        _Entity.__init__(self, key=key, value=value)
 
 
 class Param(_KeyValue):
@@ -266,7 +298,7 @@ class Experiment(_Entity):
         creation_time: int | None = None,
         last_update_time: int | None = None,
     ) -> None:
-        BaseModel.__init__(
+        _Entity.__init__(
             self,
             experiment_id=experiment_id,
             name=name,
@@ -315,7 +347,7 @@ class RunInfo(_Entity):
         pid: int | None = None,
         heartbeat_time: int | None = None,
     ) -> None:
-        BaseModel.__init__(
+        _Entity.__init__(
             self,
             run_id=run_id,
             experiment_id=experiment_id,
@@ -369,7 +401,7 @@ class RunData(_Entity):
         params: Mapping[str, str] | Iterable[Param] | None = None,
         tags: Mapping[str, str] | Iterable[RunTag] | None = None,
     ) -> None:
-        BaseModel.__init__(
+        _Entity.__init__(
             self, metrics=_key_values(metrics), params=_key_values(params), tags=_key_values(tags)
         )
 
@@ -409,7 +441,7 @@ class Run(_Entity):
             raise InvalidValueError("give a run's inputs once: as run_inputs or as inputs")
         chosen = run_data if run_data is not None else data
         given = run_inputs if run_inputs is not None else inputs
-        BaseModel.__init__(
+        _Entity.__init__(
             self,
             info=run_info if info is None else info,
             data=RunData() if chosen is None else chosen,
@@ -464,7 +496,7 @@ class FileInfo(_Entity):
     file_size: int | None = None
 
     def __init__(self, path: str, is_dir: bool, file_size: int | None = None) -> None:
-        BaseModel.__init__(self, path=path, is_dir=is_dir, file_size=file_size)
+        _Entity.__init__(self, path=path, is_dir=is_dir, file_size=file_size)
 
 
 class PagedList(list[T], Generic[T]):
