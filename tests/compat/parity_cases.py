@@ -1164,6 +1164,30 @@ def run_to_dictionary_sections() -> Any:
 
 
 @case
+def run_to_dictionary_inputs_and_outputs() -> Any:
+    import importlib
+
+    import mlflow
+    import numpy as np
+    from mlflow.entities import Run
+
+    data = importlib.import_module("mlflow.data")  # MLflow's names it loads lazily
+    dataset = data.from_numpy(np.arange(6).reshape(3, 2), source="https://example.com/t.npy")
+    with mlflow.start_run() as run:
+        mlflow.log_input(dataset, context="training")
+    stored = mlflow.get_run(run.info.run_id)
+    as_dict = stored.to_dictionary()
+    (found,) = mlflow.search_runs(output_format="list")
+    return {
+        "inputs": as_dict["inputs"],
+        "outputs": as_dict["outputs"],
+        "searched": sorted(found.to_dictionary()),
+        "built": sorted(Run(stored.info, stored.data).to_dictionary()),
+        "built_with_inputs": sorted(Run(stored.info, stored.data, stored.inputs).to_dictionary()),
+    }
+
+
+@case
 def artifacts_listing() -> Any:
     import mlflow
     from mlflow import MlflowClient

@@ -56,10 +56,6 @@ DIFFERENCES: dict[str, str] = {
         "ViewType members are strings in tuitrack ('active_only', 'deleted_only', 'all'), "
         "ints in MLflow (1, 2, 3); passing the members works in both"
     ),
-    "run_to_dictionary_sections": (
-        "Run.to_dictionary() has only 'info' and 'data' in tuitrack; MLflow's also has "
-        "'inputs' and 'outputs'"
-    ),
     "metric_history_of_missing_run": (
         "MlflowClient.get_metric_history of a run that does not exist raises NotFoundError "
         "(RESOURCE_DOES_NOT_EXIST) in tuitrack; MLflow's SQL store returns an empty list"

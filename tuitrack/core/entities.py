@@ -447,13 +447,26 @@ class Run(_Entity):
             data=RunData() if chosen is None else chosen,
             inputs=RunInputs() if given is None else given,
         )
+        # A store builds its runs without this __init__ (model_construct, construct_many),
+        # which marks every section as set; a run built here has its inputs unmarked, so
+        # that to_dictionary can tell a run read from a store, as MLflow's can.
+        object.__setattr__(self, "__pydantic_fields_set__", {"info", "data"})
+
+    def _read_from_store(self) -> bool:
+        return "inputs" in self.__pydantic_fields_set__
 
     def to_dictionary(self) -> dict[str, Any]:
-        """MLflow's dictionary: `info` (as `dict(run.info)` in MLflow), `data`, and
-        `inputs` when the run has some (MLflow's runs without inputs have none)."""
+        """MLflow's dictionary: `info` (as `dict(run.info)` in MLflow) and `data`; `inputs`
+        when the run was read from a store or has some; and, for a run read from a store,
+        `outputs` (always `{"model_outputs": []}`: tuitrack logs no models). So, as in
+        MLflow, `get_run(...).to_dictionary()` has all four sections, and a run built with
+        `Run(info, data)` only the first two."""
         found = {"info": self.info._mlflow_dictionary(), "data": self.data.to_dictionary()}
-        if self.inputs.dataset_inputs:
+        from_store = self._read_from_store()
+        if from_store or self.inputs.dataset_inputs:
             found["inputs"] = self.inputs.to_dictionary()
+        if from_store:
+            found["outputs"] = {"model_outputs": []}
         return found
 
 
