@@ -24,22 +24,10 @@ TABLE: dict[str, Any] = json.loads(
     (Path(__file__).parent / "data" / "mlflow_signatures.json").read_text()
 )
 
-# Names of the table tuitrack does not have yet; issue 16 item 5 adds most of them. A name
-# that appears in tuitrack must leave this list (the test below fails until it does).
-KNOWN_MISSING: dict[str, frozenset[str]] = {
-    "fluent": frozenset(
-        {
-            "flush_artifact_async_logging",
-            "log_outputs",
-        }
-    ),
-    "client": frozenset(
-        {
-            "get_parent_run",
-            "log_outputs",
-        }
-    ),
-}
+# Names of the table tuitrack does not have (none since issue 16: the logged-model ones are
+# stand-ins raising UnsupportedFeatureError). A name that appears in tuitrack must leave
+# this list (the test below fails until it does).
+KNOWN_MISSING: dict[str, frozenset[str]] = {"fluent": frozenset(), "client": frozenset()}
 
 # MLflow parameters tuitrack deliberately does not take: logged models and tracing are out
 # of issue 16's scope, and MLflow's workspaces have no tuitrack counterpart. Calling with

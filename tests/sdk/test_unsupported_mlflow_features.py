@@ -89,3 +89,13 @@ def test_mlflow_scripts_under_the_module_swap_reach_a_clear_error() -> None:
         assert "not supported" in message
     assert "mlflow.models.infer_signature" in errors["infer_signature"][1]
     assert errors["signature"][0] == "UnsupportedFeatureError"
+
+
+def test_logged_model_outputs_raise_the_unsupported_error_fluent_and_client() -> None:
+    import tuitrack
+    from tuitrack.sdk.unsupported import UnsupportedFeatureError
+
+    with pytest.raises(UnsupportedFeatureError, match=r"mlflow\.log_outputs\(\)"):
+        tuitrack.log_outputs([])
+    with pytest.raises(UnsupportedFeatureError, match=r"MlflowClient\.log_outputs\(\)"):
+        tuitrack.MlflowClient.log_outputs(None, "0" * 32, [])  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ import os
 import socket
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from tuitrack.core import config, registry
 from tuitrack.core.metric_history import MetricHistory
@@ -35,6 +35,7 @@ from tuitrack.errors import InvalidValueError, NotFoundError
 from tuitrack.sdk import artifact_files
 from tuitrack.sdk.run_frame import runs_to_dataframe
 from tuitrack.sdk.state import STATE
+from tuitrack.sdk.unsupported import unsupported
 
 
 def _status(value: RunStatus | str) -> RunStatus:
@@ -178,6 +179,17 @@ class TrackingClient:
         `_store_pending_writes`); NotFoundError when there is none."""
         self._store_pending_writes()
         return self.store.get_run(run_id)
+
+    def get_parent_run(self, run_id: str) -> Run | None:
+        """The run that `run_id` is nested in, None for a top-level run; NotFoundError when
+        no run has this id."""
+        parent_run_id = self.get_run(run_id).info.parent_run_id
+        return None if parent_run_id is None else self.get_run(parent_run_id)
+
+    def log_outputs(self, run_id: str, models: Sequence[Any]) -> NoReturn:
+        """MLflow's logged-model outputs: tuitrack has no logged models, so this raises
+        UnsupportedFeatureError."""
+        unsupported("MlflowClient.log_outputs() (MLflow's logged-model outputs)")
 
     def update_run(
         self, run_id: str, status: RunStatus | str | None = None, name: str | None = None

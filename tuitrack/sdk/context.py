@@ -78,10 +78,14 @@ def process_tags() -> dict[str, str]:
     user = _user()
     if user:
         tags[USER_TAG] = user
-    source = source_path()
-    if source:
-        tags[SOURCE_NAME_TAG] = source[:_MAX_TAG_VALUE]
+    tags[SOURCE_NAME_TAG] = source_name()[:_MAX_TAG_VALUE]
     return tags
+
+
+def source_name() -> str:
+    """What ran, as the `mlflow.source.name` tag says it: the script's absolute path, else
+    what `sys.argv[0]` holds (`-c`), else `<console>`, as MLflow names a REPL."""
+    return source_path() or (sys.argv[0] if sys.argv and sys.argv[0] else "<console>")
 
 
 def find_git_root(directory: str) -> Path | None:

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from tuitrack.core import config, registry
 from tuitrack.core.validation import (
@@ -63,6 +63,7 @@ from tuitrack.sdk.quiet_thread import block_process_signals
 from tuitrack.sdk.run_stack import RunHandle
 from tuitrack.sdk.settings import SdkSettings
 from tuitrack.sdk.state import STATE
+from tuitrack.sdk.unsupported import unsupported
 from tuitrack.sdk.writer import BackgroundWriter, Field
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "delete_tag",
     "end_run",
     "flush",
+    "flush_artifact_async_logging",
     "flush_async_logging",
     "get_artifact_uri",
     "get_experiment",
@@ -95,6 +97,7 @@ __all__ = [
     "log_inputs",
     "log_metric",
     "log_metrics",
+    "log_outputs",
     "log_param",
     "log_params",
     "log_table",
@@ -606,8 +609,13 @@ def get_run(run_id: str) -> Run:
 def get_parent_run(run_id: str) -> Run | None:
     """The run that `run_id` is nested in, None for a top-level run; NotFoundError when no
     run has this id."""
-    parent_run_id = _client().get_run(run_id).info.parent_run_id
-    return None if parent_run_id is None else _client().get_run(parent_run_id)
+    return _client().get_parent_run(run_id)
+
+
+def log_outputs(models: Sequence[Any] | None = None) -> NoReturn:
+    """MLflow's logged-model outputs: tuitrack has no logged models, so this raises
+    UnsupportedFeatureError."""
+    unsupported("mlflow.log_outputs() (MLflow's logged-model outputs)")
 
 
 def delete_run(run_id: str) -> None:
@@ -869,6 +877,11 @@ def flush_async_logging() -> None:
 
 
 # --- artifacts -------------------------------------------------------------------------
+
+
+def flush_artifact_async_logging() -> None:
+    """Artifacts reach their store before log_artifact and the other artifact calls
+    return, so there is nothing to wait for (MLflow can upload them in the background)."""
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
