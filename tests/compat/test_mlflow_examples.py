@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,9 +41,21 @@ def _summary(library: str, uri: str, cwd: Path, env: dict[str, str]) -> dict[str
     return summary
 
 
+@pytest.fixture(scope="session", name="empty_mlflow_database")
+def empty_mlflow_database_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new MLflow SQLite database, made once: MLflow takes seconds to build its schema,
+    and each script gets a copy."""
+    pytest.importorskip("mlflow")
+    root = tmp_path_factory.mktemp("mlflow-template")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    command = [sys.executable, "-m", "tests.compat.store_summary", "mlflow", uri]
+    _run(command, root, _environment(root))
+    return root / "mlflow.db"
+
+
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_the_script_leaves_the_same_store_with_mlflow_and_with_tuitrack(
-    script: str, tmp_path: Path
+    script: str, tmp_path: Path, empty_mlflow_database: Path
 ) -> None:
     """MLflow into its SQLite store; tuitrack into its own store, read by tuitrack; and
     tuitrack into an mlruns folder, read by MLflow's client."""
@@ -56,6 +69,8 @@ def test_the_script_leaves_the_same_store_with_mlflow_and_with_tuitrack(
     ):
         workdir = tmp_path / name
         workdir.mkdir()
+        if name == "mlflow":
+            shutil.copyfile(empty_mlflow_database, workdir / "mlflow.db")
         uri = store.format(workdir)
         env = {**_environment(workdir), "MLFLOW_TRACKING_URI": uri}
         if runner is swapped:
