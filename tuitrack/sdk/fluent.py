@@ -17,11 +17,11 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn, TypeVar
 
 from tuitrack.core import config, registry
 from tuitrack.core.validation import (
@@ -38,6 +38,7 @@ from tuitrack.core.validation import (
 from tuitrack.entities import (
     Experiment,
     LifecycleStage,
+    PagedList,
     Run,
     RunStatus,
     RunTag,
@@ -115,6 +116,7 @@ __all__ = [
     "start_run",
 ]
 
+T = TypeVar("T")
 _time_ns = time.time_ns
 _MAX_CACHED_KEYS = 100_000
 _CAPTURE_JOIN_SECONDS = 10.0
@@ -260,6 +262,23 @@ def get_experiment_by_name(name: str) -> Experiment | None:
     return _client().get_experiment_by_name(name)
 
 
+def _every_page(
+    search: Callable[[int, str | None], PagedList[T]], max_results: int | None
+) -> list[T]:
+    """What `search(page_size, page_token)` finds, page after page, until the last page or
+    `max_results` items (every page when it is None)."""
+    found: list[T] = []
+    token: str | None = None
+    while max_results is None or len(found) < max_results:
+        wanted = _SEARCH_PAGE if max_results is None else max_results - len(found)
+        page = search(min(wanted, _SEARCH_PAGE), token)
+        found.extend(page)
+        token = page.token
+        if not token:
+            break
+    return found
+
+
 def search_experiments(
     view_type: ViewType | str | int = ViewType.ACTIVE_ONLY,
     max_results: int | None = None,
@@ -269,18 +288,12 @@ def search_experiments(
     """Experiments matching an MLflow-style filter (`name LIKE 'a%'`, `tags.k = 'v'`), in
     `order_by`'s order; all of them unless `max_results` is given."""
     client = _client()
-    experiments: list[Experiment] = []
-    token: str | None = None
-    while max_results is None or len(experiments) < max_results:
-        wanted = _SEARCH_PAGE if max_results is None else max_results - len(experiments)
-        page = client.search_experiments(
-            _view_type(view_type), min(wanted, _SEARCH_PAGE), filter_string, order_by, token
-        )
-        experiments.extend(page)
-        token = page.token
-        if not token:
-            break
-    return experiments
+    return _every_page(
+        lambda size, token: client.search_experiments(
+            _view_type(view_type), size, filter_string, order_by, token
+        ),
+        max_results,
+    )
 
 
 def delete_experiment(experiment_id: str) -> None:
@@ -1034,20 +1047,13 @@ def search_runs(
     client = _client()
     ids = _search_experiment_ids(client, experiment_ids, experiment_names, search_all_experiments)
     runs: list[Run] = []
-    token: str | None = None
-    while ids and len(runs) < max_results:
-        page = client.search_runs(
-            ids,
-            filter_string or None,
-            _view_type(run_view_type),
-            min(_SEARCH_PAGE, max_results - len(runs)),
-            order_by,
-            token,
+    if ids:
+        runs = _every_page(
+            lambda size, token: client.search_runs(
+                ids, filter_string or None, _view_type(run_view_type), size, order_by, token
+            ),
+            max_results,
         )
-        runs.extend(page)
-        token = page.token
-        if not token:
-            break
     if output_format == "pandas":
         from tuitrack.sdk.run_frame import runs_to_dataframe
 
