@@ -9,9 +9,10 @@ from tuitrack.core.capabilities import Capability
 from tuitrack.core.read_only_store import ReadOnlyStore
 from tuitrack.entities import RunStatus
 from tuitrack.errors import ReadOnlyError
+from tuitrack.search import field_tags
 
-PARENT_TAG = "mlflow.parentRunId"  # how MLflow records a nested run's parent
-RUN_NAME_TAG = "mlflow.runName"
+PARENT_TAG = field_tags.PARENT_RUN_TAG  # how MLflow records a nested run's parent
+RUN_NAME_TAG = field_tags.RUN_NAME_TAG
 USER_TAG = "mlflow.user"
 
 # MLflow's own numbers for run statuses (its file store writes these into meta.yaml).

@@ -37,11 +37,10 @@ from tuitrack.entities import (
 from tuitrack.errors import InvalidValueError, TuitrackError
 from tuitrack.sdk import store_opening
 from tuitrack.sdk.client import TrackingClient
+from tuitrack.search.field_tags import PARENT_RUN_TAG
 
 IMPORTED_FROM_TAG = "tuitrack.imported_from"
 IMPORT_COMPLETE_TAG = "tuitrack.import_complete"
-# MLflow's parent link, carried over as the run's parent_run_id instead (ids change).
-PARENT_TAG = "mlflow.parentRunId"
 METRIC_BATCH = 1_000
 ITEM_BATCH = 100
 PAGE = 1_000
@@ -249,7 +248,8 @@ class _Importer:
         tags = [
             RunTag(key=k, value=v)
             for k, v in run.data.tags.items()
-            if k != PARENT_TAG and self._valid_tag(k, v, label)
+            # MLflow's parent link is carried over as the run's parent_run_id (ids change).
+            if k != PARENT_RUN_TAG and self._valid_tag(k, v, label)
         ]
         for chunk in _chunks(params, ITEM_BATCH):
             self.target.store.log_batch(target_id, params=chunk)

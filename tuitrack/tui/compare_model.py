@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from tuitrack.core.orphans import OrphanPolicy
 from tuitrack.entities import Metric, Run
+from tuitrack.search.field_tags import RUN_NAME_TAG
 from tuitrack.tui.formatting import (
     format_duration,
     format_metric,
@@ -21,7 +22,6 @@ from tuitrack.tui.formatting import (
 from tuitrack.tui.status import judge_runs, shown_status
 
 Direction = Literal["min", "max"]
-RUN_NAME_TAG = "mlflow.runName"
 Section = Literal["run", "params", "metrics", "tags"]
 SECTIONS: tuple[Section, ...] = ("run", "params", "metrics", "tags")
 # A metric whose key holds one of these is better when lower; any other, when higher.
