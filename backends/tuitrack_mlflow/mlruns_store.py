@@ -13,6 +13,7 @@ from pathlib import Path
 from tuitrack.core import config
 from tuitrack.core.capabilities import EVERY_CAPABILITY
 from tuitrack.core.datasets import DatasetInput, checked_dataset_inputs
+from tuitrack.core.default_experiment import DEFAULT_EXPERIMENT_ID
 from tuitrack.core.run_creation import CheckedRunCreation, NewRun, refuse_a_deleted_experiment
 from tuitrack.core.store import now_ms
 from tuitrack.core.validation import (
@@ -118,10 +119,10 @@ class MlrunsStore(CheckedRunCreation, MlrunsReads):
         MLflow adds when it opens one."""
         try:
             if not self.root.exists() or (self.root.is_dir() and not any(self.root.iterdir())):
-                location = child_location(self._artifact_root, writes.DEFAULT_EXPERIMENT_ID)
+                location = child_location(self._artifact_root, DEFAULT_EXPERIMENT_ID)
                 writes.create_store(self.root, location, now_ms())
             elif self.root.is_dir():
-                default = self.root / writes.DEFAULT_EXPERIMENT_ID
+                default = self.root / DEFAULT_EXPERIMENT_ID
                 if default.is_dir():  # being made by another process: wait for it
                     writes.await_meta(default)
                 if self._experiment_dirs():
@@ -189,7 +190,7 @@ class MlrunsStore(CheckedRunCreation, MlrunsReads):
     def delete_experiment(self, experiment_id: str) -> None:
         """Mark it and its active runs deleted, then move it into .trash, as MLflow does;
         MLflow's default experiment "0" cannot be deleted (InvalidValueError)."""
-        if str(experiment_id) == writes.DEFAULT_EXPERIMENT_ID:
+        if str(experiment_id) == DEFAULT_EXPERIMENT_ID:
             raise InvalidValueError(
                 "experiment '0' is MLflow's default experiment, which MLflow reserves: "
                 "it cannot be deleted"

@@ -26,7 +26,8 @@ from typing import Any, ParamSpec, TypeVar
 
 import yaml
 
-from tuitrack.entities import LifecycleStage, Metric, Param, RunStatus
+from tuitrack.core.default_experiment import DEFAULT_EXPERIMENT_ID
+from tuitrack.entities import Experiment, LifecycleStage, Metric, Param, RunStatus
 from tuitrack.errors import (
     InvalidValueError,
     NotFoundError,
@@ -43,8 +44,6 @@ _LOCK_WAIT_SECONDS = 0.01
 _AWAIT_META_SECONDS = 2.0  # making an experiment folder takes far less
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-DEFAULT_EXPERIMENT_ID = "0"
-DEFAULT_EXPERIMENT_NAME = "Default"
 # MLflow's file store draws experiment ids of this many digits, the first one not zero.
 EXPERIMENT_ID_DIGITS = 18
 # MLflow's SourceType.LOCAL, which its file store writes into every run's meta.yaml.
@@ -249,7 +248,7 @@ def create_store(root: Path, artifact_location: str, created: int) -> None:
     waits for its meta.yaml (await_meta)."""
     root.mkdir(parents=True, exist_ok=True)
     meta = experiment_meta(
-        DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, artifact_location, created
+        DEFAULT_EXPERIMENT_ID, Experiment.DEFAULT_EXPERIMENT_NAME, artifact_location, created
     )
     try:
         create_experiment_folder(root, meta, {})

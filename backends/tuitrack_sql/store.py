@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Row, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tuitrack.core.datasets import DatasetInput, checked_dataset_inputs
+from tuitrack.core.default_experiment import DEFAULT_EXPERIMENT_ID
 from tuitrack.core.gc_pause import gc_paused
 from tuitrack.core.history_request import HistoryRequest, unique_names
 from tuitrack.core.history_store import RequestedHistoryStore
@@ -86,7 +87,7 @@ def _wait_or_raise(error: StoreUnavailableError, conflicts: int) -> None:
 # Runs' artifact URIs are the experiment's location, "/<run id>/artifacts", 1000 at most.
 _MAX_ARTIFACT_LOCATION_LENGTH = 1000 - len("/0123456789abcdef0123456789abcdef/artifacts")
 _RUN_ID_LENGTH = 32
-_DEFAULT_EXPERIMENT_KEY = 0  # experiment 0, "Default", made by migration 0007
+_DEFAULT_EXPERIMENT_KEY = int(DEFAULT_EXPERIMENT_ID)  # made by migration 0007
 
 
 def _experiment_key(experiment_id: str) -> int:

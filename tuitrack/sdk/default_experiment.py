@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tuitrack.core.default_experiment import DEFAULT_EXPERIMENT_ID
 from tuitrack.entities import Experiment
 from tuitrack.errors import AlreadyExistsError, InvalidValueError, NotFoundError
 from tuitrack.sdk import context
@@ -25,8 +26,6 @@ from tuitrack.sdk.settings import EXPERIMENT_ID_ENV, EXPERIMENT_NAME_ENV
 
 MLFLOW_EXPERIMENT_ID_ENV = "MLFLOW_EXPERIMENT_ID"
 MLFLOW_EXPERIMENT_NAME_ENV = "MLFLOW_EXPERIMENT_NAME"
-DEFAULT_EXPERIMENT_ID = "0"
-DEFAULT_EXPERIMENT_NAME = "Default"
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ def _mlflow_default(client: TrackingClient) -> Experiment:
     try:
         return client.get_experiment(DEFAULT_EXPERIMENT_ID)
     except NotFoundError:  # a store from before experiment 0 existed, or not tuitrack's
-        return get_or_create(client, DEFAULT_EXPERIMENT_NAME)
+        return get_or_create(client, Experiment.DEFAULT_EXPERIMENT_NAME)
 
 
 def choose(client: TrackingClient) -> Choice:
