@@ -513,8 +513,19 @@ class FileInfo(_Entity):
 
 
 class PagedList(list[T], Generic[T]):
-    """A page of results; `token` fetches the next page and is None on the last one."""
+    """A page of results; `token` fetches the next page and is None on the last one.
 
-    def __init__(self, items: list[T] | tuple[T, ...] = (), token: str | None = None) -> None:
+    `note` is a sentence for the person when the store had to do something they should know
+    about to answer (e.g. evaluate part of a filter itself over every run a server sent);
+    None otherwise.
+    """
+
+    def __init__(
+        self,
+        items: list[T] | tuple[T, ...] = (),
+        token: str | None = None,
+        note: str | None = None,
+    ) -> None:
         super().__init__(items)
         self.token = token
+        self.note = note
