@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tuitrack.core import config
-from tuitrack.core.capabilities import EVERY_CAPABILITY
+from tuitrack.core.capabilities import EVERY_CAPABILITY, Capability
 from tuitrack.core.datasets import DatasetInput, checked_dataset_inputs
 from tuitrack.core.default_experiment import DEFAULT_EXPERIMENT_ID
 from tuitrack.core.run_creation import CheckedRunCreation, NewRun, refuse_a_deleted_experiment
@@ -84,7 +84,11 @@ class MlrunsStore(CheckedRunCreation, MlrunsReads):
     """
 
     kind = "MLflow folder"
-    capabilities = EVERY_CAPABILITY
+    # Files, not a database: searches and thinning read the runs' files.
+    capabilities = EVERY_CAPABILITY - {
+        Capability.SEARCH_WHERE_STORED,
+        Capability.DOWNSAMPLE_WHERE_STORED,
+    }
 
     def __init__(self, store_uri: str, default_artifact_root: str, *, create: bool = True) -> None:
         super().__init__(store_uri, default_artifact_root)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tuitrack.core.capabilities import EVERY_CAPABILITY
+from tuitrack.core.capabilities import EVERY_CAPABILITY, Capability
 from tuitrack.core.datasets import DatasetInput, checked_dataset_inputs
 from tuitrack.core.downsampling import downsample_history
 from tuitrack.core.history_request import HistoryRequest
@@ -68,7 +68,11 @@ class MlflowSqlStore(
 
     kind = "MLflow database"
     search_tables = TABLES
-    capabilities = EVERY_CAPABILITY
+    # MLflow's tables have no heartbeat column; histories are thinned after reading.
+    capabilities = EVERY_CAPABILITY - {
+        Capability.KEEP_HEARTBEATS,
+        Capability.DOWNSAMPLE_WHERE_STORED,
+    }
 
     def __init__(self, store_uri: str, default_artifact_root: str) -> None:
         super().__init__(store_uri, default_artifact_root)

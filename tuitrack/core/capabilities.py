@@ -18,6 +18,27 @@ class Capability(StrEnum):
     CREATE_RUNS = "create, rename, delete and restore runs, and record heartbeats"
     LOG_METRICS = "log metrics and params"
     OPEN_BY_URI = "be opened again from its store URI by another client or process"
+    # How a store answers rather than what it takes: a store without these still gives
+    # every answer the contract asks for, at a cost the reader may want to know about.
+    SEARCH_WHERE_STORED = (
+        "evaluate the whole search language where the runs are stored (without it, part of "
+        "a filter may be evaluated by reading every run, and the page's note says so)"
+    )
+    DOWNSAMPLE_WHERE_STORED = (
+        "thin a long metric history where it is stored (without it, every point is read)"
+    )
+    KEEP_HEARTBEATS = (
+        "keep each run's heartbeat, host and pid (without them, orphans are judged by "
+        "their last activity only)"
+    )
 
 
+WRITE_CAPABILITIES = frozenset(
+    {
+        Capability.CREATE_EXPERIMENTS,
+        Capability.CREATE_RUNS,
+        Capability.LOG_METRICS,
+        Capability.OPEN_BY_URI,
+    }
+)
 EVERY_CAPABILITY = frozenset(Capability)

@@ -648,6 +648,12 @@ class TrackingStore(ABC):
             experiment, self.count_runs(ids, None, view), running, max(moments, default=None)
         )
 
+    def artifact_store_for(self, artifact_uri: str) -> ArtifactStore | None:
+        """The ArtifactStore for a run's `artifact_uri` when this store serves the files
+        itself (e.g. a tracking server's artifact proxy, reached over the same connection);
+        None, the default, lets the artifact-store registry open the URI by its scheme."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the store must not be used afterwards."""
 

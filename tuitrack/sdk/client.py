@@ -349,7 +349,7 @@ class TrackingClient:
         uri = self.store.get_run(run_id).info.artifact_uri  # no wait for queued writes
         store = self._artifact_stores.get(uri)
         if store is None:
-            store = registry.get_artifact_store(uri)
+            store = self.store.artifact_store_for(uri) or registry.get_artifact_store(uri)
             self._artifact_stores[uri] = store
         return store
 
