@@ -1,0 +1,292 @@
+"""A real `mlflow server` for the REST backend's tests: SQLite backend store, local artifact
+folder served through the server (`--serve-artifacts`), on a free 127.0.0.1 port.
+
+    with MlflowServer() as server:
+        store = registry.get_tracking_store(server.url, artifact_root)
+        ...
+        server.empty()  # back to MLflow's Default experiment alone
+
+The server runs in a session of its own (Ctrl-C in the terminal does not reach it) under a
+small watchdog that stops it when the process that started it is gone, even when that one was
+killed without a chance to clean up. `stop()` (also at the `with` block's end and at
+interpreter exit) stops the whole process group and removes the server's folder.
+
+This file is also the watchdog's script: `python mlflow_server.py <owner pid> <command...>`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+_START_TIMEOUT_SECONDS = 90.0
+_STOP_GRACE_SECONDS = 5.0
+_WATCH_INTERVAL_SECONDS = 0.5
+_LOG_TAIL_LINES = 30
+# Rows MLflow writes when it builds its schema (the Default experiment, the default
+# workspace) are put back by `empty()`; the schema's revision is never touched.
+_KEPT_TABLES = frozenset({"alembic_version"})
+_running: set[MlflowServer] = set()
+
+
+class MlflowServerError(RuntimeError):
+    """The server did not start, or did not take a change; the message says why."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def server_environment() -> dict[str, str]:
+    """This process's environment without MLflow's and tuitrack's variables, so that the
+    test process's settings (a tracking URI, a token, ...) never reach the server."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("MLFLOW_", "_MLFLOW_", "TUITRACK_"))
+    }
+
+
+class MlflowServer:
+    """One `mlflow server` owned by this process, in a temporary folder of its own."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="tuitrack-mlflow-server-", dir=root))
+        self.database_path = self.root / "mlflow.db"
+        self.artifacts_path = self.root / "artifacts"
+        self.log_path = self.root / "server.log"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self._baseline: dict[str, list[tuple[object, ...]]] = {}
+
+    def __enter__(self) -> MlflowServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        error_type: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def command(self) -> list[str]:
+        mlflow = shutil.which("mlflow") or "mlflow"
+        return [
+            mlflow,
+            "server",
+            *("--backend-store-uri", f"sqlite:///{self.database_path}"),
+            *("--artifacts-destination", str(self.artifacts_path)),
+            "--serve-artifacts",
+            *("--host", "127.0.0.1"),
+            *("--port", str(self.port)),
+            *("--workers", "1"),
+        ]
+
+    def start(self) -> None:
+        """Start the server and wait until it answers /health (or raise with its log)."""
+        watchdog = [sys.executable, str(Path(__file__).resolve()), str(os.getpid())]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*watchdog, *self.command()],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.root,
+                env=server_environment(),
+                start_new_session=True,
+            )
+        _running.add(self)
+        try:
+            self._wait_until_healthy()
+            self._baseline = self._read_rows()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop the server's whole process group (SIGTERM, then SIGKILL) and remove its
+        folder. Safe to call more than once."""
+        process = self.process
+        self.process = None
+        _running.discard(self)
+        if process is not None:
+            _stop_group(process)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def is_running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no server log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+        problem = "it did not answer"
+        while time.monotonic() < deadline:
+            if not self.is_running():
+                problem = "it exited"
+                break
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+                    problem = f"GET /health answered {answer.status}"
+            except (urllib.error.URLError, OSError) as error:
+                problem = f"GET /health failed: {error}"
+            time.sleep(0.25)
+        else:
+            problem = f"no answer within {_START_TIMEOUT_SECONDS:.0f} s ({problem})"
+        log = self.log_tail()
+        raise MlflowServerError(
+            f"mlflow server on {self.url} did not start: {problem}; "
+            f"its log {self.log_path} ends with:\n{log}"
+        )
+
+    # --- data --------------------------------------------------------------------------
+
+    def empty(self) -> None:
+        """Delete every row of MLflow's tables, keeping only what MLflow wrote when it
+        made its schema (the Default experiment "0"); remove the stored artifacts. The
+        server keeps no cache of these rows: checked by asking it for its experiments."""
+        with self._database() as connection:
+            for table in self._tables(connection):
+                connection.execute(f'DELETE FROM "{table}"')
+                for row in self._baseline.get(table, []):
+                    marks = ", ".join("?" * len(row))
+                    connection.execute(f'INSERT INTO "{table}" VALUES ({marks})', row)
+        for child in self.artifacts_path.glob("*"):
+            if child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+        self._check_only_default_experiment()
+
+    def _check_only_default_experiment(self) -> None:
+        answer = self.get_json(
+            "/api/2.0/mlflow/experiments/search",
+            {"max_results": "10", "view_type": "ALL"},
+        )
+        ids = [experiment["experiment_id"] for experiment in answer.get("experiments", [])]
+        if ids != ["0"]:
+            raise MlflowServerError(
+                f"mlflow server on {self.url} still lists experiments {ids} after its "
+                f"database {self.database_path} was emptied (expected only ['0'])"
+            )
+
+    def get_json(self, endpoint: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        """GET one of the server's JSON endpoints (for the harness's own checks)."""
+        query = f"?{urllib.parse.urlencode(params)}" if params else ""
+        with urllib.request.urlopen(f"{self.url}{endpoint}{query}", timeout=10) as answer:
+            data: dict[str, Any] = json.loads(answer.read())
+            return data
+
+    def _database(self) -> _Transaction:
+        return _Transaction(self.database_path)
+
+    @staticmethod
+    def _tables(connection: sqlite3.Connection) -> list[str]:
+        names = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        return [name for (name,) in names if name not in _KEPT_TABLES]
+
+    def _read_rows(self) -> dict[str, list[tuple[object, ...]]]:
+        """The rows of each table now (after MLflow built its schema)."""
+        with self._database() as connection:
+            rows = {
+                table: connection.execute(f'SELECT * FROM "{table}"').fetchall()
+                for table in self._tables(connection)
+            }
+        return {table: found for table, found in rows.items() if found}
+
+
+class _Transaction:
+    """One write transaction on the server's SQLite file, waiting while the server writes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.connection: sqlite3.Connection | None = None
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.connection.execute("BEGIN IMMEDIATE")
+        return self.connection
+
+    def __exit__(
+        self,
+        error_type: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        assert self.connection is not None
+        try:
+            self.connection.execute("ROLLBACK" if error_type else "COMMIT")
+        finally:
+            self.connection.close()
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group `process` leads, then SIGKILL what is left of it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(_STOP_GRACE_SECONDS)
+    # What the server started (uvicorn) may outlive the watchdog.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    for server in list(_running):
+        server.stop()
+
+
+def _watch(owner_pid: int, command: list[str]) -> int:
+    """Run `command` in this process group; when `owner_pid` is gone, stop the group and
+    remove the server's folder (this process's working directory)."""
+    # The group's SIGTERM is for the server. A handler (not SIG_IGN, which a child would
+    # inherit) keeps this process alive to SIGKILL what is left.
+    signal.signal(signal.SIGTERM, lambda number, frame: None)
+    server = subprocess.Popen(command)
+    while server.poll() is None:
+        if os.getppid() != owner_pid:
+            os.killpg(0, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.wait(_STOP_GRACE_SECONDS)
+            shutil.rmtree(Path.cwd(), ignore_errors=True)  # the server's folder
+            os.killpg(0, signal.SIGKILL)
+        time.sleep(_WATCH_INTERVAL_SECONDS)
+    return server.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(_watch(int(sys.argv[1]), sys.argv[2:]))
