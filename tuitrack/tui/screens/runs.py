@@ -59,6 +59,7 @@ from tuitrack.tui.status_filter import (
 from tuitrack.tui.widgets.filter_bar import FilterBar
 from tuitrack.tui.widgets.footer import KeysFooter
 from tuitrack.tui.widgets.runs_table import RunsTable
+from tuitrack.tui.widgets.search_note import SearchNote
 
 FILTER_HINT = "metrics.`val/loss` < 0.5 and params.lr = '0.01'   (Enter applies, Esc closes)"
 WINDOW_PAGES = 5
@@ -207,6 +208,7 @@ class RunsScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield TitleLine(id="title")
         yield FilterBar(FILTER_HINT, id="filter-bar")
+        yield SearchNote(id="search-note")
         table = RunsTable(self.session.clock, id="runs")
         table.experiment_names = self.experiment_names
         yield table
@@ -357,6 +359,7 @@ class RunsScreen(BaseScreen):
         if not self._orphans_asked:
             self._orphans_asked = True
             self.call_after_refresh(self.find_orphans)
+        self.query_one(SearchNote).show(read.page.runs.note)
         if self.columns is None:
             self.columns = default_columns(runs)
         table = self.table
