@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.rest.mlflow_server import MlflowServer
+from tests.rest.mlflow_server import MlflowServer, shared_server
 
 MLFLOW_MISSING = (
     "MLflow is not installed (`mlflow` not importable or its `mlflow` command not on PATH): "
@@ -27,17 +27,13 @@ def mlflow_missing_reason() -> str | None:
 
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    """A running `mlflow server` shared by this process's tests; each test that writes
-    starts from `empty_mlflow_server` instead."""
+    """A running `mlflow server` shared by this process's tests (the contract suite's
+    too); each test that writes starts from `empty_mlflow_server` instead."""
     reason = mlflow_missing_reason()
     if reason:
         pytest.skip(reason)
-    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server"))
-    try:
-        server.start()
+    with shared_server(tmp_path_factory.getbasetemp()) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -31,6 +31,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -262,6 +264,33 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+class _SharedServer:
+    """The one server of this process that several fixtures hold at once."""
+
+    server: MlflowServer | None = None
+    holders = 0
+
+
+@contextmanager
+def shared_server(parent: Path | None = None) -> Iterator[MlflowServer]:
+    """This process's shared server: started by the first holder (in a folder under
+    `parent`), stopped when the last one lets go. Fixtures of several conftest files get
+    one server this way, not one each."""
+    server = _SharedServer.server
+    if server is None:
+        server = MlflowServer(parent)
+        server.start()
+        _SharedServer.server = server
+    _SharedServer.holders += 1
+    try:
+        yield server
+    finally:
+        _SharedServer.holders -= 1
+        if _SharedServer.holders == 0:
+            _SharedServer.server = None
+            server.stop()
 
 
 @atexit.register
