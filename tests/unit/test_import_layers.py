@@ -28,7 +28,15 @@ ALLOWED: dict[str, set[str]] = {
     "sdk": {*CORE, "tuitrack.search"},
     "tui": {*CORE, "tuitrack.search", "tuitrack.sdk"},
     "testing": {*CORE, "tuitrack.search", "tuitrack.sdk"},
-    "cli": {*CORE, "tuitrack.search", "tuitrack.sdk", "tuitrack.tui", "tuitrack"},
+    "server": CORE,
+    "cli": {
+        *CORE,
+        "tuitrack.search",
+        "tuitrack.sdk",
+        "tuitrack.tui",
+        "tuitrack.server",
+        "tuitrack",
+    },
 }
 FOR_BACKENDS = {*CORE, "tuitrack.search"}
 # Modules under MLflow's names that only re-export (mlflow.tracking, mlflow.exceptions,

@@ -20,6 +20,7 @@ from tuitrack.entities import Experiment, Run, ViewType
 from tuitrack.errors import InvalidValueError, NotFoundError, TuitrackError
 from tuitrack.sdk import store_opening
 from tuitrack.sdk.client import TrackingClient
+from tuitrack.server import command as server_command
 
 if TYPE_CHECKING:
     from tuitrack.cli.demo import Scale
@@ -108,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     cli_orphans.add_parser(run_commands)
     cli_plot.add_parsers(commands)
+    server_command.add_parser(commands)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -496,6 +498,8 @@ def _command(argv: Sequence[str] | None) -> int:
             return _db_upgrade(args)
         if args.command == "import":
             return _import(args)
+        if args.command == "server":
+            return server_command.run(args)
         return _with_client(args)
     except TuitrackError as error:
         print(f"tuitrack: error: {error}", file=sys.stderr)
