@@ -41,9 +41,11 @@ def float_to_json(value: float) -> float | str:
 
 
 def float_from_json(value: object, field: str) -> float:
-    """A double field: a JSON number, "NaN", "Infinity", "-Infinity" or a decimal string."""
+    """A double field: a JSON number, "NaN", "Infinity", "-Infinity" or a decimal string.
+    Every NaN read is the one `math.nan` object, so that the Metrics holding it compare
+    equal (as tuitrack's stores build them)."""
     if type(value) is float:
-        return value
+        return value if value == value else math.nan  # noqa: PLR0124 (the NaN test)
     if type(value) is int:
         return float(value)
     if type(value) is str:

@@ -8,12 +8,14 @@ Scalars follow json_values: values that are not finite as "NaN", "Infinity", "-I
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Self
 
+from tuitrack.core.entity_construction import metric_point
 from tuitrack.core.metric_history import MetricHistory
 from tuitrack.core.orphans import Orphan
 from tuitrack.core.store import ExperimentActivity, MarkResult
@@ -151,8 +153,9 @@ def metric_columns_from_json(data: object) -> list[Metric]:
             f"{where}: keys, values, timestamps and steps have different lengths "
             f"({len(keys)}, {len(values)}, {len(timestamps)}, {len(steps)})"
         )
+    nan = math.nan  # one NaN object, so that equal points compare equal
     return [
-        Metric.model_construct(key=key, value=value, timestamp=timestamp, step=step)
+        metric_point(key, step, timestamp, value if value == value else nan)  # noqa: PLR0124
         for key, value, timestamp, step in zip(keys, values, timestamps, steps, strict=True)
     ]
 
