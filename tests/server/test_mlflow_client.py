@@ -58,7 +58,9 @@ def test_experiments_round_trip(client: MlflowClient, store: TrackingStore) -> N
     ours = store.get_experiment(experiment_id)
     assert (theirs.name, theirs.artifact_location) == (ours.name, ours.artifact_location)
     assert theirs.tags == ours.tags == {"team": "vision"}
-    assert client.get_experiment_by_name("exp-round-trip").experiment_id == experiment_id
+    named = client.get_experiment_by_name("exp-round-trip")
+    assert named is not None
+    assert named.experiment_id == experiment_id
     assert client.get_experiment_by_name("no such experiment") is None
 
     client.set_experiment_tag(experiment_id, "stage", "beta")
@@ -191,11 +193,11 @@ def test_errors_come_back_as_mlflows_exceptions(client: MlflowClient) -> None:
     with pytest.raises(MlflowException) as missing:
         client.get_run("0" * 32)
     assert missing.value.error_code == "RESOURCE_DOES_NOT_EXIST"
-    client.create_experiment("taken")
+    taken_id = client.create_experiment("taken")
     with pytest.raises(MlflowException) as taken:
         client.create_experiment("taken")
     assert taken.value.error_code == "RESOURCE_ALREADY_EXISTS"
-    run_id = client.create_run(client.get_experiment_by_name("taken").experiment_id).info.run_id
+    run_id = client.create_run(taken_id).info.run_id
     client.log_param(run_id, "lr", "0.1")
     with pytest.raises(MlflowException) as changed:
         client.log_param(run_id, "lr", "0.2")
@@ -203,7 +205,7 @@ def test_errors_come_back_as_mlflows_exceptions(client: MlflowClient) -> None:
 
 
 def test_datasets_and_artifacts(fluent: Any, client: MlflowClient, store: TrackingStore) -> None:
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped]
 
     fluent.set_experiment("inputs")
     frame = pd.DataFrame({"a": [1, 2, 3]})

@@ -86,7 +86,7 @@ def create_run_once(store: TrackingStore, run_id: str, arguments: RunArguments) 
     """
     if not _RUN_ID.fullmatch(run_id):
         raise RequestError(
-            f"Invalid value {run_id!r} for parameter 'run_id': expected 32 hex digits"
+            f"Invalid value {run_id!r} for parameter 'run_id': expected 32 lowercase hex digits"
         )
     found = _existing(store, run_id, arguments.experiment_id)
     if found is not None:

@@ -11,17 +11,16 @@ from __future__ import annotations
 import importlib.metadata
 from typing import Any
 
-from tuitrack.core.orphans import Orphan, OrphanPolicy
+from tuitrack.core.orphans import OrphanPolicy
 from tuitrack.core.store import TrackingStore
 from tuitrack.core.wire import endpoints as api
 from tuitrack.core.wire import mlflow_json, tuitrack_json
-from tuitrack.core.wire.json_values import float_to_json
 from tuitrack.core.wire.tuitrack_json import ServerCapabilities, ServerFeature
-from tuitrack.entities import MetricSummary, Run
+from tuitrack.entities import Run
 from tuitrack.server import mlflow_routes
 from tuitrack.server.requests import Fields
 from tuitrack.server.responses import RequestError
-from tuitrack.server.routing import GET, POST, Endpoint
+from tuitrack.server.routing import GET, GET_OR_POST, POST, Endpoint
 from tuitrack.server.run_creation import RunArguments, create_run_once
 
 LOG_BATCH = f"{api.TUITRACK_API}/runs/log-batch"
@@ -67,13 +66,6 @@ def _policy(fields: Fields) -> OrphanPolicy:
         stale_after_s=policy.stale_after_s if stale is None else float(stale),
         silence_after_s=policy.silence_after_s if silence is None else float(silence),
     )
-
-
-def _orphan_json(orphan: Orphan) -> dict[str, Any]:
-    answer: dict[str, Any] = {"run_id": orphan.run_id, "reason": orphan.reason}
-    if orphan.last_sign_of_life is not None:
-        answer["last_sign_of_life"] = orphan.last_sign_of_life
-    return answer
 
 
 def capabilities(store: TrackingStore, fields: Fields) -> dict[str, Any]:
@@ -205,12 +197,12 @@ def get_histories(store: TrackingStore, fields: Fields) -> dict[str, Any]:
 
 def find_orphans(store: TrackingStore, fields: Fields) -> dict[str, Any]:
     orphans = store.find_orphans(fields.text_list("experiment_ids"), _policy(fields))
-    return {"orphans": [_orphan_json(orphan) for orphan in orphans]}
+    return {"orphans": [tuitrack_json.orphan_to_json(orphan) for orphan in orphans]}
 
 
 def mark_failed(store: TrackingStore, fields: Fields) -> dict[str, Any]:
     result = store.mark_failed(_run_ids(fields), fields.text("reason") or None, _policy(fields))
-    return {"marked": [_orphan_json(orphan) for orphan in result.marked], "refused": result.refused}
+    return tuitrack_json.mark_result_to_json(result)
 
 
 def last_activity(store: TrackingStore, fields: Fields) -> dict[str, Any]:
@@ -224,17 +216,9 @@ def experiment_activity(store: TrackingStore, fields: Fields) -> dict[str, Any]:
         filter_string=fields.text("filter") or None,
         page_token=fields.text("page_token") or None,
     )
-    experiments = []
-    for activity in page:
-        item: dict[str, Any] = {
-            "experiment": mlflow_json.experiment_to_json(activity.experiment),
-            "run_count": activity.run_count,
-            "running_count": activity.running_count,
-        }
-        if activity.last_activity is not None:
-            item["last_activity"] = activity.last_activity
-        experiments.append(item)
-    answer: dict[str, Any] = {"experiments": experiments}
+    answer: dict[str, Any] = {
+        "experiments": [tuitrack_json.activity_to_json(activity) for activity in page]
+    }
     if page.token:
         answer["next_page_token"] = page.token
     return answer
@@ -247,37 +231,12 @@ def tag_summaries(store: TrackingStore, fields: Fields) -> dict[str, Any]:
         max_values=20 if max_values is None else max_values,
         run_view_type=mlflow_routes.view_type(fields, "run_view_type"),
     )
-    return {
-        "tags": [
-            {
-                "key": summary.key,
-                "runs": summary.runs,
-                "distinct_values": summary.distinct_values,
-                "values": [{"value": value, "runs": runs} for value, runs in summary.values],
-            }
-            for summary in summaries
-        ]
-    }
+    return {"tags": [tuitrack_json.tag_summary_to_json(summary) for summary in summaries]}
 
 
 def metric_summaries(store: TrackingStore, fields: Fields) -> dict[str, Any]:
     summaries = store.get_metric_summaries(fields.required_text("run_id"))
-    return {"metrics": [_metric_summary_json(summary) for summary in summaries]}
-
-
-def _metric_summary_json(summary: MetricSummary) -> dict[str, Any]:
-    answer: dict[str, Any] = {
-        "key": summary.key,
-        "latest": float_to_json(summary.latest),
-        "step": summary.step,
-        "timestamp": summary.timestamp,
-        "count": summary.count,
-    }
-    if summary.min_value is not None:
-        answer["min_value"] = float_to_json(summary.min_value)
-    if summary.max_value is not None:
-        answer["max_value"] = float_to_json(summary.max_value)
-    return answer
+    return {"metrics": [tuitrack_json.metric_summary_to_json(summary) for summary in summaries]}
 
 
 ENDPOINTS = [
@@ -291,7 +250,7 @@ ENDPOINTS = [
         api.TUITRACK_RUNS_LOG_METRIC_COLUMNS, POST, log_metric_columns, METRIC_COLUMNS_BODY_LIMIT
     ),
     Endpoint(api.TUITRACK_METRICS_GET_HISTORIES, POST, get_histories),
-    Endpoint(METRIC_SUMMARIES, GET, metric_summaries),
+    Endpoint(METRIC_SUMMARIES, GET_OR_POST, metric_summaries),
     Endpoint(api.TUITRACK_RUNS_ORPHANS, POST, find_orphans),
     Endpoint(api.TUITRACK_RUNS_MARK_FAILED, POST, mark_failed),
     Endpoint(api.TUITRACK_RUNS_LAST_ACTIVITY, POST, last_activity),
