@@ -330,6 +330,41 @@ def test_a_get_history_answer_reads_as_columns() -> None:
         wire.history_from_json("loss", [{"key": "acc", "value": 1.0}])
 
 
+@pytest.mark.parametrize(
+    "unusual",
+    [
+        {"step": "1", "timestamp": "11"},  # int64 as strings
+        {"step": 1, "timestamp": 11, "value": 2},  # an int value
+        {"step": 1, "timestamp": 11.0},  # an integral float
+    ],
+)
+def test_a_history_with_unusual_points_reads_the_same(unusual: dict[str, Any]) -> None:
+    answer = [
+        {"key": "loss", "value": 1.0, "timestamp": 10, "step": 0},
+        {"key": "loss", "value": 2.0, "timestamp": 11, "step": 1, **unusual},
+    ]
+    assert list(wire.history_from_json("loss", answer)) == [
+        Metric("loss", 1.0, 10, 0),
+        Metric("loss", 2.0, 11, 1),
+    ]
+    assert wire.metric_point_from_json(answer[1]) == (1, 11, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("bad", "named"),
+    [
+        ({"step": 2**63}, "step"),
+        ({"step": True}, "step"),
+        ({"value": None}, "value"),
+        ({"timestamp": "soon"}, "timestamp"),
+    ],
+)
+def test_a_bad_history_point_is_refused_naming_the_field(bad: dict[str, Any], named: str) -> None:
+    answer = [{"key": "loss", "value": 1.0, "timestamp": 10, "step": 0, **bad}]
+    with pytest.raises(InvalidValueError, match=f"metric 'loss'.{named}"):
+        wire.history_from_json("loss", answer)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.floats(allow_nan=True, allow_infinity=True))
 def test_every_double_round_trips_through_json_text(value: float) -> None:
@@ -618,3 +653,17 @@ def test_the_fast_and_the_checked_reading_agree(run: Run) -> None:
         _same_float(value, checked[1]["metrics"][key]) for key, value in fast[1]["metrics"].items()
     )
     assert fast[2] == checked[2]
+
+
+def test_a_get_history_page_reads_as_columns_quickly() -> None:
+    answer = [
+        {"key": "loss", "value": i * 0.5, "timestamp": 1_000 + i, "step": i} for i in range(25_000)
+    ]
+    best = math.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        history = wire.history_from_json("loss", answer)
+        best = min(best, time.perf_counter() - start)
+    assert history.values[-1] == 12_499.5
+    # ~25 ms measured on a loaded 2-core machine; a Metric a point took ~450 ms.
+    assert best < 0.1, f"{best * 1000:.0f} ms for a 25,000-point page"
