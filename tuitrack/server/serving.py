@@ -7,7 +7,7 @@ import logging
 import sys
 
 from tuitrack.core import registry
-from tuitrack.errors import InvalidValueError
+from tuitrack.errors import InvalidValueError, TuitrackError
 
 
 def check_loopback(host: str) -> None:
@@ -33,9 +33,14 @@ def serve(store_uri: str, artifact_root: str, host: str, port: int) -> None:
     check_loopback(host)
     if not 0 < port < 65536:
         raise InvalidValueError(f"--port {port} is not a TCP port (1 to 65535)")
-    import uvicorn
+    try:
+        import uvicorn
 
-    from tuitrack.server.app import create_app
+        from tuitrack.server.app import create_app
+    except ImportError as error:
+        raise TuitrackError(
+            f"tuitrack server needs Starlette and uvicorn ({error}): pip install 'tuitrack[server]'"
+        ) from None
 
     store = registry.get_tracking_store(store_uri, artifact_root)
     try:
