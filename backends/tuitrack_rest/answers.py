@@ -142,6 +142,12 @@ def error_for_answer(response: httpx.Response, exchange: Exchange) -> TuitrackEr
     detail = _fastapi_detail(response)
     if detail is not None and 400 <= response.status_code < 500 and response.status_code != 404:
         return InvalidValueError(exchange.redact(detail))
+    location = response.headers.get("location")
+    if response.is_redirect and location:
+        return exchange.fail(
+            f"{status}: it redirects to {exchange.redact(location)}",
+            "set the tracking URI to the address it redirects to",
+        )
     if response.status_code in _ENDPOINT_MISSING_STATUSES:
         return exchange.fail(
             f"{status}{_page_kind(response)}",

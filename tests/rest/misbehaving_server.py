@@ -13,6 +13,8 @@ do, for the connection's error lines and retries:
     /mlflow-error/<code>   400 with MLflow's error body {"error_code": code, "message": ...}
                            (?status=<n> for another status, ?message=<text>)
     /files/<path>          PUT stores the body, GET returns it (404 MLflow-style if absent)
+    /flaky-files/<n>/<path> 503 for the first n requests, then as /files/<path>
+    /redirect              301 to another address
 
 `hits(path)` counts the requests each path received. Use as a context manager; `tls=`
 (a certificate and key file) serves HTTPS instead.
@@ -56,7 +58,9 @@ class MisbehavingServer:
         scheme = "https" if tls is not None else "http"
         self.url = f"{scheme}://{host!s}:{port}"
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
         )
 
     def __enter__(self) -> MisbehavingServer:
@@ -150,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
         return b""
 
     def _chunked_body(self) -> bytes:
-        parts = []
+        parts: list[bytes] = []
         while True:
             size = int(self.rfile.readline().split(b";")[0].strip(), 16)
             if size == 0:
@@ -221,6 +225,15 @@ class _Handler(BaseHTTPRequestHandler):
         status = int(request.query.get("status", ["400"])[0])
         message = request.query.get("message", ["it went wrong"])[0]
         self._json(status, {"error_code": request.parts[1], "message": message})
+
+    def _route_redirect(self, request: _Request) -> None:
+        self._send(301, b"", "text/plain", {"Location": "https://tracking.example.com/"})
+
+    def _route_flaky_files(self, request: _Request) -> None:
+        if request.hit <= int(request.parts[1]):
+            self._send(503, b"busy", "text/plain")
+        else:
+            self._files("/".join(request.parts[2:]), request.body)
 
     def _route_files(self, request: _Request) -> None:
         self._files("/".join(request.parts[1:]), request.body)

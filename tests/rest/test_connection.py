@@ -5,6 +5,7 @@ server saw; credentials and TLS settings reach the wire; a forked child gets its
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
 import io
 import ipaddress
@@ -13,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,9 +42,8 @@ FAST = ConnectionSettings(
 )
 
 
-def settings(**changes: object) -> ConnectionSettings:
-    values = {**FAST.__dict__, **changes}
-    return ConnectionSettings(**values)  # type: ignore[arg-type]
+def settings(**changes: Any) -> ConnectionSettings:
+    return dataclasses.replace(FAST, **changes)
 
 
 @pytest.fixture
@@ -120,6 +121,14 @@ def test_endpoint_missing(
     assert message.startswith(f"GET {server.url}{endpoint}: ")
     assert "the server has no such endpoint" in message
     assert "check the tracking URI" in message
+
+
+def test_redirect_names_where_to(connection: RestConnection, server: MisbehavingServer) -> None:
+    message = failure(connection, "/redirect")
+    assert message == (
+        f"GET {server.url}/redirect: 301 Moved Permanently: it redirects to "
+        "https://tracking.example.com/ — set the tracking URI to the address it redirects to"
+    )
 
 
 def test_invalid_json(connection: RestConnection, server: MisbehavingServer) -> None:
@@ -282,7 +291,9 @@ def test_changed_param_is_a_param_conflict(connection: RestConnection, text: str
     )
 
 
-def test_query_lists_repeat_the_key_and_body_is_json(connection: RestConnection) -> None:
+def test_query_lists_repeat_the_key_and_body_is_json(
+    connection: RestConnection,
+) -> None:
     echoed = connection.call(
         "POST",
         "/echo",
@@ -403,6 +414,30 @@ def test_upload_of_an_unseekable_source(
     assert server.files["piped"] == b"piped bytes"
 
 
+def test_a_seekable_upload_is_sent_again_whole(
+    connection: RestConnection, server: MisbehavingServer
+) -> None:
+    source = io.BytesIO(b"header|" + b"payload" * 1000)
+    source.seek(len(b"header|"))
+    connection.upload("/flaky-files/2/run/p.bin", source)
+    assert server.hits("/flaky-files/2/run/p.bin") == 3
+    assert server.files["run/p.bin"] == b"payload" * 1000
+
+
+def test_an_unseekable_upload_is_not_sent_twice(
+    connection: RestConnection, server: MisbehavingServer
+) -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"once")
+    os.close(write_end)
+    with open(read_end, "rb", buffering=0) as pipe, pytest.raises(StoreUnavailableError) as raised:
+        connection.upload("/flaky-files/1/piped", pipe)
+    assert server.hits("/flaky-files/1/piped") == 1
+    assert str(raised.value).startswith(
+        f"PUT {server.url}/flaky-files/1/piped: 503 Service Unavailable ('busy')"
+    )
+
+
 def test_download_missing_file(connection: RestConnection) -> None:
     with pytest.raises(NotFoundError, match=r"No such artifact: 'nope\.txt'"):
         connection.download("/files/nope.txt")
@@ -502,7 +537,9 @@ def tls_server(self_signed: tuple[Path, Path]) -> Iterator[MisbehavingServer]:
         yield running
 
 
-def test_tls_verification_failure_names_the_variables(tls_server: MisbehavingServer) -> None:
+def test_tls_verification_failure_names_the_variables(
+    tls_server: MisbehavingServer,
+) -> None:
     with RestConnection(tls_server.url, FAST) as connection:
         message = failure(connection, "/echo")
     assert message.startswith(f"GET {tls_server.url}/echo: TLS certificate verification failed")
