@@ -93,8 +93,8 @@ SEARCH_MAX_RESULTS_LIMIT = 50_000
 """The largest max_results runs/search and experiments/search accept."""
 
 GET_HISTORY_MAX_RESULTS = 25_000
-"""Points one page of metrics/get-history holds at most when paged (MLflow's own client's
-page size)."""
+"""The max_results MLflow's own client pages metrics/get-history with (the server sets no
+upper bound; its bulk history endpoints cap at this)."""
 BULK_INTERVAL_MAX_RESULTS = 2500
 """The largest max_results (points a run) metrics/get-history-bulk-interval accepts; also
 its default."""

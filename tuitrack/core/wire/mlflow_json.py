@@ -24,6 +24,8 @@ from tuitrack.core.entity_construction import construct_many
 from tuitrack.core.metric_history import MetricHistory
 from tuitrack.core.run_creation import RUN_NAME_TAG
 from tuitrack.core.wire.json_values import (
+    INT64_MAX,
+    INT64_MIN,
     JsonObject,
     bool_from_json,
     float_from_json,
@@ -69,6 +71,7 @@ _VIEW_TYPE_BY_JSON: dict[object, ViewType] = {
 _STAGE_BY_JSON: dict[object, LifecycleStage] = {stage.value: stage for stage in LifecycleStage}
 # Type sets a whole column is checked against at once (set(map(type, column))).
 _STR = frozenset({str})
+_INT = frozenset({int})
 _FLOAT = frozenset({float})
 
 
@@ -158,20 +161,23 @@ def metric_point_from_json(data: object) -> tuple[int, int, float]:
     """(step, timestamp, value) of a metric's JSON, its key not checked, no Metric built."""
     if type(data) is dict:
         step, timestamp, value = data.get("step", 0), data.get("timestamp", 0), data.get("value")
-        if type(step) is int and type(timestamp) is int and type(value) is float:
+        if (
+            type(step) is int
+            and type(timestamp) is int
+            and type(value) is float
+            and INT64_MIN <= step <= INT64_MAX
+            and INT64_MIN <= timestamp <= INT64_MAX
+        ):
             return step, timestamp, value
     point = metric_from_json(data)  # anything else: read field by field, naming what is wrong
     return point.step, point.timestamp, point.value
-
-
-_INT = frozenset({int})
 
 
 def history_from_json(key: str, metrics: Sequence[object]) -> MetricHistory:
     """The points of metric `key` in a get-history (or bulk-interval) answer's "metrics",
     as columns, without a Metric object per point. Every point must be of `key`.
 
-    25,000 points (a page) read in a few ms when they are as MLflow's server writes them;
+    25,000 points (a page) read in ~25 ms when they are as MLflow's server writes them;
     anything else is read point by point.
     """
     try:
