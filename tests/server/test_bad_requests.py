@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tuitrack.core.store import TrackingStore
-from tuitrack.entities import Metric
+from tuitrack.entities import Metric, Param
 
 MLFLOW = "/api/2.0/mlflow"
 
@@ -17,7 +17,7 @@ def error_of(answer: httpx.Response, status: int, code: str) -> str:
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"] == "application/json"
     body = answer.json()
-    assert set(body) == {"error_code", "message"}
+    assert set(body) - {"tuitrack_error"} == {"error_code", "message"}
     assert body["error_code"] == code
     message: str = body["message"]
     return message
@@ -118,6 +118,22 @@ def test_store_errors_keep_mlflows_codes(http: httpx.Client, store: TrackingStor
     error_of(again, 400, "RESOURCE_ALREADY_EXISTS")
     bad_filter = http.post(f"{MLFLOW}/runs/search", json={"filter": "metrics.acc >"})
     error_of(bad_filter, 400, "INVALID_PARAMETER_VALUE")
+    assert bad_filter.json()["tuitrack_error"] == "FilterSyntaxError"
+
+
+def test_errors_name_tuitracks_class_where_mlflows_code_cannot(
+    http: httpx.Client, store: TrackingStore
+) -> None:
+    run_id = store.create_run(store.create_experiment("classes")).info.run_id
+    store.log_batch(run_id, params=[Param(key="lr", value="0.1")])
+    changed = {"run_id": run_id, "key": "lr", "value": "0.2"}
+    answer = http.post(f"{MLFLOW}/runs/log-parameter", json=changed)
+    error_of(answer, 400, "INVALID_PARAMETER_VALUE")
+    assert answer.json()["tuitrack_error"] == "ParamConflictError"
+    store.delete_run(run_id)
+    answer = http.post(f"{MLFLOW}/runs/set-tag", json={"run_id": run_id, "key": "k", "value": "v"})
+    assert "deleted" in error_of(answer, 400, "INVALID_PARAMETER_VALUE")
+    assert answer.json()["tuitrack_error"] == "ReadOnlyError"
 
 
 def test_log_batch_keeps_mlflows_limits_and_writes_nothing_over_them(

@@ -51,12 +51,26 @@ def json_response(content: dict[str, Any], status_code: int = 200) -> Response:
     return Response(body.encode("utf-8"), status_code=status_code, media_type=JSON_MEDIA_TYPE)
 
 
-def error_response(error_code: str, message: str, status_code: int | None = None) -> Response:
+def error_response(
+    error_code: str,
+    message: str,
+    status_code: int | None = None,
+    tuitrack_error: str | None = None,
+) -> Response:
     status = status_code or HTTP_STATUS_BY_ERROR_CODE.get(error_code, 500)
-    return json_response({"error_code": error_code, "message": message}, status)
+    body = {"error_code": error_code, "message": message}
+    if tuitrack_error is not None:
+        body["tuitrack_error"] = tuitrack_error
+    return json_response(body, status)
 
 
 def tuitrack_error_response(error: TuitrackError) -> Response:
-    """A store's or the request parser's error; its class carries MLflow's error code."""
-    status = error.status_code if isinstance(error, RequestError) else None
-    return error_response(error.error_code, str(error), status)
+    """A store's or the request parser's error; its class carries MLflow's error code.
+
+    A store's error also names its tuitrack class (`tuitrack_error`), which MLflow's code
+    alone cannot tell apart (ReadOnlyError and ParamConflictError share
+    INVALID_PARAMETER_VALUE with InvalidValueError), so that tuitrack's client raises the
+    same class the store raised. MLflow's client ignores the extra key."""
+    if isinstance(error, RequestError):
+        return error_response(error.error_code, str(error), error.status_code)
+    return error_response(error.error_code, str(error), None, type(error).__name__)
