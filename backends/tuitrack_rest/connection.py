@@ -61,7 +61,7 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
 class _RetryableAnswer(Exception):
-    """An answer (429/502/503/504) that asks for the request again; its body is read."""
+    """An answer with a retry status that asks for the request again; its body is read."""
 
     def __init__(self, response: httpx.Response) -> None:
         super().__init__(response.status_code)
