@@ -146,10 +146,13 @@ def _scanned_page(
             found.append(runs[index])
             if len(found) < max_results:
                 continue
-            rest = runs[index + 1 :]
+            # The rest of this server page is already here: look for the next match in it,
+            # so that the token skips what does not match, or the last page says so.
+            upcoming = _first_match(split, runs, index + 1)
+            read += min(upcoming + 1, len(runs)) - (index + 1)
             token: str | None
-            if rest:
-                token = _token(fingerprint, server=server_token, size=page_size, skip=index + 1)
+            if upcoming < len(runs):
+                token = _token(fingerprint, server=server_token, size=page_size, skip=upcoming)
             elif next_token is not None:
                 token = _token(fingerprint, server=next_token, size=page_size)
             else:
@@ -158,6 +161,14 @@ def _scanned_page(
         if next_token is None:
             return PagedList(found, None, _note(split, read, "runs"))
         server_token, skip = next_token, 0
+
+
+def _first_match(split: SplitFilter, runs: list[Run], start: int) -> int:
+    """The index of the first run from `start` on that matches, else len(runs)."""
+    return next(
+        (index for index in range(start, len(runs)) if matches(split.scan, runs[index])),
+        len(runs),
+    )
 
 
 def _read_all(
