@@ -5,7 +5,7 @@ forms it accepts, and MLflow's own client reading what it wrote and the other wa
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -42,7 +42,11 @@ def artifacts(connection: RestConnection, root_path: str) -> RestArtifactStore:
 
 @pytest.fixture
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("TUITRACK_TRACKING_URI", "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN"):
+    for name in (
+        "TUITRACK_TRACKING_URI",
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_TRACKING_TOKEN",
+    ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -132,7 +136,7 @@ def test_paths_leaving_the_root_are_refused_before_sending(
     before = sorted(mlflow_server.artifacts_path.rglob("*"))
     local = tmp_path / "f.txt"
     local.write_bytes(b"evil")
-    calls = {
+    calls: dict[str, Callable[[], object]] = {
         "log_artifact": lambda: artifacts.log_artifact(str(local), bad_path),
         "log_bytes": lambda: artifacts.log_bytes(b"evil", bad_path),
         "list_artifacts": lambda: artifacts.list_artifacts(bad_path),
@@ -194,7 +198,8 @@ def test_a_server_that_is_down_gives_one_line(root_path: str) -> None:
 
     base = f"http://127.0.0.1:{closed_port()}"
     store = RestArtifactStore(
-        f"mlflow-artifacts:/{root_path}", RestConnection(base, ConnectionSettings(max_retries=0))
+        f"mlflow-artifacts:/{root_path}",
+        RestConnection(base, ConnectionSettings(max_retries=0)),
     )
     with pytest.raises(StoreUnavailableError) as raised:
         store.list_artifacts()
