@@ -187,3 +187,12 @@ def test_get_endpoints_read_the_query_string_as_mlflow_does(
 def test_logged_model_searches_find_none(http: httpx.Client) -> None:
     answer = http.post(f"{MLFLOW}/logged-models/search", json={"experiment_ids": ["0"]})
     assert answer.json() == {"models": []}
+
+
+@pytest.mark.parametrize("path", ["../secrets", "a/../../b", "/etc"])
+def test_artifact_listings_stay_inside_the_run(
+    http: httpx.Client, store: TrackingStore, path: str
+) -> None:
+    run_id = store.create_run(store.create_experiment(f"artifacts {path}")).info.run_id
+    answer = http.get(f"{MLFLOW}/artifacts/list", params={"run_id": run_id, "path": path})
+    assert path in error_of(answer, 400, "INVALID_PARAMETER_VALUE")

@@ -11,17 +11,16 @@ silently.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.requests import Request
 
+from tuitrack.core.wire.json_values import float_from_json
 from tuitrack.server.responses import RequestError
 
 DEFAULT_BODY_LIMIT = 4 * 1024 * 1024
 """Bytes of a request body, unless an endpoint allows more."""
-_SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _SHOWN_CHARACTERS = 80
 
 
@@ -122,21 +121,14 @@ class Fields:
         return value
 
     def number(self, name: str) -> float:
-        """A required float: a JSON number, a numeric string, or "NaN", "Infinity",
-        "-Infinity" as protobuf's JSON writes them."""
+        """A required double: a JSON number, a decimal string, or "NaN", "Infinity",
+        "-Infinity" as protobuf's JSON writes them (tuitrack.core.wire.json_values)."""
         value = self._get(name)
         if value is None:
             raise RequestError(f"Missing value for required parameter '{self._name(name)}'.")
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
-            if value in _SPECIAL_FLOATS:
-                return _SPECIAL_FLOATS[value]
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        raise _wrong(self._name(name), value, 'a number, "NaN", "Infinity" or "-Infinity"')
+        if isinstance(value, bool):
+            raise _wrong(self._name(name), value, 'a number, "NaN", "Infinity" or "-Infinity"')
+        return float_from_json(value, f"parameter '{self._name(name)}'")
 
     def boolean(self, name: str) -> bool | None:
         value = self._get(name)
