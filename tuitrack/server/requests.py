@@ -86,8 +86,6 @@ class Fields:
         value = self._get(name, aliases)
         if value is None:
             return None
-        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
-            return value[0]  # a query field given twice is a list; once, MLflow reads it
         if not isinstance(value, str):
             raise _wrong(self._name(name), value, "a string")
         return value
@@ -179,6 +177,12 @@ class Fields:
 
 class QueryFields(Fields):
     """Fields of a query string: a field given once is a string, several times a list."""
+
+    def text(self, name: str, aliases: Sequence[str] = ()) -> str | None:
+        value = self._get(name, aliases)
+        if isinstance(value, list):
+            return str(value[0])  # given several times: the first, as MLflow's server reads it
+        return super().text(name, aliases)
 
     def text_list(self, name: str, aliases: Sequence[str] = ()) -> list[str]:
         value = self._get(name, aliases)
