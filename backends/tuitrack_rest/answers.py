@@ -58,6 +58,13 @@ _TUITRACK_PARAM_CHANGE = re.compile(
 )
 # MLflow's wording for a write to a deleted run or experiment.
 _NOT_ACTIVE = "must be in the 'active' state"
+# MLflow answers INVALID_PARAMETER_VALUE with the database's own words when a unique name is
+# taken (renaming an experiment to another's name), and for an experiment id that is not a
+# number, which no experiment can have.
+_UNIQUE_VIOLATION = re.compile(
+    r"UNIQUE constraint failed|violates unique constraint|Duplicate entry .* for key", re.I
+)
+_ID_NOT_A_NUMBER = re.compile(r"Invalid experiment ID '.*'\. Experiment ID must be a valid integer")
 
 _INVALID_CODES = frozenset(
     {"INVALID_PARAMETER_VALUE", "BAD_REQUEST", "MALFORMED_REQUEST", "INVALID_REQUEST"}
@@ -296,6 +303,10 @@ def _error_for_code(code: str, message: str, status: str, exchange: Exchange) ->
         return AlreadyExistsError(message)
     if code == "INVALID_STATE" or (code in _INVALID_CODES and _NOT_ACTIVE in message):
         return ReadOnlyError(message)
+    if code in _INVALID_CODES and _UNIQUE_VIOLATION.search(message):
+        return AlreadyExistsError(f"the name is already taken ({one_line(message, 300)})")
+    if code in _INVALID_CODES and _ID_NOT_A_NUMBER.search(message):
+        return NotFoundError(message)
     if code in _INVALID_CODES:
         return param_conflict(message) or InvalidValueError(message)
     if code == "ENDPOINT_NOT_FOUND":

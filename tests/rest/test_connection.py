@@ -268,6 +268,33 @@ def test_write_to_a_deleted_run_is_read_only(connection: RestConnection) -> None
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # MLflow renaming an experiment to a taken name (SQLite's and PostgreSQL's words).
+        (
+            "(sqlite3.IntegrityError) UNIQUE constraint failed: experiments.workspace, "
+            "experiments.name",
+            AlreadyExistsError,
+        ),
+        (
+            'duplicate key value violates unique constraint "experiments_name_key"',
+            AlreadyExistsError,
+        ),
+        # MLflow's answer for an experiment id that is not a number: no experiment has it.
+        (
+            "Invalid experiment ID 'abc'. Experiment ID must be a valid integer.",
+            NotFoundError,
+        ),
+    ],
+)
+def test_mlflow_wording_refines_invalid_parameter_value(
+    connection: RestConnection, text: str, expected: type[TuitrackError]
+) -> None:
+    with pytest.raises(expected):
+        connection.call("POST", "/mlflow-error/INVALID_PARAMETER_VALUE", params={"message": text})
+
+
+@pytest.mark.parametrize(
     "text",
     [
         # MLflow's wording for one param (log_param) and for a batch (log_batch).
