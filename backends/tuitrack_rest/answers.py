@@ -211,8 +211,8 @@ def error_for_exception(exc: httpx.HTTPError, exchange: Exchange) -> StoreUnavai
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
         return exchange.fail(
             f"the connection broke{exchange.tries} ({_cause(exc)})",
-            f"is {exchange.base_url} an HTTP server that speaks MLflow's API? "
-            "check the tracking URI and the server's log",
+            "the server (or a proxy before it) closed it, or it does not speak HTTP: "
+            "check the server's log and the tracking URI, or try again",
         )
     return exchange.fail(
         f"the request failed ({type(exc).__name__}: {_cause(exc)})",

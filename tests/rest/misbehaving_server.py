@@ -15,6 +15,7 @@ do, for the connection's error lines and retries:
     /files/<path>          PUT stores the body, GET returns it (404 MLflow-style if absent)
     /flaky-files/<n>/<path> 503 for the first n requests, then as /files/<path>
     /redirect              301 to another address
+    /truncated             a body shorter than its Content-Length, then the connection closes
 
 `hits(path)` counts the requests each path received. Use as a context manager; `tls=`
 (a certificate and key file) serves HTTPS instead.
@@ -103,6 +104,9 @@ class _HTTPServer(ThreadingHTTPServer):
     def __init__(self, owner: MisbehavingServer) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.owner = owner
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Quiet: clients that time out hang up on purpose in these tests."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -225,6 +229,15 @@ class _Handler(BaseHTTPRequestHandler):
         status = int(request.query.get("status", ["400"])[0])
         message = request.query.get("message", ["it went wrong"])[0]
         self._json(status, {"error_code": request.parts[1], "message": message})
+
+    def _route_truncated(self, request: _Request) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        self.wfile.write(b"only part")
+        self.wfile.flush()
+        self.close_connection = True
 
     def _route_redirect(self, request: _Request) -> None:
         self._send(301, b"", "text/plain", {"Location": "https://tracking.example.com/"})

@@ -480,6 +480,19 @@ def test_download_failure_is_one_line(
     assert str(raised.value).startswith(f"GET {server.url}/status/401: 401 Unauthorized")
 
 
+def test_a_download_cut_short_is_one_line(
+    connection: RestConnection, server: MisbehavingServer
+) -> None:
+    with (
+        connection.download("/truncated") as handle,
+        pytest.raises(StoreUnavailableError) as raised,
+    ):
+        handle.read()
+    message = str(raised.value)
+    assert message.startswith(f"GET {server.url}/truncated: the connection broke")
+    assert "\n" not in message
+
+
 def test_threads_share_one_connection(connection: RestConnection) -> None:
     answers: list[object] = []
 
