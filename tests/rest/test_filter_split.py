@@ -43,6 +43,7 @@ from tuitrack.testing.search_cases import (
     case_id,
     fixture_runs,
 )
+from tuitrack_rest import searching
 from tuitrack_rest.filters import (
     SplitFilter,
     server_order_by,
@@ -203,7 +204,15 @@ EDGE_RUNS: list[tuple[str, str, int, dict[str, str], dict[str, float], dict[str,
         4500,
         {"p": "", "optimizer": "ADAM ", "lr": "0.01"},
         {"z": 0.0, "neg": -0.0, "big": float(2**53), "loss": 1e300},
-        {"t": "Hello\nWorld", "u": "É", "x": "a;b -- c", "a b/c:d-e": "v", "env": "Prod"},
+        {
+            "t": "Hello\nWorld",
+            "u": "É",
+            "x": "a;b -- c",
+            "a b/c:d-e": "v",
+            "env": "Prod",
+            "w": "a AND b OR (c)",
+            "k AND v": "x",
+        },
     ),
     ("blank-user", "", 4500, {"optimizer": "adam"}, {"acc": 0.91}, {"env": "prod", "u": "é"}),
     ("nameless", "ana", 4500, {"optimizer": "sgd"}, {"loss": math.nan}, {"env": ""}),
@@ -225,6 +234,9 @@ EXTRA_RUN_FILTERS = [
     "tags.u LIKE '_'",
     "tags.x = 'a;b -- c'",
     "tags.`a b/c:d-e` = 'v'",
+    "tags.w = 'a AND b OR (c)'",
+    "tags.w LIKE '% OR (%'",
+    "tags.`k AND v` = 'x'",
     "tags.env = ''",
     "tags.env != ''",
     "tags.env LIKE 'P%'",
@@ -306,6 +318,7 @@ EXTRA_EXPERIMENT_FILTERS = [
 class Filled:
     """The server's content as MLflow's client and tuitrack each read it."""
 
+    url: str
     client: MlflowClient
     experiment_id: str
     runs: list[Run]
@@ -344,7 +357,9 @@ def filled(mlflow_server: MlflowServer) -> Iterator[Filled]:
         runs = runs_from_json(answer.get("runs", []))
         answer = _post(http, "experiments/search", {"max_results": 1000})
         experiments = [experiment_from_json(e) for e in answer.get("experiments", [])]
-    yield Filled(client, experiment_id, runs, run_ids, experiments, experiment_ids)
+    yield Filled(
+        mlflow_server.url, client, experiment_id, runs, run_ids, experiments, experiment_ids
+    )
     mlflow_server.empty()
 
 
@@ -513,3 +528,45 @@ def test_mlflow_answers_experiment_filters_sent_exactly_as_tuitrack(
         if e.experiment_id in sent and matches_experiment(split.scan, e)
     }
     assert scanned == everything
+
+
+PIPELINE_CASES: list[tuple[str, list[str]]] = [
+    ("metrics.acc > 0.5", []),
+    ("params.lr < 0.05", []),
+    ("tags.env IS NULL OR metrics.acc > 0.9", ["start_time"]),
+    ("params.optimizer LIKE 'a%' AND NOT tags.env = 'dev'", ["created DESC"]),
+    ("params.optimizer LIKE 'a%'", ["metrics.acc DESC"]),
+    ("NOT status = 'FINISHED'", ["tags.env", "params.lr DESC"]),
+    ("", ["start_time ASC"]),
+]
+
+
+@pytest.mark.parametrize(("filter_string", "order_by"), PIPELINE_CASES, ids=case_id)
+def test_pages_from_a_real_server_join_up_to_tuitracks_answer(
+    filled: Filled, monkeypatch: pytest.MonkeyPatch, filter_string: str, order_by: list[str]
+) -> None:
+    monkeypatch.setattr(searching, "SCAN_PAGE_SIZE", 3)  # several of the server's pages
+    split = split_run_filter(filter_string)
+    with httpx.Client(base_url=filled.url, timeout=30) as http:
+
+        def fetch(
+            server_filter: str | None, order: list[str] | None, count: int, token: str | None
+        ) -> tuple[list[Run], str | None]:
+            body: dict[str, Any] = {"experiment_ids": [filled.experiment_id], "max_results": count}
+            body |= {"filter": server_filter} if server_filter else {}
+            body |= {"order_by": order} if order else {}
+            body |= {"page_token": token} if token else {}
+            answer = _post(http, "runs/search", body)
+            return runs_from_json(answer.get("runs", [])), answer.get("next_page_token") or None
+
+        found: list[Run] = []
+        token: str | None = None
+        while True:
+            page = searching.search_runs_page(fetch, split, order_by, 2, token)
+            found.extend(page)
+            token = page.token
+            if token is None:
+                break
+    node = parse_filter(filter_string)
+    expected = sort_runs([r for r in filled.runs if matches(node, r)], parse_order_by(order_by))
+    assert [run.info.run_id for run in found] == [run.info.run_id for run in expected]
