@@ -18,12 +18,14 @@ import httpx
 
 from tuitrack.errors import (
     AlreadyExistsError,
+    FilterSyntaxError,
     InvalidValueError,
     NotFoundError,
     ParamConflictError,
     ReadOnlyError,
     StoreUnavailableError,
     TuitrackError,
+    UnknownSchemeError,
 )
 
 AUTH_HINT = (
@@ -66,6 +68,19 @@ _UNIQUE_VIOLATION = re.compile(
 )
 _ID_NOT_A_NUMBER = re.compile(r"Invalid experiment ID '.*'\. Experiment ID must be a valid integer")
 
+# The classes a tuitrack server may name whose constructor takes the message alone; the
+# others (StoreUnavailableError, ...) are described by their error code like MLflow's.
+_NAMED_ERRORS: dict[str, type[TuitrackError]] = {
+    cls.__name__: cls
+    for cls in (
+        NotFoundError,
+        AlreadyExistsError,
+        InvalidValueError,
+        ReadOnlyError,
+        FilterSyntaxError,
+        UnknownSchemeError,
+    )
+}
 _INVALID_CODES = frozenset(
     {"INVALID_PARAMETER_VALUE", "BAD_REQUEST", "MALFORMED_REQUEST", "INVALID_REQUEST"}
 )
@@ -145,7 +160,8 @@ def error_for_answer(response: httpx.Response, exchange: Exchange) -> TuitrackEr
     ):
         return _auth_error(response, status, body, exchange)
     if body is not None:
-        return _error_for_code(body[0], body[1], status, exchange)
+        named = _named_tuitrack_error(response, body[1], exchange)
+        return named or _error_for_code(body[0], body[1], status, exchange)
     detail = _fastapi_detail(response)
     if detail is not None and 400 <= response.status_code < 500 and response.status_code != 404:
         return InvalidValueError(exchange.redact(detail))
@@ -256,6 +272,20 @@ def _html_page(
         f"{prefix}answered with an HTML page{named}, not MLflow JSON",
         f"is {exchange.base_url} an MLflow tracking server? check the tracking URI",
     )
+
+
+def _named_tuitrack_error(
+    response: httpx.Response, message: str, exchange: Exchange
+) -> TuitrackError | None:
+    """The error a tuitrack server names in its body ("tuitrack_error": the class its store
+    raised), for the classes MLflow's error code alone cannot tell apart."""
+    data = _json_or_none(response)
+    name = data.get("tuitrack_error") if isinstance(data, dict) else None
+    message = exchange.redact(message)
+    if name == "ParamConflictError":
+        return param_conflict(message) or InvalidValueError(message)
+    cls = _NAMED_ERRORS.get(name) if isinstance(name, str) else None
+    return cls(message) if cls is not None else None
 
 
 def _mlflow_error_body(response: httpx.Response) -> tuple[str, str] | None:

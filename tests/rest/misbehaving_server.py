@@ -11,7 +11,8 @@ do, for the connection's error lines and retries:
     /slow/<seconds>        {"ok": true} after sleeping <seconds>
     /echo                  {"authorization": <header>, "method", "query", "body"}
     /mlflow-error/<code>   400 with MLflow's error body {"error_code": code, "message": ...}
-                           (?status=<n> for another status, ?message=<text>)
+                           (?status=<n> for another status, ?message=<text>,
+                           ?tuitrack_error=<class> as a tuitrack server names its error)
     /files/<path>          PUT stores the body, GET returns it (404 MLflow-style if absent)
     /flaky-files/<n>/<path> 503 for the first n requests, then as /files/<path>
     /redirect              301 to another address
@@ -228,7 +229,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _route_mlflow_error(self, request: _Request) -> None:
         status = int(request.query.get("status", ["400"])[0])
         message = request.query.get("message", ["it went wrong"])[0]
-        self._json(status, {"error_code": request.parts[1], "message": message})
+        answer = {"error_code": request.parts[1], "message": message}
+        if "tuitrack_error" in request.query:
+            answer["tuitrack_error"] = request.query["tuitrack_error"][0]
+        self._json(status, answer)
 
     def _route_truncated(self, request: _Request) -> None:
         self.send_response(200)

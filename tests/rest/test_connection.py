@@ -21,6 +21,7 @@ import pytest
 from tests.rest.misbehaving_server import MisbehavingServer, closed_port
 from tuitrack.errors import (
     AlreadyExistsError,
+    FilterSyntaxError,
     InvalidValueError,
     NotFoundError,
     ParamConflictError,
@@ -316,6 +317,33 @@ def test_changed_param_is_a_param_conflict(connection: RestConnection, text: str
         "0.1",
         "0.2",
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("ReadOnlyError", ReadOnlyError),
+        ("FilterSyntaxError", FilterSyntaxError),
+        ("NotFoundError", NotFoundError),
+        ("InvalidValueError", InvalidValueError),
+        ("NoSuchClass", InvalidValueError),
+    ],
+)
+def test_a_tuitrack_server_names_its_error_class(
+    connection: RestConnection, name: str, expected: type[TuitrackError]
+) -> None:
+    params = {"message": "run abc is deleted", "tuitrack_error": name}
+    with pytest.raises(expected, match=r"^run abc is deleted$") as raised:
+        connection.call("POST", "/mlflow-error/INVALID_PARAMETER_VALUE", params=params)
+    assert type(raised.value) is expected
+
+
+def test_a_tuitrack_server_names_a_param_conflict(connection: RestConnection) -> None:
+    text = str(ParamConflictError("abc", "lr", "0.1", "0.2"))
+    params = {"message": text, "tuitrack_error": "ParamConflictError"}
+    with pytest.raises(ParamConflictError) as raised:
+        connection.call("POST", "/mlflow-error/INVALID_PARAMETER_VALUE", params=params)
+    assert str(raised.value) == text
 
 
 def test_query_lists_repeat_the_key_and_body_is_json(
