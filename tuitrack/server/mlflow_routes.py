@@ -15,9 +15,10 @@ from tuitrack.core import registry
 from tuitrack.core.store import TrackingStore
 from tuitrack.core.wire import endpoints as api
 from tuitrack.core.wire import mlflow_json
-from tuitrack.entities import Metric, Param, RunTag, ViewType
+from tuitrack.entities import Param, RunTag, ViewType
 from tuitrack.errors import NotFoundError
 from tuitrack.server import history_paging
+from tuitrack.server.batches import MetricColumns, metric_columns, write_batch
 from tuitrack.server.requests import Fields
 from tuitrack.server.responses import RequestError
 from tuitrack.server.routing import GET, GET_OR_POST, POST, Endpoint
@@ -185,15 +186,6 @@ def search_runs(store: TrackingStore, fields: Fields) -> dict[str, Any]:
 # --- logging ---------------------------------------------------------------------------
 
 
-def parsed_metric(fields: Fields) -> Metric:
-    return Metric(
-        key=fields.required_text("key"),
-        value=fields.number("value"),
-        timestamp=fields.required_integer("timestamp"),
-        step=fields.integer("step") or 0,
-    )
-
-
 def parsed_param(fields: Fields) -> Param:
     return Param(key=fields.required_text("key"), value=fields.text("value") or "")
 
@@ -219,20 +211,27 @@ def check_batch_limits(metrics: int, params: int, tags: int) -> None:
 
 def log_batch(store: TrackingStore, fields: Fields) -> dict[str, Any]:
     run_id = _run_id(fields)
-    metric_fields, param_fields = fields.objects("metrics"), fields.objects("params")
-    tag_fields = fields.objects("tags")
-    check_batch_limits(len(metric_fields), len(param_fields), len(tag_fields))
-    store.log_batch(
-        run_id,
-        metrics=[parsed_metric(m) for m in metric_fields],
-        params=[parsed_param(p) for p in param_fields],
-        tags=[parsed_tag(t) for t in tag_fields],
-    )
+    metrics, params, tags = batch_contents(fields)
+    write_batch(store, run_id, metrics, params, tags)
     return {}
 
 
+def batch_contents(fields: Fields) -> tuple[MetricColumns, list[Param], list[RunTag]]:
+    """A log-batch request's metrics, params and tags, within MLflow's limits."""
+    metric_items = fields.array("metrics")
+    param_fields, tag_fields = fields.objects("params"), fields.objects("tags")
+    check_batch_limits(len(metric_items), len(param_fields), len(tag_fields))
+    return (
+        metric_columns(metric_items, "metrics"),
+        [parsed_param(p) for p in param_fields],
+        [parsed_tag(t) for t in tag_fields],
+    )
+
+
 def log_metric(store: TrackingStore, fields: Fields) -> dict[str, Any]:
-    store.log_metric(_run_id(fields), parsed_metric(fields))
+    run_id = _run_id(fields)
+    point = {name: fields.raw(name) for name in ("key", "value", "timestamp", "step")}
+    write_batch(store, run_id, metric_columns([point], ""), (), ())
     return {}
 
 

@@ -147,6 +147,15 @@ class Fields:
                 raise _wrong(f"{self._name(name)}[{index}]", item, "a string")
         return value
 
+    def array(self, name: str) -> list[Any]:
+        """A JSON array as it came (its items unchecked); [] when absent."""
+        value = self._get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise _wrong(self._name(name), value, "an array")
+        return value
+
     def objects(self, name: str) -> list[Fields]:
         """A list of JSON objects, each as Fields whose errors name `name[i].field`."""
         value = self._get(name)

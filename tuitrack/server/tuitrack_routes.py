@@ -18,6 +18,7 @@ from tuitrack.core.wire import mlflow_json, tuitrack_json
 from tuitrack.core.wire.tuitrack_json import ServerCapabilities, ServerFeature
 from tuitrack.entities import Run
 from tuitrack.server import mlflow_routes
+from tuitrack.server.batches import write_batch
 from tuitrack.server.requests import Fields
 from tuitrack.server.responses import RequestError
 from tuitrack.server.routing import GET, GET_OR_POST, POST, Endpoint
@@ -132,16 +133,8 @@ def heartbeat(store: TrackingStore, fields: Fields) -> dict[str, Any]:
 def log_batch(store: TrackingStore, fields: Fields) -> dict[str, Any]:
     """MLflow's runs/log-batch with its limits, plus `batch_id` (a retry stores it once)."""
     run_id = fields.required_text("run_id")
-    metric_fields, param_fields = fields.objects("metrics"), fields.objects("params")
-    tag_fields = fields.objects("tags")
-    mlflow_routes.check_batch_limits(len(metric_fields), len(param_fields), len(tag_fields))
-    store.log_batch(
-        run_id,
-        metrics=[mlflow_routes.parsed_metric(m) for m in metric_fields],
-        params=[mlflow_routes.parsed_param(p) for p in param_fields],
-        tags=[mlflow_routes.parsed_tag(t) for t in tag_fields],
-        batch_id=_batch_id(fields),
-    )
+    metrics, params, tags = mlflow_routes.batch_contents(fields)
+    write_batch(store, run_id, metrics, params, tags, _batch_id(fields))
     return {}
 
 
