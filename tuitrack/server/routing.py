@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -47,6 +47,8 @@ def route(endpoint: Endpoint, store: TrackingStore) -> Route:
             answer = await run_in_threadpool(endpoint.handler, store, fields)
         except TuitrackError as error:
             return tuitrack_error_response(error)
+        except ClientDisconnect:  # gone before its body arrived: nothing to answer
+            return Response(status_code=400)
         except Exception:  # a bug or a store failing outside the contract: say so, no trace
             _log.exception("%s %s failed", request.method, endpoint.path)
             return error_response(
