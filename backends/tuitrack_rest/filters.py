@@ -25,9 +25,17 @@ tests/rest/test_filter_split.py. What scans, and why:
   (it can be deleted) while the run keeps its name.
 - A metric literal of magnitude 1.797e308 or more, or an integer beyond 2**53: MLflow stores
   infinities as +-1.797e308 and compares in doubles.
-- A comparison that a value MLflow's JSON cannot tell from "absent" would satisfy (end_time
-  0, creation_time 0, user_id ''): tuitrack reads those as absent, the server does not.
+- A metric test on which a NaN metric read as 0 answers otherwise than IEEE 754 does
+  (`metrics.loss < 0.1`, `metrics.acc != 0`): MLflow servers older than its fix of September
+  2026 read NaN metrics so. Where their answer then only gains runs, the test still goes to
+  the server as a pre-filter, and tuitrack scans the extra runs out.
+- A comparison that a stored value tuitrack may read as absent would satisfy: an end_time
+  or experiment time of 0 (tuitrack.core.wire reads 0 as no time, as MLflow's client does),
+  a user_id of '' (a server may leave it out of its JSON). The server compares the value.
 - Fields MLflow cannot filter on: a run's experiment_id; fractional times.
+
+Not covered: a server on MLflow's deprecated file store matches LIKE's `%` and `_` with a
+regular expression that does not cross a newline inside a value.
 
 parent_run_id goes to the server as the `mlflow.parentRunId` tag, which is where a run read
 from MLflow's JSON takes its parent from (tuitrack.core.wire.mlflow_json).
@@ -61,10 +69,12 @@ _NUMBER_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
 class SplitFilter:
     """A filter split for a plain MLflow server.
 
-    `server_text` is MLflow filter syntax that the server evaluates exactly as tuitrack
-    would (None: send no filter); `scan` is the whole filter, to evaluate on every result,
-    when the server cannot answer it exactly (None: the server's answer is exact);
-    `reasons` names, in words for a person, each construct that made it scan.
+    `server_text` is MLflow filter syntax for the server (None: send no filter). Without
+    `scan`, the server evaluates it exactly as tuitrack would. `scan` is the whole filter,
+    to evaluate on every result, when the server cannot answer exactly (None: the server's
+    answer is exact); then the server's answer to `server_text` holds every match (it may
+    hold more: a pre-filter). `reasons` names, in words for a person, each construct that
+    made it scan.
     """
 
     server_text: str | None
@@ -74,7 +84,11 @@ class SplitFilter:
 
 @dataclass(frozen=True)
 class _Translation:
-    """A comparison as MLflow filter text, or why the server cannot evaluate it exactly."""
+    """A comparison as MLflow filter text, and why the server cannot evaluate it exactly.
+
+    Text without a reason is exact. A reason without text: the server cannot take it. Both:
+    the server's answer to the text holds every match and maybe more (a pre-filter).
+    """
 
     text: str | None = None
     reason: str | None = None
@@ -119,8 +133,8 @@ def _split(node: Node | None, translate: Callable[[Comparison], _Translation]) -
             translation = translate(item)
             if translation.text is not None:
                 texts.append(translation.text)
+            if translation.reason is None:
                 continue
-            assert translation.reason is not None
             reason = translation.reason
         else:
             reason = "OR" if isinstance(item, Or) else "NOT"
@@ -189,7 +203,19 @@ def _metric(node: Comparison) -> _Translation:
         isinstance(value, int) and abs(value) > _EXACT_INTEGER_LIMIT
     ):
         return _Translation(reason="metric bounds beyond MLflow's precision")
-    return _Translation(f"metrics.{_quoted_key(node.key)} {node.op} {_number(value)}")
+    text = f"metrics.{_quoted_key(node.key)} {node.op} {_number(value)}"
+    # MLflow keeps a NaN metric as 0 beside a NaN flag; servers before MLflow's fix of
+    # September 2026 (mlflow/mlflow#25802) compare that 0, so their answer gains or loses
+    # NaN runs wherever `0 <op> value` differs from IEEE 754 (true only for !=).
+    nan_read_as_zero, nan_matches = compare(node, 0.0), node.op == "!="
+    if nan_read_as_zero == nan_matches:
+        return _Translation(text)
+    if nan_read_as_zero:  # the older answer holds extra NaN runs: scan them out
+        return _Translation(text, reason=_OLD_NAN_REASON)
+    return _Translation(reason=_OLD_NAN_REASON)  # the older answer misses NaN runs
+
+
+_OLD_NAN_REASON = "metric tests on NaN"
 
 
 # --- experiments --------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
 
 from tests.rest.mlflow_server import MlflowServer
 from tuitrack.core.wire.mlflow_json import experiment_from_json, runs_from_json
-from tuitrack.entities import Experiment, Run
+from tuitrack.entities import Experiment, Run, RunData
 from tuitrack.errors import FilterSyntaxError
 from tuitrack.search import (
     matches,
@@ -61,6 +61,11 @@ SPLITS: list[tuple[str, str | None, tuple[str, ...]]] = [
     ("metrics.loss < 1.7976931348623157e308", None, ("metric bounds beyond MLflow's precision",)),
     ("metrics.step > 9007199254740993", None, ("metric bounds beyond MLflow's precision",)),
     ("metrics.acc IN (1, 2)", None, ("IN on metrics",)),
+    ("metrics.loss < 0.1", "metrics.`loss` < 0.1", ("metric tests on NaN",)),
+    ("metrics.acc = 0", "metrics.`acc` = 0", ("metric tests on NaN",)),
+    ("metrics.acc >= -2", "metrics.`acc` >= -2", ("metric tests on NaN",)),
+    ("metrics.acc <= -2", "metrics.`acc` <= -2", ()),
+    ("metrics.acc != 0", None, ("metric tests on NaN",)),
     ("params.opt = 'adam'", "params.`opt` = 'adam'", ()),
     ("params.`batch size` LIKE '6%'", "params.`batch size` LIKE '6%'", ()),
     ("params.lr < 0.1", None, ("numeric comparison of params",)),
@@ -155,6 +160,37 @@ def test_mlflow_parses_every_server_text_and_tuitrack_reads_it_the_same(
             assert matches(server_part, run) == matches(parse_filter(filter_string), run)
         elif matches(split.scan, run):
             assert matches(server_part, run)
+
+
+def _nan_read_as_zero(run: Run) -> Run:
+    metrics = {k: 0.0 if math.isnan(v) else v for k, v in run.data.metrics.items()}
+    data = RunData(metrics=metrics, params=run.data.params, tags=run.data.tags)
+    return Run(info=run.info, data=data)
+
+
+@pytest.mark.parametrize(
+    "filter_string",
+    [
+        f"metrics.acc {op} {value}"
+        for op in ("=", "!=", "<", "<=", ">", ">=")
+        for value in ("0", "0.5", "-0.5", "0.91")
+    ]
+    + [case for case, _ in FILTER_CASES if "metric" in case.lower()],
+    ids=case_id,
+)
+def test_metric_tests_stay_exact_on_servers_that_read_nan_as_zero(filter_string: str) -> None:
+    """MLflow servers before its fix of September 2026 compare a NaN metric as 0: what the
+    split sends them, then the scan, must still be tuitrack's answer."""
+    runs = fixture_runs()
+    split = split_run_filter(filter_string)
+    if split.server_text is None:
+        sent = {run.info.run_id for run in runs}
+    else:
+        server_part = parse_filter(split.server_text)
+        sent = {r.info.run_id for r in map(_nan_read_as_zero, runs) if matches(server_part, r)}
+    answer = {r.info.run_id for r in runs if r.info.run_id in sent and matches(split.scan, r)}
+    node = parse_filter(filter_string)
+    assert answer == {run.info.run_id for run in runs if matches(node, run)}
 
 
 @pytest.mark.parametrize("filter_string", [c for c, _ in EXPERIMENT_FILTER_CASES], ids=case_id)
