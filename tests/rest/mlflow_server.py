@@ -38,7 +38,7 @@ from types import TracebackType
 from typing import Any
 
 _START_TIMEOUT_SECONDS = 90.0
-_STOP_GRACE_SECONDS = 5.0
+_STOP_GRACE_SECONDS = 2.0
 _WATCH_INTERVAL_SECONDS = 0.5
 _LOG_TAIL_LINES = 30
 # Rows MLflow writes when it builds its schema (the Default experiment, the default
@@ -173,14 +173,18 @@ class MlflowServer:
 
     # --- data --------------------------------------------------------------------------
 
-    def empty(self) -> None:
+    def empty(self, keep_default_experiment: bool = True) -> None:
         """Delete every row of MLflow's tables, keeping only what MLflow wrote when it
-        made its schema (the Default experiment "0"); remove the stored artifacts. The
-        server keeps no cache of these rows: checked by asking it for its experiments."""
+        made its schema (the Default experiment "0", unless `keep_default_experiment` is
+        False: the contract suite starts from no experiment at all); remove the stored
+        artifacts. The server keeps no cache of these rows: checked by asking it for its
+        experiments."""
         with self._database() as connection:
             for table in self._tables(connection):
                 connection.execute(f'DELETE FROM "{table}"')
                 for row in self._baseline.get(table, []):
+                    if table == "experiments" and not keep_default_experiment:
+                        continue
                     marks = ", ".join("?" * len(row))
                     connection.execute(f'INSERT INTO "{table}" VALUES ({marks})', row)
         for child in self.artifacts_path.glob("*"):
@@ -188,18 +192,18 @@ class MlflowServer:
                 shutil.rmtree(child, ignore_errors=True)
             else:
                 child.unlink(missing_ok=True)
-        self._check_only_default_experiment()
+        self._check_experiments(["0"] if keep_default_experiment else [])
 
-    def _check_only_default_experiment(self) -> None:
+    def _check_experiments(self, expected: list[str]) -> None:
         answer = self.get_json(
             "/api/2.0/mlflow/experiments/search",
             {"max_results": "10", "view_type": "ALL"},
         )
         ids = [experiment["experiment_id"] for experiment in answer.get("experiments", [])]
-        if ids != ["0"]:
+        if ids != expected:
             raise MlflowServerError(
-                f"mlflow server on {self.url} still lists experiments {ids} after its "
-                f"database {self.database_path} was emptied (expected only ['0'])"
+                f"mlflow server on {self.url} lists experiments {ids} after its database "
+                f"{self.database_path} was emptied (expected {expected})"
             )
 
     def get_json(self, endpoint: str, params: dict[str, str] | None = None) -> dict[str, Any]:
