@@ -1,0 +1,186 @@
+"""The TUI opened on a live `mlflow server` (http://127.0.0.1:PORT), driven by keys: the
+experiments list, the runs screen with an OR filter MLflow's server cannot evaluate (tuitrack
+evaluates it and says so under the filter), a metric's chart and the compare screen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.rest.mlflow_server import MlflowServer
+from tests.tui.conftest import make_app
+from tests.tui.helpers import column_values, settle
+from tuitrack.entities import Metric, Param, RunStatus, RunTag
+from tuitrack.sdk.client import TrackingClient
+from tuitrack.tui.screens.chart import ChartScreen
+from tuitrack.tui.screens.compare import CompareScreen
+from tuitrack.tui.screens.experiments import ExperimentsScreen
+from tuitrack.tui.screens.runs import RunsScreen
+from tuitrack.tui.widgets.filter_bar import FilterBar
+from tuitrack.tui.widgets.key_table import KeyTable
+from tuitrack.tui.widgets.runs_table import RunsTable
+from tuitrack.tui.widgets.search_note import SearchNote
+
+T0 = 1_749_990_000_000  # shortly before the app's fixed "now"
+STEPS = 30
+# name -> (optimizer, final loss); loss falls linearly from 1.0 to the final value.
+RUNS = {
+    "adam-1": ("adam", 0.2),
+    "adam-2": ("adam", 0.4),
+    "sgd-1": ("sgd", 0.6),
+    "sgd-2": ("sgd", 0.8),
+}
+OR_FILTER = "metrics.loss < 0.3 OR params.optimizer = 'sgd'"
+OR_MATCHES = {"adam-1", "sgd-1", "sgd-2"}
+
+
+@dataclass
+class ServerData:
+    url: str
+    artifact_root: str
+    experiments: dict[str, str] = field(default_factory=dict)
+    runs: dict[str, str] = field(default_factory=dict)
+
+    def client(self) -> TrackingClient:
+        return TrackingClient(self.url, artifact_uri=self.artifact_root)
+
+
+def loss_at(final: float, step: int) -> float:
+    return 1.0 - (1.0 - final) * step / (STEPS - 1)
+
+
+@pytest.fixture(scope="module")
+def server_data(
+    mlflow_server: MlflowServer, tmp_path_factory: pytest.TempPathFactory
+) -> ServerData:
+    mlflow_server.empty()
+    data = ServerData(mlflow_server.url, str(tmp_path_factory.mktemp("tui-artifacts")))
+    with data.client() as client:
+        experiment_id = client.create_experiment("rest-training", tags={"team": "vision"})
+        data.experiments["rest-training"] = experiment_id
+        data.experiments["rest-other"] = client.create_experiment("rest-other")
+        for index, (name, (optimizer, final)) in enumerate(RUNS.items()):
+            run_id = client.create_run(
+                experiment_id, start_time=T0 + 1000 * index, run_name=name
+            ).info.run_id
+            client.log_batch(
+                run_id,
+                metrics=[
+                    Metric(key="loss", value=loss_at(final, step), timestamp=T0 + step, step=step)
+                    for step in range(STEPS)
+                ],
+                params=[Param(key="optimizer", value=optimizer), Param(key="lr", value="0.01")],
+                tags=[RunTag(key="team", value="vision")],
+            )
+            client.set_terminated(run_id, RunStatus.FINISHED, end_time=T0 + 1000 * index + 500)
+            data.runs[name] = run_id
+    return data
+
+
+@pytest.fixture
+def client(
+    server_data: ServerData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TrackingClient]:
+    """The app's client on the server; the user's own store, config and key map kept out."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("TUITRACK_TRACKING_URI", raising=False)
+    monkeypatch.delenv("TUITRACK_ARTIFACT_URI", raising=False)
+    with server_data.client() as tracking_client:
+        yield tracking_client
+
+
+async def open_runs(pilot: Pilot[None], server_data: ServerData) -> RunsTable:
+    await settle(pilot)
+    experiments = pilot.app.screen.query_one(KeyTable)
+    experiments.move_cursor(row=experiments.get_row_index(server_data.experiments["rest-training"]))
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, RunsScreen)
+    return pilot.app.screen.query_one(RunsTable)
+
+
+def shown_names(table: RunsTable) -> set[str]:
+    return {run.info.run_name or "" for run in table.runs}
+
+
+async def test_experiments_screen_lists_the_servers_experiments(
+    client: TrackingClient, server_data: ServerData
+) -> None:
+    app = make_app(client)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+        names = column_values(app.screen.query_one(KeyTable), "name")
+        assert {"rest-training", "rest-other"} <= set(names), names
+
+
+async def test_runs_screen_and_an_or_filter_with_its_scan_note(
+    client: TrackingClient, server_data: ServerData
+) -> None:
+    app = make_app(client)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_runs(pilot, server_data)
+        assert shown_names(table) == set(RUNS)
+        assert {"adam-1", "sgd-2"} <= set(column_values(table, "name"))
+        note = app.screen.query_one(SearchNote)
+        assert not note.note
+
+        await pilot.press("slash", *OR_FILTER, "enter")
+        await settle(pilot)
+        assert not app.screen.query_one(FilterBar).has_class("-error")
+        assert shown_names(table) == OR_MATCHES
+        assert note.note, "tuitrack evaluated OR itself: the runs screen says so"
+        assert note.has_class("-shown")
+
+        await pilot.press("slash", "ctrl+u", *"params.optimizer = 'adam'", "enter")
+        await settle(pilot)
+        assert shown_names(table) == {"adam-1", "adam-2"}
+        assert not note.note  # the server answered this one exactly
+
+
+async def test_chart_draws_a_runs_metric_from_the_server(
+    client: TrackingClient, server_data: ServerData
+) -> None:
+    run_id = server_data.runs["adam-1"]
+    app = make_app(client)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_runs(pilot, server_data)
+        table.move_to_run(run_id)
+        await pilot.press("v")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ChartScreen)
+        assert screen.run_ids == (run_id,)
+        assert screen.keys == ("loss",)
+        (chart,) = screen.charts
+        assert chart.drawn_version == chart.version
+        assert chart.spec is not None
+        assert not chart.spec.empty
+        (series,) = chart.series
+        points = series.points
+        assert list(points.steps) == list(range(STEPS))
+        expected = [loss_at(RUNS["adam-1"][1], step) for step in range(STEPS)]
+        assert list(points.values) == pytest.approx(expected)
+
+
+async def test_compare_screen_opens_for_two_marked_runs(
+    client: TrackingClient, server_data: ServerData
+) -> None:
+    app = make_app(client)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_runs(pilot, server_data)
+        await pilot.press("space", "space")
+        marked = [run.info.run_id for run in table.runs[:2]]
+        await pilot.press("C")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        assert screen.run_ids == tuple(marked)
+        assert screen.comparison is not None
+        rows = {str(key.value) for key in screen.query_one("#compare-table", KeyTable).rows}
+        assert {"param:lr", "param:optimizer", "tag:team"} <= rows
