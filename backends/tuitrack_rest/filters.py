@@ -49,7 +49,15 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from tuitrack.search import And, Comparison, Node, Or, parse_experiment_filter, parse_filter
+from tuitrack.search import (
+    And,
+    Comparison,
+    Node,
+    Or,
+    OrderKey,
+    parse_experiment_filter,
+    parse_filter,
+)
 from tuitrack.search import parse_order_by as parse_run_order_by
 from tuitrack.search.evaluate import compare
 from tuitrack.search.field_tags import PARENT_RUN_TAG, RUN_NAME_TAG
@@ -121,6 +129,26 @@ def server_order_by(order_by: Sequence[str] | None) -> list[str] | None:
         if not clauses:
             clauses.append(f"attributes.start_time {'ASC' if key.ascending else 'DESC'}")
     return clauses
+
+
+def server_metric_order(order_by: Sequence[str] | None) -> tuple[list[str], OrderKey] | None:
+    """For an order by one metric (then start_time keys, if any): the clauses for MLflow's
+    runs/search and that metric's OrderKey; else None.
+
+    MLflow's server orders such runs exactly as tuitrack does up to the first run without a
+    value of the metric (missing or NaN). From there on it puts every NaN before every
+    missing value, where tuitrack orders both together by the keys after it: tuitrack reads
+    that tail and sorts it itself. Raises FilterSyntaxError for a bad clause.
+    """
+    keys = parse_run_order_by(order_by)
+    if not keys or keys[0].kind != "metric" or not _MLFLOW_KEY.fullmatch(keys[0].key):
+        return None
+    metric = keys[0]
+    rest = server_order_by([f"start_time {'ASC' if k.ascending else 'DESC'}" for k in keys[1:]])
+    if rest is None or any(k.kind != "attribute" or k.key != "start_time" for k in keys[1:]):
+        return None
+    direction = "ASC" if metric.ascending else "DESC"
+    return [f"metrics.{_quoted_key(metric.key)} {direction}", *rest], metric
 
 
 def _split(node: Node | None, translate: Callable[[Comparison], _Translation]) -> SplitFilter:

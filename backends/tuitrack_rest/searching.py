@@ -1,14 +1,17 @@
 """Pages of runs and experiments from a plain MLflow server, for any tuitrack filter and order.
 
-Three ways to answer a page of runs, chosen by what the server can do exactly
+Four ways to answer a page of runs, chosen by what the server can do exactly
 (see `filters`):
 
 - The server evaluates the whole filter and the order: each page is the server's page, its
   token the server's, wrapped.
-- The server orders, but tuitrack evaluates the filter: server pages are read in order and
-  the matches kept until the page is full, so the first rows come as soon as they are found.
-  The token says where to resume: the server's token of the page being read, and how many of
-  its runs were consumed.
+- The server orders, but tuitrack evaluates the filter: server pages are read in order
+  (small first, then larger) and the matches kept until the page is full, so the first rows
+  come as soon as they are found. The token says where to resume: the server's token of the
+  page being read, its size, and how many of its runs were consumed.
+- An order by one metric: as above up to the first run without a value of the metric; the
+  rest (the tail, where MLflow puts NaN before missing values) is read whole and sorted
+  here, and its pages are cut at an offset into it.
 - tuitrack orders: every matching run is read, sorted with tuitrack.search.sort_runs and cut
   at an offset, which is the token. Each page reads every run again.
 
@@ -26,7 +29,9 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
 from tuitrack.core.limits import checked_max_results
@@ -34,6 +39,7 @@ from tuitrack.core.wire.endpoints import SEARCH_MAX_RESULTS_DEFAULT, SEARCH_MAX_
 from tuitrack.entities import Experiment, PagedList, Run
 from tuitrack.errors import InvalidValueError
 from tuitrack.search import (
+    OrderKey,
     matches,
     matches_experiment,
     order_by_to_text,
@@ -43,7 +49,8 @@ from tuitrack.search import (
     sort_runs,
     to_text,
 )
-from tuitrack_rest.filters import SplitFilter, server_order_by
+from tuitrack.search.lexical import quote_key
+from tuitrack_rest.filters import SplitFilter, server_metric_order, server_order_by
 
 T = TypeVar("T")
 
@@ -82,22 +89,27 @@ def search_runs_page(
     """
     checked_max_results(max_results)
     keys = parse_order_by(order_by)
-    server_order = server_order_by(order_by)
-    if server_order is None:
-        fingerprint = _fingerprint("sorted", split, order_by_to_text(keys))
-        offset = _read_token(page_token, fingerprint).get("offset", 0)
-        matching, read = _read_all(fetch, split, lambda run: matches(split.scan, run))
-        page = _offset_page(sort_runs(matching, keys), offset, max_results, fingerprint)
-        page.note = _note(split, read, "runs", sorted_by=order_by_to_text(keys))
-        return page
-    if split.scan is None:
-        fingerprint = _fingerprint("server", split, server_order)
+    exact_order = server_order_by(order_by)
+    if exact_order is not None and split.scan is None:
+        fingerprint = _fingerprint("server", split, exact_order)
         server_token = _read_token(page_token, fingerprint).get("server")
-        runs, next_token = fetch(split.server_text, server_order, max_results, server_token)
+        runs, next_token = fetch(split.server_text, exact_order, max_results, server_token)
         token = None if next_token is None else _token(fingerprint, server=next_token)
         return PagedList(runs, token)
-    fingerprint = _fingerprint("scan", split, server_order)
-    return _scanned_page(fetch, split, server_order, max_results, page_token, fingerprint)
+    if exact_order is not None:
+        reading = _Reading(fetch, split, exact_order, keys, None, max_results)
+        return reading.page(_fingerprint("scan", split, exact_order), page_token)
+    metric_order = server_metric_order(order_by)
+    if metric_order is not None:
+        clauses, metric = metric_order
+        reading = _Reading(fetch, split, clauses, keys, metric, max_results)
+        return reading.page(_fingerprint("metric", split, clauses), page_token)
+    fingerprint = _fingerprint("sorted", split, order_by_to_text(keys))
+    offset = _read_token(page_token, fingerprint).get("offset", 0)
+    matching, read = _read_all(fetch, split, lambda run: matches(split.scan, run))
+    page = _offset_page(sort_runs(matching, keys), offset, max_results, fingerprint)
+    page.note = _note(split, read, "runs", f"sorted by {', '.join(order_by_to_text(keys))}")
+    return page
 
 
 def search_experiments_page(
@@ -123,52 +135,137 @@ def search_experiments_page(
 # --- reading ------------------------------------------------------------------------------
 
 
-def _scanned_page(
-    fetch: RunPageFetcher,
-    split: SplitFilter,
-    server_order: list[str],
-    max_results: int,
-    page_token: str | None,
-    fingerprint: str,
-) -> PagedList[Run]:
-    state = _read_token(page_token, fingerprint)
-    server_token: str | None = state.get("server")
-    page_size = state.get("size", min(max(max_results, SCAN_PAGE_SIZE), SEARCH_MAX_RESULTS_LIMIT))
-    skip = state.get("skip", 0)
-    found: list[Run] = []
-    read = 0
-    while True:
-        runs, next_token = fetch(split.server_text, server_order, page_size, server_token)
-        for index in range(min(skip, len(runs)), len(runs)):
-            read += 1
-            if not matches(split.scan, runs[index]):
-                continue
-            found.append(runs[index])
-            if len(found) < max_results:
-                continue
-            # The rest of this server page is already here: look for the next match in it,
-            # so that the token skips what does not match, or the last page says so.
-            upcoming = _first_match(split, runs, index + 1)
-            read += min(upcoming + 1, len(runs)) - (index + 1)
-            token: str | None
-            if upcoming < len(runs):
-                token = _token(fingerprint, server=server_token, size=page_size, skip=upcoming)
-            elif next_token is not None:
-                token = _token(fingerprint, server=next_token, size=page_size)
-            else:
-                token = None
-            return PagedList(found, token, _note(split, read, "runs"))
-        if next_token is None:
-            return PagedList(found, None, _note(split, read, "runs"))
-        server_token, skip = next_token, 0
+@dataclass(frozen=True)
+class _Position:
+    """Where reading the server's pages starts: the server's token of a page (None: the
+    first page), the page size to read it with, and how many of its runs to pass over."""
+
+    server: str | None
+    size: int
+    skip: int = 0
 
 
-def _first_match(split: SplitFilter, runs: list[Run], start: int) -> int:
-    """The index of the first run from `start` on that matches, else len(runs)."""
-    return next(
-        (index for index in range(start, len(runs)) if matches(split.scan, runs[index])),
-        len(runs),
-    )
+@dataclass(frozen=True)
+class _Reading:
+    """Runs read in the server's order, page after page, keeping those that match.
+
+    With a `metric` order, the server's order is tuitrack's only up to the first run
+    without a value of that metric: from there on (the tail) every run is read and sorted
+    here, and the token holds where the tail starts and how much of it was returned.
+    """
+
+    fetch: RunPageFetcher
+    split: SplitFilter
+    clauses: list[str]
+    keys: list[OrderKey]
+    metric: OrderKey | None
+    max_results: int
+
+    def page(self, fingerprint: str, page_token: str | None) -> PagedList[Run]:
+        state = _read_token(page_token, fingerprint)
+        start = _Position(
+            state.get("server"), state.get("size", self.first_size()), state.get("skip", 0)
+        )
+        if "offset" not in state:
+            return self.head(fingerprint, start)
+        if self.metric is None:
+            raise InvalidValueError(
+                f"page token {page_token!r} does not belong to this search: pass the token "
+                "of the previous page of this same search, or none for the first page"
+            )
+        tail, read = self.tail(start)
+        offset = state["offset"]
+        end = offset + self.max_results
+        token = self.tail_token(fingerprint, start, end) if end < len(tail) else None
+        return PagedList(tail[offset:end], token, self.note(read, in_tail=True))
+
+    def head(self, fingerprint: str, start: _Position) -> PagedList[Run]:
+        found: list[Run] = []
+        read = 0
+        position = start
+        while True:
+            runs, next_token = self.fetch(
+                self.split.server_text, self.clauses, position.size, position.server
+            )
+            for index in range(min(position.skip, len(runs)), len(runs)):
+                if self.starts_tail(runs[index]):
+                    here = _Position(position.server, position.size, index)
+                    tail, tail_read = self.tail(here, (runs, next_token))
+                    room = self.max_results - len(found)
+                    more = self.tail_token(fingerprint, here, room) if room < len(tail) else None
+                    note = self.note(read + tail_read, in_tail=True)
+                    return PagedList(found + tail[:room], more, note)
+                read += 1
+                if not matches(self.split.scan, runs[index]):
+                    continue
+                found.append(runs[index])
+                if len(found) < self.max_results:
+                    continue
+                # The rest of this server page is already here: find the next run that
+                # matters in it, so that the token skips the others, or the last page says so.
+                upcoming = next(
+                    (i for i in range(index + 1, len(runs)) if self.matters(runs[i])), len(runs)
+                )
+                read += min(upcoming + 1, len(runs)) - (index + 1)
+                token: str | None = None
+                if upcoming < len(runs):
+                    token = _token(
+                        fingerprint, server=position.server, size=position.size, skip=upcoming
+                    )
+                elif next_token is not None:
+                    token = _token(fingerprint, server=next_token, size=self.grown(position.size))
+                return PagedList(found, token, self.note(read))
+            if next_token is None:
+                return PagedList(found, None, self.note(read))
+            position = _Position(next_token, self.grown(position.size))
+
+    def tail(
+        self, start: _Position, first: tuple[list[Run], str | None] | None = None
+    ) -> tuple[list[Run], int]:
+        """The matching runs from `start` to the end, in tuitrack's order, and how many runs
+        were read; `first` is the server's page at `start` when it is already here."""
+        runs, next_token = first or self.fetch(
+            self.split.server_text, self.clauses, start.size, start.server
+        )
+        rest = runs[start.skip :]
+        size = start.size
+        while next_token is not None:
+            size = self.grown(size)
+            runs, next_token = self.fetch(self.split.server_text, self.clauses, size, next_token)
+            rest.extend(runs)
+        kept = [run for run in rest if matches(self.split.scan, run)]
+        return sort_runs(kept, self.keys), len(rest)
+
+    def tail_token(self, fingerprint: str, start: _Position, offset: int) -> str:
+        return _token(
+            fingerprint, server=start.server, size=start.size, skip=start.skip, offset=offset
+        )
+
+    def starts_tail(self, run: Run) -> bool:
+        if self.metric is None:
+            return False
+        value = run.data.metrics.get(self.metric.key)
+        return value is None or math.isnan(value)
+
+    def matters(self, run: Run) -> bool:
+        return self.starts_tail(run) or matches(self.split.scan, run)
+
+    def note(self, read: int, in_tail: bool = False) -> str | None:
+        if not in_tail:
+            return _note(self.split, read, "runs")
+        assert self.metric is not None
+        ordered = f"ordered the runs without a value of metrics.{quote_key(self.metric.key)}"
+        return _note(self.split, read, "runs", ordered)
+
+    def first_size(self) -> int:
+        """Small first pages bring the first rows soon; later ones grow (see grown)."""
+        return min(self.size_limit(), max(2 * self.max_results, 100))
+
+    def grown(self, size: int) -> int:
+        return min(4 * size, self.size_limit())
+
+    def size_limit(self) -> int:
+        return min(max(self.max_results, SCAN_PAGE_SIZE), SEARCH_MAX_RESULTS_LIMIT)
 
 
 def _read_all(
@@ -195,22 +292,16 @@ def _offset_page(ordered: list[T], offset: int, max_results: int, fingerprint: s
     return PagedList(ordered[offset:end], token)
 
 
-def _note(
-    split: SplitFilter, read: int, things: str, sorted_by: list[str] | None = None
-) -> str | None:
+def _note(split: SplitFilter, read: int, things: str, ordering: str | None = None) -> str | None:
     """One sentence naming what tuitrack did itself and over how many items, or None."""
     done = []
     if split.reasons:
         done.append(f"evaluated {_listed(list(split.reasons))}")
-    if sorted_by:
-        done.append(f"sorted by {', '.join(sorted_by)}")
+    if ordering:
+        done.append(ordering)
     if not done:
         return None
-    cannot = (
-        "MLflow's server cannot do it exactly"
-        if sorted_by is not None
-        else "MLflow's server cannot"
-    )
+    cannot = "MLflow's server cannot do it exactly" if ordering else "MLflow's server cannot"
     return f"tuitrack {' and '.join(done)} itself after reading {read:,} {things} ({cannot})"
 
 

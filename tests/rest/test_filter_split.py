@@ -46,6 +46,7 @@ from tuitrack.testing.search_cases import (
 from tuitrack_rest import searching
 from tuitrack_rest.filters import (
     SplitFilter,
+    server_metric_order,
     server_order_by,
     split_experiment_filter,
     split_run_filter,
@@ -203,6 +204,28 @@ def test_mlflow_parses_every_experiment_server_text(filter_string: str) -> None:
 def test_a_bad_filter_is_refused_with_tuitracks_error() -> None:
     with pytest.raises(FilterSyntaxError, match="expected a number or a quoted string"):
         split_run_filter("metrics.acc >")
+
+
+@pytest.mark.parametrize(
+    ("order_by", "expected"),
+    [
+        (["metrics.loss"], ["metrics.`loss` ASC"]),
+        (
+            ["metrics.`val loss` DESC", "created"],
+            ["metrics.`val loss` DESC", "attributes.start_time ASC"],
+        ),
+        (["metrics.loss", "params.lr"], None),
+        (["metrics.`a,b`"], None),
+        (["start_time"], None),
+        ([], None),
+    ],
+    ids=case_id,
+)
+def test_an_order_by_one_metric_goes_to_the_server_up_to_its_tail(
+    order_by: list[str], expected: list[str] | None
+) -> None:
+    found = server_metric_order(order_by)
+    assert (found[0] if found else None) == expected
 
 
 @pytest.mark.parametrize(
@@ -528,14 +551,32 @@ def test_orders_sent_to_the_server_are_tuitracks(filled: Filled, order_by: list[
     assert [run.info.run_id for run in found] == [run.info.run_id for run in expected]
 
 
-@pytest.mark.parametrize("order_by", [["metrics.loss"], ["metrics.acc DESC"]], ids=case_id)
-def test_metric_orders_differ_on_mlflow(filled: Filled, order_by: list[str]) -> None:
-    """Why metric orders are sorted here: MLflow puts NaN before missing values, tuitrack
-    mixes both by start time."""
+@pytest.mark.parametrize(
+    "order_by",
+    [["metrics.loss"], ["metrics.acc DESC"], ["metrics.`val loss`", "start_time"]],
+    ids=case_id,
+)
+def test_metric_orders_are_tuitracks_up_to_the_first_run_without_the_metric(
+    filled: Filled, order_by: list[str]
+) -> None:
+    """MLflow orders runs by a metric as tuitrack does until the first run without a value
+    of it; then it puts every NaN before every missing value, where tuitrack mixes both by
+    the keys that follow: searching orders that tail itself."""
     assert server_order_by(order_by) is None
-    found = filled.client.search_runs([filled.experiment_id], order_by=order_by, max_results=1000)
-    expected = sort_runs(filled.runs, parse_order_by(order_by))
-    assert [run.info.run_id for run in found] != [run.info.run_id for run in expected]
+    metric_order = server_metric_order(order_by)
+    assert metric_order is not None
+    clauses, metric = metric_order
+    found = filled.client.search_runs([filled.experiment_id], order_by=clauses, max_results=1000)
+    expected = [run.info.run_id for run in sort_runs(filled.runs, parse_order_by(order_by))]
+    lacking = {
+        run.info.run_id
+        for run in filled.runs
+        if math.isnan(run.data.metrics.get(metric.key, math.nan))
+    }
+    head = len(filled.runs) - len(lacking)
+    assert [run.info.run_id for run in found][:head] == expected[:head]
+    assert set(expected[head:]) == lacking
+    assert [run.info.run_id for run in found] != expected  # the tail needs tuitrack's order
 
 
 ALL_EXPERIMENT_FILTERS = [case for case, _ in EXPERIMENT_FILTER_CASES] + EXTRA_EXPERIMENT_FILTERS
@@ -567,6 +608,9 @@ def test_mlflow_answers_experiment_filters_sent_exactly_as_tuitrack(
 
 
 PIPELINE_CASES: list[tuple[str, list[str]]] = [
+    ("", ["metrics.loss"]),
+    ("", ["metrics.acc DESC"]),
+    ("tags.env IS NULL OR metrics.acc > 0.5", ["metrics.`val loss` DESC", "start_time"]),
     ("metrics.acc > 0.5", []),
     ("params.lr < 0.05", []),
     ("tags.env IS NULL OR metrics.acc > 0.9", ["start_time"]),

@@ -20,6 +20,7 @@ import pytest
 from tuitrack.entities import Experiment, PagedList, Run, RunData, RunInfo, RunStatus
 from tuitrack.errors import FilterSyntaxError, InvalidValueError
 from tuitrack.search import (
+    OrderKey,
     matches,
     matches_experiment,
     parse_experiment_filter,
@@ -58,7 +59,7 @@ class PagingServer:
     ) -> tuple[list[Run], str | None]:
         self.calls.append((server_filter, order, count, token))
         node = parse_filter(server_filter)
-        found = sort_runs([run for run in self.runs if matches(node, run)], parse_order_by(order))
+        found = mlflow_order([run for run in self.runs if matches(node, run)], order)
         return self._page(found, count, token)
 
     def fetch_experiments(
@@ -75,6 +76,26 @@ class PagingServer:
         start = int(token.removeprefix("offset-")) if token else 0
         end = start + count
         return items[start:end], (f"offset-{end}" if end < len(items) else None)
+
+
+def mlflow_order(runs: list[Run], order: list[str] | None) -> list[Run]:
+    """`runs` as MLflow's server orders them: start_time DESC then run id by default; by a
+    metric, its values, then every NaN, then every run without it (tuitrack mixes the last
+    two by the keys that follow)."""
+    ordered = sort_runs(runs)
+    for key in reversed(parse_order_by(order)):
+
+        def value(run: Run, key: OrderKey = key) -> float | None:
+            if key.kind == "metric":
+                return run.data.metrics.get(key.key)
+            assert (key.kind, key.key) == ("attribute", "start_time")
+            return run.info.start_time
+
+        present = [run for run in ordered if (v := value(run)) is not None and not math.isnan(v)]
+        present.sort(key=lambda run: value(run) or 0.0, reverse=not key.ascending)
+        nan = [run for run in ordered if (v := value(run)) is not None and math.isnan(v)]
+        ordered = present + nan + [run for run in ordered if value(run) is None]
+    return ordered
 
 
 def generated_runs(count: int = 300) -> list[Run]:
@@ -129,7 +150,13 @@ def ids(runs: Sequence[Run]) -> list[str]:
     return [run.info.run_id for run in runs]
 
 
-ORDERS = [[], ["start_time"], ["metrics.acc DESC"], ["params.optimizer", "start_time DESC"]]
+ORDERS = [
+    [],
+    ["start_time"],
+    ["metrics.acc DESC"],
+    ["metrics.acc", "start_time ASC"],
+    ["params.optimizer", "start_time DESC"],
+]
 
 
 @pytest.mark.parametrize("order_by", ORDERS, ids=case_id)
@@ -300,7 +327,11 @@ def test_notes_say_what_tuitrack_did_and_over_how_many_runs() -> None:
         "5 runs (MLflow's server cannot)"
     )
     assert note("", ["metrics.acc DESC"]) == (
-        "tuitrack sorted by metrics.acc DESC itself after reading 8 runs "
+        "tuitrack ordered the runs without a value of metrics.acc itself after reading 8 runs "
+        "(MLflow's server cannot do it exactly)"
+    )
+    assert note("", ["tags.env"]) == (
+        "tuitrack sorted by tags.env ASC itself after reading 8 runs "
         "(MLflow's server cannot do it exactly)"
     )
     assert note("NOT status = 'FAILED'", ["params.lr", "start_time DESC"]) == (
@@ -324,10 +355,32 @@ def test_reading_counts_thousands_with_separators(monkeypatch: pytest.MonkeyPatc
 
 def test_a_sorted_search_reads_every_server_page_in_the_largest_pages_it_may() -> None:
     server = PagingServer(generated_runs(2500))
-    page = search_runs_page(server.fetch_runs, split_run_filter(None), ["metrics.acc"], 10, None)
+    page = search_runs_page(server.fetch_runs, split_run_filter(None), ["params.lr"], 10, None)
     assert [call[2] for call in server.calls] == [searching.SCAN_PAGE_SIZE] * 3
     assert all(call[1] is None for call in server.calls)
+    assert ids(page) == expected_runs(server.runs, "", ["params.lr"])[:10]
+
+
+def test_a_metric_order_brings_the_first_rows_from_one_small_server_page() -> None:
+    server = PagingServer(generated_runs(2500))
+    page = search_runs_page(server.fetch_runs, split_run_filter(None), ["metrics.acc"], 10, None)
+    assert server.calls == [(None, ["metrics.`acc` ASC"], 100, None)]
     assert ids(page) == expected_runs(server.runs, "", ["metrics.acc"])[:10]
+    assert page.note is None
+
+
+def test_the_tail_without_the_metric_is_ordered_here_page_after_page() -> None:
+    server = PagingServer(generated_runs(300))
+    order = ["metrics.acc DESC"]
+    expected = expected_runs(server.runs, "", order)
+    found, pages = walk_runs(server, "", order, 50)
+    assert ids(found) == expected
+    assert pages[0].note is None
+    assert pages[-1].note is not None
+    assert pages[-1].note.startswith("tuitrack ordered the runs without a value of metrics.acc")
+    # The server really puts NaN before missing values: the tail needed ordering.
+    server_ids = ids(mlflow_order(server.runs, ["metrics.`acc` DESC"]))
+    assert server_ids != expected
 
 
 def test_max_results_and_order_by_are_checked() -> None:
