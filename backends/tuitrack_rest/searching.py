@@ -64,13 +64,14 @@ ExperimentPageFetcher: TypeAlias = Callable[
 ]
 """The same for experiments/search."""
 
-# Server pages read while tuitrack evaluates a filter or sorts: MLflow's default page size
-# (a 1000-run page answers in well under a second); larger pages only when a caller asks for
-# more rows at once.
+# The largest server page read while tuitrack evaluates a filter or sorts: MLflow's default
+# page size (a 1000-run page answers in well under a second); larger only when a caller asks
+# for more rows at once. Reading in the server's order starts smaller (_Reading.first_size).
 SCAN_PAGE_SIZE = SEARCH_MAX_RESULTS_DEFAULT
 _TOKEN_PREFIX = "tuitrack-rest:"
 # What a token may hold besides its search's fingerprint: the server's token, a server page
-# size and how many runs of that page were consumed, or an offset into the sorted matches.
+# size and how many runs of that page were consumed (where to read on, or where a metric
+# order's tail starts), and an offset into the sorted matches (or into that tail).
 _TOKEN_FIELDS = frozenset({"server", "size", "skip", "offset"})
 
 
