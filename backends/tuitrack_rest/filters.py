@@ -35,7 +35,9 @@ tests/rest/test_filter_split.py. What scans, and why:
 - Fields MLflow cannot filter on: a run's experiment_id; fractional times.
 
 Not covered: a server on MLflow's deprecated file store matches LIKE's `%` and `_` with a
-regular expression that does not cross a newline inside a value.
+regular expression that does not cross a newline inside a value; servers older than MLflow
+2.0 compared text case-insensitively on MySQL, and refuse some of the comparisons sent here
+(an error, not a wrong answer).
 
 parent_run_id goes to the server as the `mlflow.parentRunId` tag, which is where a run read
 from MLflow's JSON takes its parent from (tuitrack.core.wire.mlflow_json).
