@@ -123,6 +123,9 @@ class MlflowServer:
         _running.add(self)
         try:
             self._wait_until_healthy()
+            # The server opens its store at the first API request, and makes the Default
+            # experiment then when there is none: ask once, so that `empty()` finds it made.
+            self._check_experiments(["0"])
             self._baseline = self._read_rows()
         except BaseException:
             self.stop()
