@@ -533,8 +533,10 @@ class TrackingStore(ABC):
         info = self.get_run(run_id).info
         if info.status is not RunStatus.RUNNING or info.heartbeat_time != seen_heartbeat:
             return False
-        self.log_batch(run_id, tags=[RunTag(key=REASON_TAG, value=reason[:8000])])
+        # Status first: a store may drop the reason tag whenever a status is written (the
+        # SQL store does, so that a run its process resumes loses its old reason).
         self.update_run_info(run_id, status=RunStatus.FAILED, end_time=end_time)
+        self.log_batch(run_id, tags=[RunTag(key=REASON_TAG, value=reason[:8000])])
         return True
 
     def count_runs(
