@@ -15,7 +15,7 @@ from tuitrack.core import registry
 from tuitrack.core.store import TrackingStore
 from tuitrack.core.wire import endpoints as api
 from tuitrack.core.wire import mlflow_json
-from tuitrack.entities import Param, RunTag, ViewType
+from tuitrack.entities import Param, Run, RunTag, ViewType
 from tuitrack.errors import NotFoundError
 from tuitrack.server import history_paging
 from tuitrack.server.batches import MetricColumns, metric_columns, write_batch
@@ -56,6 +56,15 @@ def _page(items: list[dict[str, Any]], name: str, token: str | None) -> dict[str
     if token:
         answer["next_page_token"] = token
     return answer
+
+
+def run_json(run: Run) -> dict[str, Any]:
+    """MLflow's run JSON, with tuitrack's extras object (heartbeat, host, pid) when the run
+    has any: MLflow's client ignores fields it does not know, and tuitrack's client reads
+    them from whichever endpoint answered."""
+    info = run.info
+    extras = info.heartbeat_time is not None or info.host is not None or info.pid is not None
+    return mlflow_json.run_to_json(run, with_extras=extras)
 
 
 # --- experiments -----------------------------------------------------------------------
@@ -137,11 +146,11 @@ def create_run(store: TrackingStore, fields: Fields) -> dict[str, Any]:
         run_name=fields.text("run_name") or None,
         parent_run_id=tags.get(PARENT_TAG) or None,
     )
-    return {"run": mlflow_json.run_to_json(run)}
+    return {"run": run_json(run)}
 
 
 def get_run(store: TrackingStore, fields: Fields) -> dict[str, Any]:
-    return {"run": mlflow_json.run_to_json(store.get_run(_run_id(fields)))}
+    return {"run": run_json(store.get_run(_run_id(fields)))}
 
 
 def update_run(store: TrackingStore, fields: Fields) -> dict[str, Any]:
@@ -180,7 +189,7 @@ def search_runs(store: TrackingStore, fields: Fields) -> dict[str, Any]:
         order_by=fields.text_list("order_by") or None,
         page_token=fields.text("page_token") or None,
     )
-    return _page([mlflow_json.run_to_json(run) for run in page], "runs", page.token)
+    return _page([run_json(run) for run in page], "runs", page.token)
 
 
 # --- logging ---------------------------------------------------------------------------

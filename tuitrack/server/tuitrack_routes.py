@@ -14,9 +14,8 @@ from typing import Any
 from tuitrack.core.orphans import OrphanPolicy
 from tuitrack.core.store import TrackingStore
 from tuitrack.core.wire import endpoints as api
-from tuitrack.core.wire import mlflow_json, tuitrack_json
+from tuitrack.core.wire import tuitrack_json
 from tuitrack.core.wire.tuitrack_json import ServerCapabilities, ServerFeature
-from tuitrack.entities import Run
 from tuitrack.server import mlflow_routes
 from tuitrack.server.batches import write_batch
 from tuitrack.server.requests import Fields
@@ -44,11 +43,6 @@ def server_version() -> str:
         return importlib.metadata.version("tuitrack")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
-
-
-def _run_json(run: Run) -> dict[str, Any]:
-    """MLflow's run JSON, plus tuitrack's run facts MLflow has no field for."""
-    return mlflow_json.run_to_json(run, with_extras=True)
 
 
 def _run_ids(fields: Fields, name: str = "run_ids") -> list[str]:
@@ -88,7 +82,7 @@ def search_runs(store: TrackingStore, fields: Fields) -> dict[str, Any]:
         order_by=fields.text_list("order_by") or None,
         page_token=fields.text("page_token") or None,
     )
-    answer: dict[str, Any] = {"runs": [_run_json(run) for run in page]}
+    answer: dict[str, Any] = {"runs": [mlflow_routes.run_json(run) for run in page]}
     if page.token:
         answer["next_page_token"] = page.token
     if page.note:
@@ -119,8 +113,8 @@ def create_run(store: TrackingStore, fields: Fields) -> dict[str, Any]:
     )
     run_id = fields.text("run_id") or None
     if run_id is None:
-        return {"run": _run_json(arguments.create(store))}
-    return {"run": _run_json(create_run_once(store, run_id, arguments))}
+        return {"run": mlflow_routes.run_json(arguments.create(store))}
+    return {"run": mlflow_routes.run_json(create_run_once(store, run_id, arguments))}
 
 
 def heartbeat(store: TrackingStore, fields: Fields) -> dict[str, Any]:
