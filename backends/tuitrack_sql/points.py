@@ -9,9 +9,8 @@ from itertools import repeat
 from operator import add, itemgetter
 from typing import NamedTuple, TypeVar, cast
 
-from tuitrack.core.validation import INT64_MAX, INT64_MIN, validate_key, validate_metric_columns
+from tuitrack.core.validation import checked_metric_columns
 from tuitrack.entities import Metric
-from tuitrack.errors import InvalidValueError
 from tuitrack_sql.floats import FINITE, decode, encode
 from tuitrack_sql.series import Series
 
@@ -99,16 +98,9 @@ def checked_columns(
 ) -> PointColumns | None:
     """Points given column by column; keys and integer ranges are checked, values encoded.
     None for no points."""
-    validate_metric_columns(keys, values, times, steps)
+    distinct = checked_metric_columns(keys, values, times, steps)
     if not keys:
         return None
-    distinct = list(dict.fromkeys(keys))
-    for key in distinct:
-        validate_key(key, "metric key")
-    for name, column in (("step", steps), ("timestamp", times)):
-        if min(column) < INT64_MIN or max(column) > INT64_MAX:
-            bad = next(v for v in column if not INT64_MIN <= v <= INT64_MAX)
-            raise InvalidValueError(f"metric {name} {bad} is outside the 64-bit integer range")
     if 0.0 in values:  # -0.0 is stored as 0.0, as SQLite's REAL columns would anyway
         values = list(map(add, values, repeat(0.0)))
     if all(map(math.isfinite, values)):

@@ -267,6 +267,23 @@ def validate_metric_columns(
         )
 
 
+def checked_metric_columns(
+    keys: Sequence[str], values: Sequence[float], timestamps: Sequence[int], steps: Sequence[int]
+) -> list[str]:
+    """Check metric points given column by column (equal lengths, each distinct key, steps
+    and timestamps within int64; values are not looked at); return the distinct keys in
+    order of first use. Cheap per point: keys are checked once each."""
+    validate_metric_columns(keys, values, timestamps, steps)
+    distinct = list(dict.fromkeys(keys))
+    for key in distinct:
+        validate_key(key, "metric key")
+    for name, column in (("step", steps), ("timestamp", timestamps)):
+        if column and (min(column) < INT64_MIN or max(column) > INT64_MAX):
+            bad = next(v for v in column if not INT64_MIN <= v <= INT64_MAX)
+            raise InvalidValueError(f"metric {name} {bad} is outside the 64-bit integer range")
+    return distinct
+
+
 def run_update_values(
     status: RunStatus | str | None, end_time: object | None, run_name: object | None
 ) -> dict[str, Any]:
