@@ -1,3 +1,3 @@
-"""The contract suite's tests in tuitrack.testing.dataset_inputs, on tuitrack_rest over a `tuitrack server`."""
+"""tuitrack.testing.dataset_inputs, on tuitrack_rest over a `tuitrack server`."""
 
 from tuitrack.testing.dataset_inputs import *  # noqa: F403

@@ -1,3 +1,3 @@
-"""The contract suite's tests in tuitrack.testing.experiments, on tuitrack_rest over a `tuitrack server`."""
+"""tuitrack.testing.experiments, on tuitrack_rest over a `tuitrack server`."""
 
 from tuitrack.testing.experiments import *  # noqa: F403

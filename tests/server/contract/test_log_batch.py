@@ -1,3 +1,3 @@
-"""The contract suite's tests in tuitrack.testing.log_batch, on tuitrack_rest over a `tuitrack server`."""
+"""tuitrack.testing.log_batch, on tuitrack_rest over a `tuitrack server`."""
 
 from tuitrack.testing.log_batch import *  # noqa: F403

@@ -1,3 +1,3 @@
-"""The contract suite's tests in tuitrack.testing.marking, on tuitrack_rest over a `tuitrack server`."""
+"""tuitrack.testing.marking, on tuitrack_rest over a `tuitrack server`."""
 
 from tuitrack.testing.marking import *  # noqa: F403

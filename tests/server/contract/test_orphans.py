@@ -1,3 +1,3 @@
-"""The contract suite's tests in tuitrack.testing.orphans, on tuitrack_rest over a `tuitrack server`."""
+"""tuitrack.testing.orphans, on tuitrack_rest over a `tuitrack server`."""
 
 from tuitrack.testing.orphans import *  # noqa: F403

@@ -1,3 +1,3 @@
-"""The contract suite's tests in tuitrack.testing.reading, on tuitrack_rest over a `tuitrack server`."""
+"""tuitrack.testing.reading, on tuitrack_rest over a `tuitrack server`."""
 
 from tuitrack.testing.reading import *  # noqa: F403

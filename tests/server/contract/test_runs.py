@@ -1,3 +1,3 @@
-"""The contract suite's tests in tuitrack.testing.runs, on tuitrack_rest over a `tuitrack server`."""
+"""tuitrack.testing.runs, on tuitrack_rest over a `tuitrack server`."""
 
 from tuitrack.testing.runs import *  # noqa: F403

@@ -1,3 +1,3 @@
-"""The contract suite's tests in tuitrack.testing.search_runs, on tuitrack_rest over a `tuitrack server`."""
+"""tuitrack.testing.search_runs, on tuitrack_rest over a `tuitrack server`."""
 
 from tuitrack.testing.search_runs import *  # noqa: F403

@@ -1,3 +1,3 @@
-"""The contract suite's tests in tuitrack.testing.summaries, on tuitrack_rest over a `tuitrack server`."""
+"""tuitrack.testing.summaries, on tuitrack_rest over a `tuitrack server`."""
 
 from tuitrack.testing.summaries import *  # noqa: F403

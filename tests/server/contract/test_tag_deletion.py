@@ -1,3 +1,3 @@
-"""The contract suite's tests in tuitrack.testing.tag_deletion, on tuitrack_rest over a `tuitrack server`."""
+"""tuitrack.testing.tag_deletion, on tuitrack_rest over a `tuitrack server`."""
 
 from tuitrack.testing.tag_deletion import *  # noqa: F403
