@@ -15,6 +15,10 @@ Four ways to answer a page of runs, chosen by what the server can do exactly
 - tuitrack orders: every matching run is read, sorted with tuitrack.search.sort_runs and cut
   at an offset, which is the token. Each page reads every run again.
 
+A server that refuses the filter text sent to it (INVALID_PARAMETER_VALUE: an older MLflow
+that lacks a comparison, say) gets none: tuitrack evaluates the whole filter, says so in the
+note, and its tokens remember it, so that later pages do not ask again.
+
 Experiments are always read whole and sorted here: MLflow orders experiment ids as numbers
 and tuitrack as text, and servers number far fewer experiments than runs.
 
@@ -39,11 +43,14 @@ from tuitrack.core.wire.endpoints import SEARCH_MAX_RESULTS_DEFAULT, SEARCH_MAX_
 from tuitrack.entities import Experiment, PagedList, Run
 from tuitrack.errors import InvalidValueError
 from tuitrack.search import (
+    Node,
     OrderKey,
     matches,
     matches_experiment,
     order_by_to_text,
+    parse_experiment_filter,
     parse_experiment_order_by,
+    parse_filter,
     parse_order_by,
     sort_experiments,
     sort_runs,
@@ -85,32 +92,28 @@ def search_runs_page(
     """One page of the runs matching `split`, in tuitrack's order for `order_by`.
 
     The page's note says what tuitrack evaluated or sorted itself and how many runs it read
-    to do it. Raises InvalidValueError for a bad max_results or page token,
-    FilterSyntaxError for a bad order_by, and whatever `fetch` raises.
+    to do it. When the server refuses the filter text sent to it (an older MLflow, say),
+    tuitrack evaluates the whole filter itself. Raises InvalidValueError for a bad
+    max_results or page token, FilterSyntaxError for a bad order_by, and whatever `fetch`
+    raises.
     """
     checked_max_results(max_results)
     keys = parse_order_by(order_by)
-    exact_order = server_order_by(order_by)
-    if exact_order is not None and split.scan is None:
-        fingerprint = _fingerprint("server", split, exact_order)
-        server_token = _read_token(page_token, fingerprint).get("server")
-        runs, next_token = fetch(split.server_text, exact_order, max_results, server_token)
-        token = None if next_token is None else _token(fingerprint, server=next_token)
-        return PagedList(runs, token)
-    if exact_order is not None:
-        reading = _Reading(fetch, split, exact_order, keys, None, max_results)
-        return reading.page(_fingerprint("scan", split, exact_order), page_token)
-    metric_order = server_metric_order(order_by)
-    if metric_order is not None:
-        clauses, metric = metric_order
-        reading = _Reading(fetch, split, clauses, keys, metric, max_results)
-        return reading.page(_fingerprint("metric", split, clauses), page_token)
-    fingerprint = _fingerprint("sorted", split, order_by_to_text(keys))
-    offset = _read_token(page_token, fingerprint).get("offset", 0)
-    matching, read = _read_all(fetch, split, lambda run: matches(split.scan, run))
-    page = _offset_page(sort_runs(matching, keys), offset, max_results, fingerprint)
-    page.note = _note(split, read, "runs", f"sorted by {', '.join(order_by_to_text(keys))}")
-    return page
+
+    def page(fetcher: RunPageFetcher, chosen: SplitFilter, token: str | None) -> PagedList[Run]:
+        return _runs_page(fetcher, chosen, keys, order_by, max_results, token)
+
+    fallback = _whole_scan(split, parse_filter)
+    if fallback is None:
+        return page(fetch, split, page_token)
+    if _token_search(page_token) == _run_plan(fallback, keys, order_by).fingerprint:
+        return page(fetch, fallback, page_token)
+    try:
+        return page(_refusals_marked(fetch), split, page_token)
+    except _Refused as refused:
+        if page_token:
+            raise refused.error from None
+        return page(fetch, fallback, None)
 
 
 def search_experiments_page(
@@ -125,12 +128,118 @@ def search_experiments_page(
     says when tuitrack evaluated part of the filter itself. Raises as search_runs_page."""
     checked_max_results(max_results)
     keys = parse_experiment_order_by(order_by)
-    fingerprint = _fingerprint("experiments", split, order_by_to_text(keys))
-    offset = _read_token(page_token, fingerprint).get("offset", 0)
-    matching, read = _read_all(fetch, split, lambda e: matches_experiment(split.scan, e))
-    page = _offset_page(sort_experiments(matching, keys), offset, max_results, fingerprint)
-    page.note = _note(split, read, "experiments")
+
+    def page(
+        fetcher: ExperimentPageFetcher, chosen: SplitFilter, token: str | None
+    ) -> PagedList[Experiment]:
+        fingerprint = _fingerprint("experiments", chosen, order_by_to_text(keys))
+        offset = _read_token(token, fingerprint).get("offset", 0)
+        matching, read = _read_all(fetcher, chosen, lambda e: matches_experiment(chosen.scan, e))
+        found = _offset_page(sort_experiments(matching, keys), offset, max_results, fingerprint)
+        found.note = _note(chosen, read, "experiments")
+        return found
+
+    fallback = _whole_scan(split, parse_experiment_filter)
+    if fallback is None:
+        return page(fetch, split, page_token)
+    if _token_search(page_token) == _fingerprint("experiments", fallback, order_by_to_text(keys)):
+        return page(fetch, fallback, page_token)
+    try:
+        return page(_refusals_marked(fetch), split, page_token)
+    except _Refused as refused:
+        if page_token:
+            raise refused.error from None
+        return page(fetch, fallback, None)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a page of runs is answered: `mode` (see the module's docstring), the order_by
+    clauses for the server, the metric of a metric order, and the search's fingerprint."""
+
+    mode: str
+    clauses: list[str]
+    metric: OrderKey | None
+    fingerprint: str
+
+
+def _run_plan(split: SplitFilter, keys: list[OrderKey], order_by: Sequence[str] | None) -> _Plan:
+    exact_order = server_order_by(order_by)
+    if exact_order is not None:
+        mode = "server" if split.scan is None else "scan"
+        return _Plan(mode, exact_order, None, _fingerprint(mode, split, exact_order))
+    metric_order = server_metric_order(order_by)
+    if metric_order is not None:
+        clauses, metric = metric_order
+        return _Plan("metric", clauses, metric, _fingerprint("metric", split, clauses))
+    clauses = order_by_to_text(keys)
+    return _Plan("sorted", clauses, None, _fingerprint("sorted", split, clauses))
+
+
+def _runs_page(
+    fetch: RunPageFetcher,
+    split: SplitFilter,
+    keys: list[OrderKey],
+    order_by: Sequence[str] | None,
+    max_results: int,
+    page_token: str | None,
+) -> PagedList[Run]:
+    plan = _run_plan(split, keys, order_by)
+    if plan.mode == "server":
+        server_token = _read_token(page_token, plan.fingerprint).get("server")
+        runs, next_token = fetch(split.server_text, plan.clauses, max_results, server_token)
+        token = None if next_token is None else _token(plan.fingerprint, server=next_token)
+        return PagedList(runs, token)
+    if plan.mode in ("scan", "metric"):
+        reading = _Reading(fetch, split, plan.clauses, keys, plan.metric, max_results)
+        return reading.page(plan.fingerprint, page_token)
+    offset = _read_token(page_token, plan.fingerprint).get("offset", 0)
+    matching, read = _read_all(fetch, split, lambda run: matches(split.scan, run))
+    page = _offset_page(sort_runs(matching, keys), offset, max_results, plan.fingerprint)
+    page.note = _note(split, read, "runs", f"sorted by {', '.join(plan.clauses)}")
     return page
+
+
+# --- a server that refuses the filter text ------------------------------------------------
+
+_REFUSED_REASON = "the parts this MLflow server refuses"
+
+
+class _Refused(Exception):
+    """The server refused the filter text sent to it; `error` says how."""
+
+    def __init__(self, error: InvalidValueError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _whole_scan(split: SplitFilter, parse: Callable[[str], Node | None]) -> SplitFilter | None:
+    """The split that sends no filter text and evaluates the whole filter here, for a
+    server that refuses `split.server_text`; None when there is no text to refuse."""
+    if split.server_text is None:
+        return None
+    scan = split.scan if split.scan is not None else parse(split.server_text)
+    return SplitFilter(None, scan, (*split.reasons, _REFUSED_REASON))
+
+
+def _refusals_marked(
+    fetch: Callable[[str | None, list[str] | None, int, str | None], tuple[list[T], str | None]],
+) -> Callable[[str | None, list[str] | None, int, str | None], tuple[list[T], str | None]]:
+    """`fetch`, raising _Refused where the server refuses a request that carries filter
+    text (MLflow answers INVALID_PARAMETER_VALUE, which the connection raises as
+    InvalidValueError)."""
+
+    def marked(
+        server_filter: str | None, order: list[str] | None, count: int, token: str | None
+    ) -> tuple[list[T], str | None]:
+        try:
+            return fetch(server_filter, order, count, token)
+        except InvalidValueError as error:
+            if server_filter is None:
+                raise
+            raise _Refused(error) from error
+
+    return marked
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -331,6 +440,14 @@ def _token(fingerprint: str, **fields: Any) -> str:
     }
     encoded = base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode())
     return _TOKEN_PREFIX + encoded.decode("ascii")
+
+
+def _token_search(token: str | None) -> str | None:
+    """The fingerprint a token names, or None (no token, or not a valid one)."""
+    if not token or _token_problem(token) is not None:
+        return None
+    search: str = _decoded(token)["search"]
+    return search
 
 
 def _read_token(token: str | None, fingerprint: str) -> dict[str, Any]:

@@ -48,16 +48,28 @@ class PagingServer:
     """Runs (or experiments) behind a server's search: its filter, its order, offset
     tokens of its own ("offset-<n>"), and a record of every request."""
 
-    def __init__(self, runs: Sequence[Run] = (), experiments: Sequence[Experiment] = ()) -> None:
+    def __init__(
+        self,
+        runs: Sequence[Run] = (),
+        experiments: Sequence[Experiment] = (),
+        refuses: str | None = None,
+    ) -> None:
         self.runs = list(runs)
         # Deliberately not tuitrack's order: experiments are sorted by the client.
         self.experiments = list(reversed(experiments))
+        self.refuses = refuses
+        """Filter text this server answers INVALID_PARAMETER_VALUE to, as an older MLflow."""
         self.calls: list[Call] = []
+
+    def check(self, server_filter: str | None) -> None:
+        if self.refuses is not None and server_filter and self.refuses in server_filter:
+            raise InvalidValueError(f"Invalid clause(s) in filter string: {server_filter!r}")
 
     def fetch_runs(
         self, server_filter: str | None, order: list[str] | None, count: int, token: str | None
     ) -> tuple[list[Run], str | None]:
         self.calls.append((server_filter, order, count, token))
+        self.check(server_filter)
         node = parse_filter(server_filter)
         found = mlflow_order([run for run in self.runs if matches(node, run)], order)
         return self._page(found, count, token)
@@ -66,6 +78,7 @@ class PagingServer:
         self, server_filter: str | None, order: list[str] | None, count: int, token: str | None
     ) -> tuple[list[Experiment], str | None]:
         self.calls.append((server_filter, order, count, token))
+        self.check(server_filter)
         node = parse_experiment_filter(server_filter)
         return self._page(
             [e for e in self.experiments if matches_experiment(node, e)], count, token
@@ -448,3 +461,44 @@ def test_an_experiment_token_of_another_search_is_refused() -> None:
     assert first.token is not None
     with pytest.raises(InvalidValueError, match="another search"):
         search_experiments_page(server.fetch_experiments, split, ["name DESC"], 2, first.token)
+
+
+# --- a server that refuses the filter text -----------------------------------------------------
+
+
+@pytest.mark.parametrize("order_by", ORDERS, ids=case_id)
+def test_a_server_that_refuses_the_filter_text_gets_none_and_tuitrack_evaluates_it(
+    order_by: list[str],
+) -> None:
+    server = PagingServer(generated_runs(), refuses="attributes.run_id IN")
+    filter_string = "run_id IN ('r0001', 'r0005', 'r0100', 'r0200') AND metrics.acc > 0.1"
+    found, pages = walk_runs(server, filter_string, order_by, 1)
+    assert ids(found) == expected_runs(server.runs, filter_string, order_by)
+    # Refused once, on the first page; every later request carries no filter text.
+    assert [call[0] is not None for call in server.calls] == [True] + [False] * (
+        len(server.calls) - 1
+    )
+    assert all(page.note and "the parts this MLflow server refuses" in page.note for page in pages)
+
+
+def test_an_experiment_filter_the_server_refuses_is_evaluated_by_tuitrack() -> None:
+    server = PagingServer(experiments=fixture_experiments(), refuses="attribute.experiment_id")
+    split = split_experiment_filter("experiment_id IN ('1', '3')")
+    found = walk_experiments(server, split, ["name"], 1)
+    assert [e.experiment_id for e in found] == ["3", "1"]  # misc, nlp-bert
+    first = search_experiments_page(server.fetch_experiments, split, None, 10, None)
+    assert first.note == (
+        "tuitrack evaluated the parts this MLflow server refuses itself after reading "
+        "5 experiments (MLflow's server cannot)"
+    )
+
+
+def test_an_error_without_filter_text_is_the_servers_to_report() -> None:
+    def failing(
+        server_filter: str | None, order: list[str] | None, count: int, token: str | None
+    ) -> tuple[list[Run], str | None]:
+        raise InvalidValueError("experiment id 'x' is not a number")
+
+    for filter_string in (None, "metrics.acc > 0.5", "tags.env IS NULL"):
+        with pytest.raises(InvalidValueError, match="experiment id 'x'"):
+            search_runs_page(failing, split_run_filter(filter_string), [], 10, None)
