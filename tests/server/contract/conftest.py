@@ -23,7 +23,7 @@ def contract_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuitra
 
 
 @pytest.fixture(scope="session")
-def tracking_store_factory(
+def tracking_store_factory(  # type: ignore[no-redef]  # replaces the plugin's placeholder
     contract_server: TuitrackServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[StoreFactory]:
     from tuitrack_sql import schema
