@@ -22,8 +22,9 @@ def contract_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuitra
         yield running
 
 
-@pytest.fixture(scope="session")
-def tracking_store_factory(  # type: ignore[no-redef]  # replaces the plugin's placeholder
+# It replaces the plugin's placeholder fixture of the same name.
+@pytest.fixture(scope="session")  # type: ignore[no-redef]
+def tracking_store_factory(
     contract_server: TuitrackServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[StoreFactory]:
     from tuitrack_sql import schema
