@@ -463,7 +463,7 @@ def _read_token(token: str | None, fingerprint: str) -> dict[str, Any]:
     body = _decoded(token)
     if body.get("search") != fingerprint:
         raise InvalidValueError(
-            f"page token {token[:80]!r} belongs to another search (a different filter or "
+            f"page token {token[:80]!r} belongs to a different search (another filter or "
             "order_by): pass the token of the previous page of this same search, or none for "
             "the first page"
         )

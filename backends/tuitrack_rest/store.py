@@ -73,6 +73,8 @@ from tuitrack_rest.searching import search_experiments_page, search_runs_page
 _ACTIVITY_REMEMBERED = 10_000
 # MLflow's bulk-interval endpoint takes at most this many runs per request.
 _BULK_RUNS_PER_REQUEST = 100
+# Tries of a log-inputs request that meets MLflow's race over a new dataset.
+_LOG_INPUTS_ATTEMPTS = 3
 # Points of one columnar request to a tuitrack server.
 _COLUMN_POINTS_PER_REQUEST = 20_000
 
@@ -403,7 +405,16 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
             self.get_run(run_id)
             return
         body = {"run_id": run_id, "datasets": [wire.dataset_input_to_json(d) for d in datasets]}
-        self._call("POST", api.RUNS_LOG_INPUTS, body=body)
+        for attempt in range(_LOG_INPUTS_ATTEMPTS):
+            try:
+                self._call("POST", api.RUNS_LOG_INPUTS, body=body)
+                return
+            except AlreadyExistsError:
+                # MLflow's server races when two requests add one new dataset at once: the
+                # loser is refused although the dataset now exists, and sent again it is
+                # stored once, as logging it twice is.
+                if attempt == _LOG_INPUTS_ATTEMPTS - 1:
+                    raise
 
     def delete_tag(self, run_id: str, key: str) -> None:
         validate_key(key, "tag key")
@@ -568,6 +579,8 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
             )
         ids = [str(experiment_id) for experiment_id in experiment_ids]
         full_language = self._server.has(feature.SEARCH)
+        if not full_language:  # MLflow's ids are integers; it refuses others as a request
+            ids = [experiment_id for experiment_id in ids if experiment_id.isdecimal()]
         endpoint = api.TUITRACK_RUNS_SEARCH if full_language else api.RUNS_SEARCH
 
         def fetch(

@@ -459,7 +459,7 @@ def test_an_experiment_token_of_another_search_is_refused() -> None:
     split = split_experiment_filter(None)
     first = search_experiments_page(server.fetch_experiments, split, ["name"], 2, None)
     assert first.token is not None
-    with pytest.raises(InvalidValueError, match="another search"):
+    with pytest.raises(InvalidValueError, match="different search"):
         search_experiments_page(server.fetch_experiments, split, ["name DESC"], 2, first.token)
 
 
