@@ -57,14 +57,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# MLflow's job runner (GenAI scoring, trace archival) starts seven huey consumer processes
+# that each load MLflow, cost seconds of CPU at every start, and make the Default experiment
+# again behind `empty()`'s back. The tracking API needs none of it.
+_SERVER_SETTINGS = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+
+
 def server_environment() -> dict[str, str]:
     """This process's environment without MLflow's and tuitrack's variables, so that the
-    test process's settings (a tracking URI, a token, ...) never reach the server."""
-    return {
+    test process's settings (a tracking URI, a token, ...) never reach the server; plus the
+    server's own settings."""
+    kept = {
         name: value
         for name, value in os.environ.items()
         if not name.startswith(("MLFLOW_", "_MLFLOW_", "TUITRACK_"))
     }
+    return kept | _SERVER_SETTINGS
 
 
 class MlflowServer:
