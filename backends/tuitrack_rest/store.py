@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from tuitrack.core.capabilities import Capability
@@ -73,6 +74,9 @@ from tuitrack_rest.searching import search_experiments_page, search_runs_page
 _ACTIVITY_REMEMBERED = 10_000
 # MLflow's bulk-interval endpoint takes at most this many runs per request.
 _BULK_RUNS_PER_REQUEST = 100
+# Retries, and their deadline in seconds, of a store opened to browse.
+_BROWSING_RETRIES = 2
+_BROWSING_DEADLINE = 10.0
 # Tries of a log-inputs request that meets MLflow's race over a new dataset.
 _LOG_INPUTS_ATTEMPTS = 3
 # Points of one columnar request to a tuitrack server.
@@ -105,16 +109,34 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
     every call may raise StoreUnavailableError naming the URL and what to check.
     """
 
-    def __init__(self, store_uri: str, default_artifact_root: str) -> None:
+    def __init__(
+        self,
+        store_uri: str,
+        default_artifact_root: str,
+        settings: ConnectionSettings | None = None,
+    ) -> None:
         super().__init__(store_uri, default_artifact_root)
         base, plain = _base_url(store_uri)
-        self.connection = RestConnection(base, ConnectionSettings.from_environment())
+        self.connection = RestConnection(base, settings or ConnectionSettings.from_environment())
         self._server = feature.ServerFeatures(self.connection, plain_mlflow=plain)
         self._declared: frozenset[Capability] | None = None
         self._histories = HistoryCache()
         self._activity: OrderedDict[str, int] = OrderedDict()
         self._activity_lock = threading.Lock()
         self._bulk_interval = True  # until the server says it lacks the endpoint
+
+    @classmethod
+    def open_for_reading(cls, store_uri: str, default_artifact_root: str) -> RestTrackingStore:
+        """The store a person browses with: a server that is down is said after a couple of
+        quick retries (live refresh asks again anyway), not after a logging process's
+        patient minute of them."""
+        settings = ConnectionSettings.from_environment()
+        browsing = replace(
+            settings,
+            max_retries=min(settings.max_retries, _BROWSING_RETRIES),
+            retry_deadline_seconds=min(settings.retry_deadline_seconds, _BROWSING_DEADLINE),
+        )
+        return cls(store_uri, default_artifact_root, browsing)
 
     # --- what the server can do -----------------------------------------------------------
 
