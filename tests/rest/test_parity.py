@@ -137,6 +137,8 @@ def parity(
         elif planned.deleted_by == "tuitrack":
             data.client.delete_run(data.runs[planned.name])
     _write_artifacts(data, tmp_path_factory.mktemp("parity-files"))
+    _write_inputs(data)
+    _delete_tags(data)
     yield data
     reader.close()
     client.close()
@@ -239,6 +241,44 @@ def _write_artifacts(data: Parity, folder: Path) -> None:
     data.client.log_artifact(data.runs["tui-a"], str(local), "model")
 
 
+TRAIN = ("train", "d1g35t", "local", "/data/train.csv", '{"cols": ["x"]}', '{"rows": 10}')
+EVAL = ("eval", "e2v4l", "http", "https://example.org/eval.csv", None, None)
+CONTEXT_TAG = "mlflow.data.context"
+
+
+def _write_inputs(data: Parity) -> None:
+    """Each side logs datasets, one of them (train) to runs of both writers, so that it is
+    stored once for the experiment whoever logged it first."""
+    from mlflow.entities import Dataset as MlflowDataset
+    from mlflow.entities import DatasetInput as MlflowInput
+    from mlflow.entities import InputTag as MlflowInputTag
+
+    from tuitrack.core.datasets import Dataset, DatasetInput, InputTag
+
+    data.mlflow.log_inputs(
+        data.runs["mlf-a"],
+        [
+            MlflowInput(MlflowDataset(*TRAIN), [MlflowInputTag(CONTEXT_TAG, "training")]),
+            MlflowInput(MlflowDataset(*EVAL), [MlflowInputTag(CONTEXT_TAG, "eval")]),
+        ],
+    )
+    data.client.log_inputs(
+        data.runs["tui-a"],
+        [DatasetInput(Dataset(*TRAIN), [InputTag(CONTEXT_TAG, "training")])],
+    )
+    data.client.log_inputs(data.runs["tui-d"], [DatasetInput(Dataset(*EVAL), [])])
+
+
+def _delete_tags(data: Parity) -> None:
+    """A tag set by one side and deleted by the other, on runs and on an experiment."""
+    data.mlflow.set_tag(data.runs["tui-a"], "temporary", "from MLflow")
+    data.client.delete_tag(data.runs["tui-a"], "temporary")
+    data.client.set_tag(data.runs["mlf-a"], "temporary", "from tuitrack")
+    data.mlflow.delete_tag(data.runs["mlf-a"], "temporary")
+    data.client.set_experiment_tag(data.experiments["parity-mlflow"], "temporary", "x")
+    data.mlflow.delete_experiment_tag(data.experiments["parity-mlflow"], "temporary")
+
+
 # --- views: what both sides' entities must agree on -----------------------------------------
 
 
@@ -278,7 +318,25 @@ def run_view(run: Any) -> dict[str, Any]:
         "metrics": {key: number(value) for key, value in run.data.metrics.items()},
         "params": dict(run.data.params),
         "tags": dict(run.data.tags),
+        "inputs": inputs_view(run),
     }
+
+
+def inputs_view(run: Any) -> list[tuple[Any, ...]]:
+    """The run's dataset inputs, in a stable order (MLflow's run may have no inputs)."""
+    inputs = run.inputs.dataset_inputs if run.inputs is not None else []
+    return sorted(
+        (
+            given.dataset.name,
+            given.dataset.digest,
+            given.dataset.source_type,
+            given.dataset.source,
+            given.dataset.schema,
+            given.dataset.profile,
+            tuple((tag.key, tag.value) for tag in given.tags),
+        )
+        for given in inputs
+    )
 
 
 def history_view(points: Sequence[Any]) -> list[tuple[str, float | str, int, int]]:
@@ -424,6 +482,16 @@ def test_each_side_reads_what_the_other_wrote(parity: Parity) -> None:
         assert {k: run.data.tags[k] for k in planned.tags} == planned.tags
         latest = {key: number(values[-1]) for key, values in planned.metrics.items()}
         assert {k: number(v) for k, v in run.data.metrics.items()} == latest
+    for reader in (parity.store, parity.mlflow):
+        for name in ("tui-a", "mlf-a"):
+            assert "temporary" not in reader.get_run(parity.runs[name]).data.tags
+        assert "temporary" not in reader.get_experiment(parity.experiments["parity-mlflow"]).tags
+    training = ((CONTEXT_TAG, "training"),)
+    assert inputs_view(parity.store.get_run(parity.runs["mlf-a"])) == [
+        (*EVAL, ((CONTEXT_TAG, "eval"),)),
+        (*TRAIN, training),
+    ]
+    assert inputs_view(parity.mlflow.get_run(parity.runs["tui-a"])) == [(*TRAIN, training)]
     child = parity.mlflow.get_run(parity.runs[CHILD_RUN])
     assert child.data.tags["mlflow.parentRunId"] == parity.runs["mlf-a"]
     assert parity.store.get_run(parity.runs[CHILD_RUN]).info.parent_run_id == parity.runs["mlf-a"]
