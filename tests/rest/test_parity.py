@@ -26,6 +26,7 @@ from tuitrack.core.store import TrackingStore
 from tuitrack.entities import Metric, Param, RunStatus, RunTag, ViewType
 from tuitrack.sdk.client import TrackingClient
 from tuitrack.sdk.state import STATE
+from tuitrack.testing.history_reference import as_points, reference_downsample
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -93,6 +94,8 @@ PLANNED_RUNS = (
     ),
 )  # fmt: skip
 
+LONG_RUN = "mlf-long"  # more points than MLflow's bulk-interval endpoint returns whole
+LONG_STEPS = 3000
 FLUENT_RUN = "fluent"
 FLUENT_STEPS = 40
 CHILD_RUN = "tui-child"  # tuitrack's run nested in MLflow's mlf-a
@@ -129,6 +132,7 @@ def parity(
     for planned in PLANNED_RUNS:
         _write_run(data, planned)
     _write_child_run(data)
+    _write_long_run(data)
     with pytest.MonkeyPatch.context() as patch:
         _write_fluent_run(data, patch, artifact_root)
     for planned in PLANNED_RUNS:
@@ -209,6 +213,27 @@ def _write_child_run(data: Parity) -> None:
         tags=[RunTag(key="team", value="vision")],
     )
     data.runs[CHILD_RUN] = run.info.run_id
+
+
+def long_value(step: int) -> float:
+    if step == 1234:
+        return NAN
+    if step % 500 == 250:
+        return 10.0  # spikes the thinned series must keep
+    return math.sin(step / 40) / (1 + step / 1000)
+
+
+def _write_long_run(data: Parity) -> None:
+    from mlflow.entities import Metric as MlflowMetric
+
+    experiment_id = data.mlflow.create_experiment("parity-long")
+    data.experiments["parity-long"] = experiment_id
+    run_id = data.mlflow.create_run(experiment_id, start_time=T0, run_name=LONG_RUN).info.run_id
+    points = [MlflowMetric("loss", long_value(s), T0 + s, s) for s in range(LONG_STEPS)]
+    for start in range(0, LONG_STEPS, 1000):
+        data.mlflow.log_batch(run_id, metrics=points[start : start + 1000])
+    data.mlflow.set_terminated(run_id, "FINISHED", end_time=T0 + LONG_STEPS)
+    data.runs[LONG_RUN] = run_id
 
 
 def _write_fluent_run(data: Parity, patch: pytest.MonkeyPatch, artifact_root: str) -> None:
@@ -396,6 +421,7 @@ EXPERIMENT_NAMES = (
     "parity-tuitrack",
     "parity-deleted",
     "parity-renamed",
+    "parity-long",
 )
 
 
@@ -462,7 +488,7 @@ def test_search_experiments(
 
 # --- runs -----------------------------------------------------------------------------------
 
-RUN_NAMES = [planned.name for planned in PLANNED_RUNS] + [FLUENT_RUN, CHILD_RUN]
+RUN_NAMES = [planned.name for planned in PLANNED_RUNS] + [FLUENT_RUN, CHILD_RUN, LONG_RUN]
 
 
 @pytest.mark.parametrize("name", RUN_NAMES)
@@ -610,6 +636,38 @@ def test_metric_history(parity: Parity, name: str, key: str) -> None:
             (key, number(value), time, step)
             for step, (value, time) in enumerate(zip(values, starts, strict=True))
         ]
+
+
+def test_long_history_is_read_whole(parity: Parity) -> None:
+    run_id = parity.runs[LONG_RUN]
+    expected = history_view(parity.mlflow.get_metric_history(run_id, "loss"))
+    found = history_view(parity.store.get_metric_history(run_id, "loss"))
+    assert len(found) == LONG_STEPS
+    assert found == by_step_then_time(expected)
+
+
+def test_long_history_is_thinned_by_the_documented_rule(parity: Parity) -> None:
+    """MLflow's server cannot thin a series by tuitrack's rule: tuitrack reads it whole and
+    thins it itself, to the points the rule picks from what MLflow's client reads."""
+    run_id = parity.runs[LONG_RUN]
+    whole = sorted(parity.mlflow.get_metric_history(run_id, "loss"), key=lambda m: m.step)
+    mlflow_points = [
+        Metric(key=m.key, value=m.value, timestamp=m.timestamp, step=m.step) for m in whole
+    ]
+    for max_points in (5, 100, 1000):
+        thinned = parity.store.get_metric_history(run_id, "loss", max_points=max_points)
+        assert as_points(thinned) == as_points(reference_downsample(mlflow_points, max_points))
+        assert any(math.isnan(m.value) for m in thinned)  # a bucket keeps its first NaN
+        assert max(m.value for m in thinned if not math.isnan(m.value)) == 10.0  # and spikes
+
+
+def test_histories_of_several_runs_together(parity: Parity) -> None:
+    run_ids = [parity.runs[name] for name in ("mlf-a", "tui-a", "tui-b", LONG_RUN)]
+    together = parity.store.get_metric_histories(run_ids, ["loss", "acc"])
+    for run_id in run_ids:
+        for key in ("loss", "acc"):
+            expected = history_view(parity.mlflow.get_metric_history(run_id, key))
+            assert history_view(together[run_id, key]) == by_step_then_time(expected)
 
 
 def test_fluent_history_is_whole(parity: Parity) -> None:
