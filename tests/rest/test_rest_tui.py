@@ -1,6 +1,7 @@
 """The TUI opened on a live `mlflow server` (http://127.0.0.1:PORT), driven by keys: the
 experiments list, the runs screen with an OR filter MLflow's server cannot evaluate (tuitrack
-evaluates it and says so under the filter), a metric's chart and the compare screen."""
+evaluates it and says so under the filter), a metric's chart, a run's artifacts (through the
+server's proxy) and the compare screen."""
 
 from __future__ import annotations
 
@@ -10,16 +11,18 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from tests.rest.mlflow_server import MlflowServer
 from tests.tui.conftest import make_app
-from tests.tui.helpers import column_values, settle
+from tests.tui.helpers import column_values, rendered_text, settle
 from tuitrack.entities import Metric, Param, RunStatus, RunTag
 from tuitrack.sdk.client import TrackingClient
 from tuitrack.tui.screens.chart import ChartScreen
 from tuitrack.tui.screens.compare import CompareScreen
 from tuitrack.tui.screens.experiments import ExperimentsScreen
 from tuitrack.tui.screens.runs import RunsScreen
+from tuitrack.tui.widgets.artifact_browser import ArtifactBrowser
 from tuitrack.tui.widgets.filter_bar import FilterBar
 from tuitrack.tui.widgets.key_table import KeyTable
 from tuitrack.tui.widgets.runs_table import RunsTable
@@ -78,6 +81,10 @@ def server_data(
             )
             client.set_terminated(run_id, RunStatus.FINISHED, end_time=T0 + 1000 * index + 500)
             data.runs[name] = run_id
+        first = data.runs["adam-1"]  # artifacts go through the server's mlflow-artifacts proxy
+        client.log_dict(first, {"layers": 3, "optimizer": "adam"}, "config.json")
+        client.log_text(first, "trained on the server", "notes.txt")
+        client.log_dict(first, {"parameters": 1234}, "model/summary.json")
     return data
 
 
@@ -172,6 +179,27 @@ async def test_chart_draws_a_runs_metric_from_the_server(
         assert list(points.steps) == list(range(STEPS))
         expected = [loss_at(RUNS["adam-1"][1], step) for step in range(STEPS)]
         assert list(points.values) == pytest.approx(expected)
+
+
+async def test_artifacts_of_a_run_on_the_server_are_listed_and_previewed(
+    client: TrackingClient, server_data: ServerData
+) -> None:
+    app = make_app(client)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await open_runs(pilot, server_data)
+        table.move_to_run(server_data.runs["adam-1"])
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        browser = app.screen.query_one(ArtifactBrowser)
+        labels = [str(node.label).split()[0] for node in browser.file_tree.root.children]
+        assert labels == ["config.json", "model/", "notes.txt"]
+        await pilot.press("j")  # config.json
+        await settle(pilot)
+        preview = rendered_text(browser.query_one("#artifact-preview", Static))
+        assert "layers" in preview
+        assert "adam" in preview
 
 
 async def test_compare_screen_opens_for_two_marked_runs(
