@@ -1,7 +1,7 @@
 """The TUI opened on a live `mlflow server` (http://127.0.0.1:PORT), driven by keys: the
 experiments list, the runs screen with an OR filter MLflow's server cannot evaluate (tuitrack
 evaluates it and says so under the filter), a metric's chart, a run's artifacts (through the
-server's proxy) and the compare screen."""
+server's proxy), live refresh of what another client logs, and the compare screen."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from textual.widgets import Static
 
 from tests.rest.mlflow_server import MlflowServer
 from tests.tui.conftest import make_app
-from tests.tui.helpers import column_values, rendered_text, settle
+from tests.tui.helpers import column_values, rendered_text, settle, wait_until
 from tuitrack.entities import Metric, Param, RunStatus, RunTag
 from tuitrack.sdk.client import TrackingClient
+from tuitrack.tui.app import TuitrackApp
 from tuitrack.tui.screens.chart import ChartScreen
 from tuitrack.tui.screens.compare import CompareScreen
 from tuitrack.tui.screens.experiments import ExperimentsScreen
@@ -200,6 +201,28 @@ async def test_artifacts_of_a_run_on_the_server_are_listed_and_previewed(
         preview = rendered_text(browser.query_one("#artifact-preview", Static))
         assert "layers" in preview
         assert "adam" in preview
+
+
+async def test_live_refresh_shows_what_another_client_logs_to_the_server(
+    client: TrackingClient, server_data: ServerData
+) -> None:
+    with server_data.client() as writer:
+        experiment_id = writer.create_experiment("rest-live")
+        first = writer.create_run(experiment_id, run_name="first").info.run_id
+        writer.log_metric(first, "loss", 1.0, step=0)
+        app = TuitrackApp(client, refresh_seconds=0.2)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            experiments = app.screen.query_one(KeyTable)
+            experiments.move_cursor(row=experiments.get_row_index(experiment_id))
+            await pilot.press("enter")
+            await settle(pilot)
+            table = app.screen.query_one(RunsTable)
+            assert shown_names(table) == {"first"}
+            writer.create_run(experiment_id, run_name="second")
+            await wait_until(pilot, lambda: shown_names(table) == {"first", "second"})
+            writer.log_metric(first, "loss", 0.25, step=1)
+            await wait_until(pilot, lambda: str(table.get_cell(first, "metric:loss")) == "0.25")
 
 
 async def test_compare_screen_opens_for_two_marked_runs(
