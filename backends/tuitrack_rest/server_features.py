@@ -12,19 +12,19 @@ import threading
 
 from tuitrack.core.capabilities import WRITE_CAPABILITIES, Capability
 from tuitrack.core.wire.endpoints import TUITRACK_CAPABILITIES
-from tuitrack.core.wire.tuitrack_json import ServerCapabilities
+from tuitrack.core.wire.tuitrack_json import API_VERSION, ServerCapabilities, ServerFeature
 from tuitrack_rest.connection import EndpointMissingError, RestConnection
 
-# Features of tuitrack's endpoints (docs/rest.md) and what each lets the store promise.
-SEARCH = "search-filters"
-COUNT = "count"
-HISTORIES = "histories"
-HEARTBEAT = "heartbeat"
-ORPHANS = "orphans"
-ACTIVITY = "experiment-activity"
-METRIC_COLUMNS = "metric-columns"
-RUN_CREATE = "run-create"
-TAG_SUMMARIES = "tag-summaries"
+# The features of tuitrack's endpoints (docs/rest.md) the store asks about.
+SEARCH = ServerFeature.SEARCH_FILTERS
+COUNT = ServerFeature.COUNT
+HISTORIES = ServerFeature.HISTORIES
+HEARTBEAT = ServerFeature.HEARTBEAT
+ORPHANS = ServerFeature.ORPHANS
+ACTIVITY = ServerFeature.EXPERIMENT_ACTIVITY
+METRIC_COLUMNS = ServerFeature.METRIC_COLUMNS
+RUN_CREATE = ServerFeature.RUN_CREATE
+TAG_SUMMARIES = ServerFeature.TAG_SUMMARIES
 
 _PROMISES = {
     SEARCH: Capability.SEARCH_WHERE_STORED,
@@ -41,8 +41,8 @@ class ServerFeatures:
         self._known: frozenset[str] | None = frozenset() if plain_mlflow else None
         self._lock = threading.Lock()
 
-    def has(self, feature: str) -> bool:
-        return feature in self.features()
+    def has(self, feature: ServerFeature) -> bool:
+        return feature.value in self.features()
 
     def features(self) -> frozenset[str]:
         """Raises StoreUnavailableError when the server cannot be asked."""
@@ -55,7 +55,7 @@ class ServerFeatures:
         """The store's capabilities over this server."""
         features = self.features()
         return WRITE_CAPABILITIES | {
-            capability for feature, capability in _PROMISES.items() if feature in features
+            capability for feature, capability in _PROMISES.items() if feature.value in features
         }
 
     def _ask(self) -> frozenset[str]:
@@ -63,4 +63,7 @@ class ServerFeatures:
             answer = self._connection.call("GET", TUITRACK_CAPABILITIES)
         except EndpointMissingError:
             return frozenset()
-        return ServerCapabilities.from_json(answer).features
+        offered = ServerCapabilities.from_json(answer)
+        if offered.api_version != API_VERSION:  # endpoints this client may misread
+            return frozenset()
+        return offered.features

@@ -25,10 +25,7 @@ from tuitrack.server.run_creation import RunArguments, create_run_once
 
 LOG_BATCH = f"{api.TUITRACK_API}/runs/log-batch"
 METRIC_SUMMARIES = f"{api.TUITRACK_API}/runs/metric-summaries"
-EXTRA_FEATURES = frozenset({"run-create", "tag-summaries", "metric-summaries", "batch-ids"})
-"""Features beyond tuitrack_json.ServerFeature: runs/create with the run id the client drew,
-runs/tag-summaries, runs/metric-summaries, and runs/log-batch with a batch_id."""
-FEATURES = frozenset(feature.value for feature in ServerFeature) | EXTRA_FEATURES
+FEATURES = frozenset(feature.value for feature in ServerFeature)
 MAX_HISTORY_SERIES = 1000
 """(run, key) pairs one metrics/get-histories request may ask for."""
 MAX_COLUMN_POINTS = 100_000

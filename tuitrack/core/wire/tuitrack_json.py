@@ -312,6 +312,10 @@ class ServerFeature(StrEnum):
     ORPHANS = "orphans"  # runs/orphans, runs/mark-failed, runs/last-activity
     EXPERIMENT_ACTIVITY = "experiment-activity"  # experiments/activity
     METRIC_COLUMNS = "metric-columns"  # runs/log-metric-columns
+    RUN_CREATE = "run-create"  # runs/create with the client's run id (a retry makes none)
+    TAG_SUMMARIES = "tag-summaries"  # runs/tag-summaries
+    METRIC_SUMMARIES = "metric-summaries"  # runs/metric-summaries
+    BATCH_IDS = "batch-ids"  # runs/log-batch with a batch_id (a retry stores it once)
 
 
 @dataclass(frozen=True)
