@@ -4,11 +4,12 @@ MLflow's server cannot thin a series the way tuitrack's contract says (its bulk-
 endpoint samples steps, which drops spikes and NaNs), so the whole series is read and
 thinned here (tuitrack.core.downsampling). Two ways to read it whole:
 
-- `metrics/get-history-bulk-interval` answers every asked run at once and samples only
-  when a series has more than MLflow's MAX_RESULTS_PER_RUN points: an answer with fewer
-  points than that is the whole series (or the whole step range asked). One request then
-  serves a compare overlay of many short series, or a zoomed window of a long one.
-- `metrics/get-history`, page by page, for the series that were too long for that.
+- `metrics/get-history-bulk-interval` answers up to 100 runs at once and samples only when
+  a series has more than MLflow's MAX_RESULTS_PER_RUN (2,500) points: an answer with fewer
+  points than that is the whole series. One request then serves a compare overlay of many
+  short series.
+- `metrics/get-history`, page by page, for the series that were too long for that (and
+  on servers without the bulk endpoint).
 
 A series read whole is kept (`HistoryCache`): for good when its run had ended, for a few
 seconds while it runs (a chart refreshing a live run reads it again), within a bound on the
@@ -27,9 +28,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tuitrack.core.metric_history import MetricHistory
+from tuitrack.core.wire import endpoints as api
+from tuitrack.core.wire.mlflow_json import metric_point_from_json
+from tuitrack_rest.connection import EndpointMissingError, RestConnection
 
-# MLflow's cap on points per run of one bulk-interval answer (MAX_RESULTS_PER_RUN).
-BULK_INTERVAL_MAX_POINTS = 2500
 _DBL_MAX = sys.float_info.max
 # A live run's series is read again after this long.
 LIVE_SERIES_SECONDS = 2.0
@@ -124,3 +126,90 @@ def step_range(
     low = bisect_left(steps, start_step) if start_step is not None else 0
     high = bisect_right(steps, end_step) if end_step is not None else len(steps)
     return history[low:high]
+
+
+class MlflowHistories:
+    """Whole series read from a plain MLflow server over `connection`, kept in a cache."""
+
+    def __init__(self, connection: RestConnection) -> None:
+        self._connection = connection
+        self._cache = HistoryCache()
+        self._bulk_interval = True  # until the server says it lacks the endpoint
+
+    def forget_run(self, run_id: str) -> None:
+        """Drop what is kept of a run (this process has just logged points to it)."""
+        self._cache.forget_run(run_id)
+
+    def whole_series(
+        self, ids: list[str], names: list[str], has_ended: Callable[[str], bool]
+    ) -> dict[tuple[str, str], MetricHistory]:
+        """Every point of each (run, key), from the cache or read once from the server.
+        `has_ended(run_id)` is asked first for each run with a series to read (it raises
+        NotFoundError for an unknown run), and always when `names` is empty."""
+        found: dict[tuple[str, str], MetricHistory] = {}
+        ended = {
+            run_id: has_ended(run_id)
+            for run_id in ids
+            if not names or any(self._cache.get(run_id, key) is None for key in names)
+        }
+        for key in names:
+            missing = []
+            for run_id in ids:
+                cached = self._cache.get(run_id, key)
+                if cached is None:
+                    missing.append(run_id)
+                else:
+                    found[(run_id, key)] = cached
+            read = self._bulk_interval_read(missing, key) if missing else {}
+            for run_id in missing:
+                history = read.get(run_id)
+                if history is None:
+                    history = self._paged_read(run_id, key)
+                self._cache.put(run_id, key, history, ended.get(run_id, False))
+                found[(run_id, key)] = history
+        return found
+
+    def _bulk_interval_read(self, run_ids: list[str], key: str) -> dict[str, MetricHistory]:
+        """The series of `key` that MLflow's bulk-interval endpoint returns whole: those of
+        fewer points than its per-run cap (a capped answer may be sampled: left out)."""
+        if not self._bulk_interval:
+            return {}
+        cap = api.BULK_INTERVAL_MAX_RESULTS
+        points: dict[str, list[tuple[int, int, float]]] = {run_id: [] for run_id in run_ids}
+        for start in range(0, len(run_ids), api.BULK_INTERVAL_MAX_RUN_IDS):
+            params = {
+                "run_ids": run_ids[start : start + api.BULK_INTERVAL_MAX_RUN_IDS],
+                "metric_key": key,
+                "max_results": cap,
+            }
+            try:
+                answer = self._connection.call(
+                    "GET", api.METRICS_GET_HISTORY_BULK_INTERVAL, params=params
+                )
+            except EndpointMissingError:
+                self._bulk_interval = False
+                return {}
+            for item in answer.get("metrics", []):
+                points[item["run_id"]].append(metric_point_from_json(item))
+        return {
+            run_id: in_history_order(key, series)
+            for run_id, series in points.items()
+            if len(series) < cap
+        }
+
+    def _paged_read(self, run_id: str, key: str) -> MetricHistory:
+        series: list[tuple[int, int, float]] = []
+        token: str | None = None
+        while True:
+            params: dict[str, str | int] = {
+                "run_id": run_id,
+                "metric_key": key,
+                "max_results": api.GET_HISTORY_MAX_RESULTS,
+            }
+            if token:
+                params["page_token"] = token
+            answer = self._connection.call("GET", api.METRICS_GET_HISTORY, params=params)
+            series.extend(metric_point_from_json(item) for item in answer.get("metrics", []))
+            token = answer.get("next_page_token") or None
+            if token is None:
+                return in_history_order(key, series)

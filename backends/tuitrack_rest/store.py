@@ -12,8 +12,6 @@ MLflow's JSON is read and written by tuitrack.core.wire.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -56,24 +54,15 @@ from tuitrack.entities import (
 from tuitrack.errors import AlreadyExistsError, InvalidValueError, NotFoundError, ParamConflictError
 from tuitrack.search.field_tags import PARENT_RUN_TAG
 from tuitrack_rest import server_features as feature
+from tuitrack_rest.activity import RecentActivity
 from tuitrack_rest.artifacts import RestArtifactStore
 from tuitrack_rest.batches import batch_bodies, fits_one_request
-from tuitrack_rest.connection import EndpointMissingError, RestConnection
+from tuitrack_rest.connection import RestConnection
 from tuitrack_rest.connection_settings import ConnectionSettings
 from tuitrack_rest.filters import split_experiment_filter, split_run_filter
-from tuitrack_rest.history import (
-    BULK_INTERVAL_MAX_POINTS,
-    HistoryCache,
-    as_logged,
-    in_history_order,
-    step_range,
-)
+from tuitrack_rest.history import MlflowHistories, as_logged, step_range
 from tuitrack_rest.searching import search_experiments_page, search_runs_page
 
-# Runs whose latest metric time is remembered from what the server sent (orphan checks).
-_ACTIVITY_REMEMBERED = 10_000
-# MLflow's bulk-interval endpoint takes at most this many runs per request.
-_BULK_RUNS_PER_REQUEST = 100
 # Retries, and their deadline in seconds, of a store opened to browse.
 _BROWSING_RETRIES = 2
 _BROWSING_DEADLINE = 10.0
@@ -120,10 +109,8 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         self.connection = RestConnection(base, settings or ConnectionSettings.from_environment())
         self._server = feature.ServerFeatures(self.connection, plain_mlflow=plain)
         self._declared: frozenset[Capability] | None = None
-        self._histories = HistoryCache()
-        self._activity: OrderedDict[str, int] = OrderedDict()
-        self._activity_lock = threading.Lock()
-        self._bulk_interval = True  # until the server says it lacks the endpoint
+        self._histories = MlflowHistories(self.connection)
+        self._activity = RecentActivity()
 
     @classmethod
     def open_for_reading(cls, store_uri: str, default_artifact_root: str) -> RestTrackingStore:
@@ -468,7 +455,7 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         ids, names = unique_names(run_ids), unique_names(keys)
         if self._server.has(feature.HISTORIES):
             return self._histories_from_tuitrack(ids, names, max_points, start_step, end_step)
-        whole = self._whole_series(ids, names)
+        whole = self._histories.whole_series(ids, names, self._has_ended)
         return {
             (run_id, key): downsample_history(
                 step_range(whole[run_id, key], start_step, end_step), request.max_points
@@ -476,6 +463,9 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
             for run_id in ids
             for key in names
         }
+
+    def _has_ended(self, run_id: str) -> bool:
+        return self.get_run(run_id).info.status is not RunStatus.RUNNING
 
     def _histories_from_tuitrack(
         self,
@@ -502,75 +492,6 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
                 item["key"], item
             )
         return histories
-
-    def _whole_series(
-        self, ids: list[str], names: list[str]
-    ) -> dict[tuple[str, str], MetricHistory]:
-        """Every point of each (run, key), from the cache or read once from the server."""
-        found: dict[tuple[str, str], MetricHistory] = {}
-        ended: dict[str, bool] = {}
-        for run_id in ids:
-            if any(self._histories.get(run_id, key) is None for key in names) or not names:
-                # Asked first: NotFoundError for an unknown run, and whether it has ended.
-                ended[run_id] = self.get_run(run_id).info.status is not RunStatus.RUNNING
-        for key in names:
-            missing = []
-            for run_id in ids:
-                cached = self._histories.get(run_id, key)
-                if cached is None:
-                    missing.append(run_id)
-                else:
-                    found[(run_id, key)] = cached
-            read = self._bulk_interval_read(missing, key) if missing else {}
-            for run_id in missing:
-                history = read.get(run_id)
-                if history is None:
-                    history = self._paged_read(run_id, key)
-                self._histories.put(run_id, key, history, ended.get(run_id, False))
-                found[(run_id, key)] = history
-        return found
-
-    def _bulk_interval_read(self, run_ids: list[str], key: str) -> dict[str, MetricHistory]:
-        """The series of `key` that MLflow's bulk-interval endpoint returns whole: those of
-        fewer points than its per-run cap (a capped answer may be sampled: left out)."""
-        if not self._bulk_interval:
-            return {}
-        points: dict[str, list[tuple[int, int, float]]] = {run_id: [] for run_id in run_ids}
-        for start in range(0, len(run_ids), _BULK_RUNS_PER_REQUEST):
-            params = {
-                "run_ids": run_ids[start : start + _BULK_RUNS_PER_REQUEST],
-                "metric_key": key,
-                "max_results": BULK_INTERVAL_MAX_POINTS,
-            }
-            try:
-                answer = self._call("GET", api.METRICS_GET_HISTORY_BULK_INTERVAL, params=params)
-            except EndpointMissingError:
-                self._bulk_interval = False
-                return {}
-            for item in answer.get("metrics", []):
-                points[item["run_id"]].append(wire.metric_point_from_json(item))
-        return {
-            run_id: in_history_order(key, series)
-            for run_id, series in points.items()
-            if len(series) < BULK_INTERVAL_MAX_POINTS
-        }
-
-    def _paged_read(self, run_id: str, key: str) -> MetricHistory:
-        series: list[tuple[int, int, float]] = []
-        token: str | None = None
-        while True:
-            params: Json = {
-                "run_id": run_id,
-                "metric_key": key,
-                "max_results": api.GET_HISTORY_MAX_RESULTS,
-            }
-            if token:
-                params["page_token"] = token
-            answer = self._call("GET", api.METRICS_GET_HISTORY, params=params)
-            series.extend(wire.metric_point_from_json(item) for item in answer.get("metrics", []))
-            token = answer.get("next_page_token") or None
-            if token is None:
-                return in_history_order(key, series)
 
     def iter_metric_history(
         self,
@@ -670,15 +591,12 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
             answer = self._call(
                 "POST", api.TUITRACK_RUNS_LAST_ACTIVITY, body={"run_ids": list(run_ids)}
             )
-            return {run_id: int(time) for run_id, time in answer.get("times", {}).items()}
+            return tuitrack_json.last_activity_from_json(answer)
         times: dict[str, int] = {}
         for run_id in run_ids:
-            with self._activity_lock:
-                known = self._activity.get(run_id)
-            if known is None:
-                self.get_run(run_id)
-                with self._activity_lock:
-                    known = self._activity.get(run_id)
+            if self._activity.get(run_id) is None:
+                self.get_run(run_id)  # notes it
+            known = self._activity.get(run_id)
             if known is not None:
                 times[run_id] = known
         return times
@@ -715,22 +633,18 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         return self._runs([data])[0]
 
     def _runs(self, items: list[Json]) -> list[Run]:
-        """Runs from the server's JSON; each one's latest metric time is remembered (the
-        last activity orphans are judged by, on a server without heartbeats)."""
+        """Runs from the server's JSON; each one's latest metric time is noted (the last
+        activity orphans are judged by, on a server without heartbeats)."""
         runs = wire.runs_from_json(items)
         if not self._server.has(feature.SEARCH):  # MLflow's server: +-inf came as +-DBL_MAX
             for run in runs:
                 metrics = run.data.metrics
                 for key, value in metrics.items():
                     metrics[key] = as_logged(value)
-        with self._activity_lock:
-            for run, item in zip(runs, items, strict=True):
-                latest = wire.latest_metric_time(item)
-                if latest is not None:
-                    self._activity[run.info.run_id] = latest
-                    self._activity.move_to_end(run.info.run_id)
-            while len(self._activity) > _ACTIVITY_REMEMBERED:
-                self._activity.popitem(last=False)
+        self._activity.note(
+            (run.info.run_id, wire.latest_metric_time(item))
+            for run, item in zip(runs, items, strict=True)
+        )
         return runs
 
     def artifact_store_for(self, artifact_uri: str) -> ArtifactStore | None:
