@@ -28,9 +28,14 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tuitrack.core.registry import get_tracking_store
+from tuitrack.core.store import TrackingStore
 from tuitrack.entities import ViewType
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
 FOLDER = Path("/tmp/tuitrack-bench-mlflow")
 BASE_TIME = 1_700_000_000_000
@@ -132,6 +137,32 @@ def median_seconds(
     return statistics.median(our_times), statistics.median(their_times), our_count, their_count
 
 
+def compare_queries(
+    store: TrackingStore, client: MlflowClient, experiment_id: str, repeat: int
+) -> None:
+    """Print QUERIES' medians through `store` and through MLflow's `client`, side by side."""
+    import mlflow
+    from mlflow.entities import ViewType as MlflowViewType
+
+    header = f"{'query':28} {'tuitrack':>10} {'MLflow ' + mlflow.__version__:>14} {'speed-up':>9}"
+    print(header)
+    print("-" * len(header))
+    for label, filter_string, order_by, limit in QUERIES:
+
+        def ours_call(f: str = filter_string, o: list[str] = order_by, n: int = limit) -> int:
+            return len(store.search_runs([experiment_id], f, ViewType.ACTIVE_ONLY, n, o))
+
+        def theirs_call(f: str = filter_string, o: list[str] = order_by, n: int = limit) -> int:
+            return len(client.search_runs([experiment_id], f, MlflowViewType.ACTIVE_ONLY, n, o))
+
+        ours, theirs, our_count, their_count = median_seconds(ours_call, theirs_call, repeat)
+        assert our_count == their_count, (label, our_count, their_count)
+        print(
+            f"{label:28} {ours * 1000:>8.1f}ms {theirs * 1000:>12.1f}ms "
+            f"{theirs / ours:>8.1f}x   ({our_count} runs)"
+        )
+
+
 async def _tui_first_rows(
     uri: str, experiment_name: str, spawned: float
 ) -> tuple[float, float, float]:
@@ -199,29 +230,11 @@ def main() -> None:
     experiment_id = experiment.experiment_id
     print(f"tuitrack opened {path.name} as {type(store).__name__} in {opened * 1000:.0f} ms")
 
-    import mlflow
-    from mlflow.entities import ViewType as MlflowViewType
     from mlflow.tracking import MlflowClient
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     client = MlflowClient(tracking_uri=f"sqlite:///{path}")
-    header = f"{'query':28} {'tuitrack':>10} {'MLflow ' + mlflow.__version__:>14} {'speed-up':>9}"
-    print(header)
-    print("-" * len(header))
-    for label, filter_string, order_by, limit in QUERIES:
-
-        def ours_call(f: str = filter_string, o: list[str] = order_by, n: int = limit) -> int:
-            return len(store.search_runs([experiment_id], f, ViewType.ACTIVE_ONLY, n, o))
-
-        def theirs_call(f: str = filter_string, o: list[str] = order_by, n: int = limit) -> int:
-            return len(client.search_runs([experiment_id], f, MlflowViewType.ACTIVE_ONLY, n, o))
-
-        ours, theirs, our_count, their_count = median_seconds(ours_call, theirs_call, args.repeat)
-        assert our_count == their_count, (label, our_count, their_count)
-        print(
-            f"{label:28} {ours * 1000:>8.1f}ms {theirs * 1000:>12.1f}ms "
-            f"{theirs / ours:>8.1f}x   ({our_count} runs)"
-        )
+    compare_queries(store, client, experiment_id, args.repeat)
     store.close()
     child = [sys.executable, __file__, "--tui-child", str(path), "--spawned", str(time.time())]
     app_started, listed, first_rows = json.loads(

@@ -27,52 +27,21 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-from benchmarks.mlflow_browse import build, median_seconds
+from benchmarks.mlflow_browse import build, compare_queries
+from benchmarks.sdk_logging import measure_in_child
 from tests.rest.mlflow_server import MlflowServer
 from tuitrack.core.registry import get_tracking_store
 from tuitrack.entities import ViewType
 
 HERE = Path(__file__).resolve().parent
-QUERIES: list[tuple[str, str, list[str], int]] = [
-    ("first page (newest 100)", "", [], 100),
-    ("filtered search", "metrics.loss < 0.2 AND params.optimizer = 'adam'", [], 1000),
-    ("filtered + ordered", "tags.team = 'vision'", ["metrics.loss ASC"], 1000),
-]
 # Evaluated by tuitrack itself over what the server sends (MLflow's server has no OR).
 SCAN_QUERY = ("OR (tuitrack evaluates)", "params.optimizer = 'adam' OR tags.team = 'audio'")
 
 
-def _log_child(mode: str, calls: int, url: str) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="tuitrack-bench-") as directory:
-        env = {
-            **os.environ,
-            "XDG_DATA_HOME": os.path.join(directory, "xdg"),
-            "TUITRACK_TRACKING_URI": url,
-            "MLFLOW_TRACKING_URI": url,
-            "PYTHONWARNINGS": "ignore",
-        }
-        done = subprocess.run(
-            [sys.executable, str(HERE / "sdk_logging.py"), "--child", mode, "--calls", str(calls)],
-            env=env,
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    if done.returncode != 0:
-        raise RuntimeError(f"{mode} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def browse(url: str, experiment_id: str, repeat: int) -> None:
-    import mlflow
-    from mlflow.entities import ViewType as MlflowViewType
     from mlflow.tracking import MlflowClient
 
     started = time.perf_counter()
@@ -80,24 +49,7 @@ def browse(url: str, experiment_id: str, repeat: int) -> None:
     first = store.search_runs([experiment_id], None, ViewType.ACTIVE_ONLY, 100)
     cold = time.perf_counter() - started
     print(f"tuitrack, new store: first {len(first)} rows in {cold * 1000:.0f} ms (goal < 1 s)")
-    client = MlflowClient(tracking_uri=url)
-    header = f"{'query':28} {'tuitrack':>10} {'MLflow ' + mlflow.__version__:>14} {'speed-up':>9}"
-    print(header)
-    print("-" * len(header))
-    for label, filter_string, order_by, limit in QUERIES:
-
-        def ours(f: str = filter_string, o: list[str] = order_by, n: int = limit) -> int:
-            return len(store.search_runs([experiment_id], f, ViewType.ACTIVE_ONLY, n, o))
-
-        def theirs(f: str = filter_string, o: list[str] = order_by, n: int = limit) -> int:
-            return len(client.search_runs([experiment_id], f, MlflowViewType.ACTIVE_ONLY, n, o))
-
-        our_s, their_s, our_count, their_count = median_seconds(ours, theirs, repeat)
-        assert our_count == their_count, (label, our_count, their_count)
-        print(
-            f"{label:28} {our_s * 1000:>8.1f}ms {their_s * 1000:>12.1f}ms "
-            f"{their_s / our_s:>8.1f}x   ({our_count} runs)"
-        )
+    compare_queries(store, MlflowClient(tracking_uri=url), experiment_id, repeat)
     label, filter_string = SCAN_QUERY
     times = []
     for _ in range(repeat):
@@ -128,14 +80,16 @@ def tui_first_rows(url: str) -> None:
     )
 
 
-def logging_throughput(url: str, calls: int, mlflow_sync_calls: int) -> None:
-    ours = _log_child("tuitrack", calls, url)
-    sync = _log_child("mlflow-sync", mlflow_sync_calls, url)
-    asynchronous = _log_child("mlflow-async", calls, url)
-    print(f"\nlogging into the server, end to end (first call until stored), {calls:,} points")
+def logging_throughput(
+    url: str, calls: int, mlflow_sync_calls: int, mlflow_async_calls: int
+) -> None:
+    ours = measure_in_child("tuitrack", calls, tracking_uri=url)
+    sync = measure_in_child("mlflow-sync", mlflow_sync_calls, tracking_uri=url)
+    asynchronous = measure_in_child("mlflow-async", mlflow_async_calls, tracking_uri=url)
+    print("\nlogging into the server, end to end (first call until every point is stored)")
     rows = [
         ("tuitrack SDK", ours, calls),
-        ("MLflow async", asynchronous, calls),
+        ("MLflow async", asynchronous, mlflow_async_calls),
         ("MLflow sync", sync, mlflow_sync_calls),
     ]
     for name, result, count in rows:
@@ -156,6 +110,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--mlflow-sync-calls", type=int, default=2_000)
+    # MLflow's async client sends about one request per point to a server: fewer points.
+    parser.add_argument("--mlflow-async-calls", type=int, default=5_000)
     parser.add_argument("--skip-logging", action="store_true")
     args = parser.parse_args()
     logging.getLogger("mlflow").setLevel(logging.WARNING)
@@ -167,7 +123,9 @@ def main() -> None:
         browse(server.url, experiment_id, args.repeat)
         tui_first_rows(server.url)
         if not args.skip_logging:
-            logging_throughput(server.url, args.calls, args.mlflow_sync_calls)
+            logging_throughput(
+                server.url, args.calls, args.mlflow_sync_calls, args.mlflow_async_calls
+            )
     finally:
         server.stop()
     print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))

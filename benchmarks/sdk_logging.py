@@ -191,12 +191,17 @@ def _env(directory: str) -> dict[str, str]:
     }
 
 
-def _child(mode: str, calls: int, tree: Path | None = None) -> dict[str, Any]:
+def measure_in_child(
+    mode: str, calls: int, tree: Path | None = None, tracking_uri: str | None = None
+) -> dict[str, Any]:
     """Run one measurement in a fresh process; with `tree`, that checkout's tuitrack runs
-    its own copy of this script (this one's measurement code may be newer)."""
+    its own copy of this script (this one's measurement code may be newer); with
+    `tracking_uri`, both tuitrack and MLflow log there (e.g. a tracking server)."""
     script = __file__ if tree is None else str(tree / "benchmarks" / "sdk_logging.py")
     with tempfile.TemporaryDirectory(prefix="tuitrack-bench-") as directory:
         env = _env(directory)
+        if tracking_uri is not None:
+            env["TUITRACK_TRACKING_URI"] = env["MLFLOW_TRACKING_URI"] = tracking_uri
         if tree is not None:
             env["PYTHONPATH"] = os.pathsep.join((str(tree), str(tree / "backends")))
         done = subprocess.run(
@@ -248,11 +253,11 @@ def measure(
     calls: int, mlflow_sync_calls: int, mlflow_async_calls: int, with_mlflow: bool = True
 ) -> dict[str, Any]:
     results: dict[str, Any] = {"calls": calls}
-    results["floor"] = _child("floor", calls)
+    results["floor"] = measure_in_child("floor", calls)
     # End to end shares two cores between the loop, the writer thread and SQLite, so one
     # process varies with whatever else the machine does: the median of several is reported.
     passes = sorted(
-        (_child("tuitrack", calls) for _ in range(TUITRACK_PASSES)),
+        (measure_in_child("tuitrack", calls) for _ in range(TUITRACK_PASSES)),
         key=lambda r: r["points_per_s"],
     )
     results["tuitrack"] = passes[len(passes) // 2]
@@ -264,8 +269,8 @@ def measure(
     imports = {"python": "pass", "tuitrack": "import tuitrack"}
     hellos = {"tuitrack": HELLO_TUITRACK}
     if mlflow:
-        results["mlflow_sync"] = _child("mlflow-sync", mlflow_sync_calls)
-        results["mlflow_async"] = _child("mlflow-async", mlflow_async_calls)
+        results["mlflow_sync"] = measure_in_child("mlflow-sync", mlflow_sync_calls)
+        results["mlflow_async"] = measure_in_child("mlflow-async", mlflow_async_calls)
         imports["mlflow"] = "import mlflow"
         hellos["mlflow"] = HELLO_MLFLOW
     for name, seconds in _median_walls(imports, 5).items():
@@ -333,7 +338,7 @@ def compare(calls: int, passes: int, baseline: Path) -> dict[str, list[dict[str,
     for turn in range(passes):
         order = list(trees) if turn % 2 == 0 else list(reversed(trees))
         for name in order:
-            runs[name].append(_child("tuitrack", calls, trees[name]))
+            runs[name].append(measure_in_child("tuitrack", calls, trees[name]))
     return runs
 
 
