@@ -18,7 +18,6 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import tempfile
@@ -31,6 +30,8 @@ from pathlib import Path
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
+
+from tests.server_processes import free_port, launch_in_own_session, read_log_tail
 
 SERVER_KINDS = ("postgresql", "mysql")
 _START_TIMEOUT_SECONDS = 60.0
@@ -47,12 +48,6 @@ _running: set[PrivateServer] = set()
 
 class ServerUnavailableError(RuntimeError):
     """The binaries are missing or the server did not start; the message says which."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _other_users_can_enter(path: Path) -> bool:
@@ -100,16 +95,9 @@ class PrivateServer(ABC):
         if not (self.root / "initialized").exists():
             self._initialize()
             (self.root / "initialized").touch()
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self._server_command(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.root,
-                user=self.user,
-                start_new_session=True,
-            )
+        self.process = launch_in_own_session(
+            self._server_command(), self.root, self.log_path, user=self.user
+        )
         _running.add(self)
         self._wait_until_ready()
 
@@ -145,10 +133,7 @@ class PrivateServer(ABC):
         return self.process is not None and self.process.poll() is None
 
     def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no server log)"
+        return read_log_tail(self.log_path, lines)
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + _START_TIMEOUT_SECONDS

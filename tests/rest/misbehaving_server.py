@@ -25,7 +25,6 @@ do, for the connection's error lines and retries:
 from __future__ import annotations
 
 import json
-import socket
 import ssl
 import threading
 import time
@@ -37,12 +36,12 @@ from types import TracebackType
 from typing import cast
 from urllib.parse import parse_qs, urlsplit
 
+from tests.server_processes import free_port
+
 
 def closed_port() -> int:
     """A 127.0.0.1 port nothing listens on (connections to it are refused)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_port()
 
 
 class MisbehavingServer:

@@ -16,45 +16,34 @@ This file is also the watchdog's script: `python mlflow_server.py <owner pid> <c
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-_START_TIMEOUT_SECONDS = 90.0
+from tests.server_processes import ServerProcess, ServerProcessError, scrubbed_environment
+
 _STOP_GRACE_SECONDS = 2.0
 _WATCH_INTERVAL_SECONDS = 0.5
-_LOG_TAIL_LINES = 30
 # Rows MLflow writes when it builds its schema (the Default experiment, the default
 # workspace) are put back by `empty()`; the schema's revision is never touched.
 _KEPT_TABLES = frozenset({"alembic_version"})
-_running: set[MlflowServer] = set()
 
 
-class MlflowServerError(RuntimeError):
+class MlflowServerError(ServerProcessError):
     """The server did not start, or did not take a change; the message says why."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # MLflow's job runner (GenAI scoring, trace archival) starts seven huey consumer processes
@@ -63,42 +52,19 @@ def free_port() -> int:
 _SERVER_SETTINGS = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
 
 
-def server_environment() -> dict[str, str]:
-    """This process's environment without MLflow's and tuitrack's variables, so that the
-    test process's settings (a tracking URI, a token, ...) never reach the server; plus the
-    server's own settings."""
-    kept = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("MLFLOW_", "_MLFLOW_", "TUITRACK_"))
-    }
-    return kept | _SERVER_SETTINGS
-
-
-class MlflowServer:
+class MlflowServer(ServerProcess):
     """One `mlflow server` owned by this process, in a temporary folder of its own."""
 
+    name = "mlflow server"
+    error_type = MlflowServerError
+    start_timeout_seconds = 90.0
+    stop_grace_seconds = _STOP_GRACE_SECONDS
+
     def __init__(self, root: Path | None = None) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="tuitrack-mlflow-server-", dir=root))
+        super().__init__(Path(tempfile.mkdtemp(prefix="tuitrack-mlflow-server-", dir=root)))
         self.database_path = self.root / "mlflow.db"
         self.artifacts_path = self.root / "artifacts"
-        self.log_path = self.root / "server.log"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
         self._baseline: dict[str, list[tuple[object, ...]]] = {}
-
-    def __enter__(self) -> MlflowServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        error_type: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -115,72 +81,26 @@ class MlflowServer:
             *("--workers", "1"),
         ]
 
-    def start(self) -> None:
-        """Start the server and wait until it answers /health (or raise with its log)."""
+    def launch_command(self) -> list[str]:
+        """The server under this file's watchdog."""
         watchdog = [sys.executable, str(Path(__file__).resolve()), str(os.getpid())]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [*watchdog, *self.command()],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.root,
-                env=server_environment(),
-                start_new_session=True,
-            )
-        _running.add(self)
-        try:
-            self._wait_until_healthy()
-            # The server opens its store at the first API request, and makes the Default
-            # experiment then when there is none: ask once, so that `empty()` finds it made.
-            self._check_experiments(["0"])
-            self._baseline = self._read_rows()
-        except BaseException:
-            self.stop()
-            raise
+        return [*watchdog, *self.command()]
+
+    def environment(self) -> dict[str, str]:
+        return scrubbed_environment() | _SERVER_SETTINGS
+
+    def wait_until_ready(self) -> None:
+        super().wait_until_ready()
+        # The server opens its store at the first API request, and makes the Default
+        # experiment then when there is none: ask once, so that `empty()` finds it made.
+        self._check_experiments(["0"])
+        self._baseline = self._read_rows()
 
     def stop(self) -> None:
         """Stop the server's whole process group (SIGTERM, then SIGKILL) and remove its
         folder. Safe to call more than once."""
-        process = self.process
-        self.process = None
-        _running.discard(self)
-        if process is not None:
-            _stop_group(process)
+        super().stop()
         shutil.rmtree(self.root, ignore_errors=True)
-
-    def is_running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no server log)"
-        return "\n".join(text.splitlines()[-lines:])
-
-    def _wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + _START_TIMEOUT_SECONDS
-        problem = "it did not answer"
-        while time.monotonic() < deadline:
-            if not self.is_running():
-                problem = "it exited"
-                break
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-                    problem = f"GET /health answered {answer.status}"
-            except (urllib.error.URLError, OSError) as error:
-                problem = f"GET /health failed: {error}"
-            time.sleep(0.25)
-        else:
-            problem = f"no answer within {_START_TIMEOUT_SECONDS:.0f} s ({problem})"
-        log = self.log_tail()
-        raise MlflowServerError(
-            f"mlflow server on {self.url} did not start: {problem}; "
-            f"its log {self.log_path} ends with:\n{log}"
-        )
 
     # --- data --------------------------------------------------------------------------
 
@@ -224,8 +144,8 @@ class MlflowServer:
             data: dict[str, Any] = json.loads(answer.read())
             return data
 
-    def _database(self) -> _Transaction:
-        return _Transaction(self.database_path)
+    def _database(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return _transaction(self.database_path)
 
     @staticmethod
     def _tables(connection: sqlite3.Connection) -> list[str]:
@@ -244,41 +164,20 @@ class MlflowServer:
         return {table: found for table, found in rows.items() if found}
 
 
-class _Transaction:
+@contextmanager
+def _transaction(path: Path) -> Iterator[sqlite3.Connection]:
     """One write transaction on the server's SQLite file, waiting while the server writes."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.connection: sqlite3.Connection | None = None
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self.connection.execute("BEGIN IMMEDIATE")
-        return self.connection
-
-    def __exit__(
-        self,
-        error_type: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        assert self.connection is not None
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
         try:
-            self.connection.execute("ROLLBACK" if error_type else "COMMIT")
-        finally:
-            self.connection.close()
-
-
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group `process` leads, then SIGKILL what is left of it."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(_STOP_GRACE_SECONDS)
-    # What the server started (uvicorn) may outlive the watchdog.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
 
 
 class _SharedServer:
@@ -306,12 +205,6 @@ def shared_server(parent: Path | None = None) -> Iterator[MlflowServer]:
         if _SharedServer.holders == 0:
             _SharedServer.server = None
             server.stop()
-
-
-@atexit.register
-def _stop_leftovers() -> None:
-    for server in list(_running):
-        server.stop()
 
 
 def _watch(owner_pid: int, command: list[str]) -> int:
