@@ -115,7 +115,7 @@ def main() -> None:
     parser.add_argument("--skip-logging", action="store_true")
     args = parser.parse_args()
     logging.getLogger("mlflow").setLevel(logging.WARNING)
-    server = MlflowServer()
+    server = MlflowServer(filled=True)
     experiment_id = build(server.database_path, args.runs)
     server.start()
     try:

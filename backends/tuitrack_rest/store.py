@@ -41,6 +41,7 @@ from tuitrack.core.wire import mlflow_json as wire
 from tuitrack.core.wire import tuitrack_json
 from tuitrack.entities import (
     Experiment,
+    LifecycleStage,
     Metric,
     PagedList,
     Param,
@@ -66,6 +67,8 @@ from tuitrack_rest.searching import search_experiments_page, search_runs_page
 # Retries, and their deadline in seconds, of a store opened to browse.
 _BROWSING_RETRIES = 2
 _BROWSING_DEADLINE = 10.0
+# Runs the experiments list counts of an experiment on MLflow's server (then `100+`).
+_ACTIVITY_COUNTED_RUNS = 100
 # Tries of a log-inputs request that meets MLflow's race over a new dataset.
 _LOG_INPUTS_ATTEMPTS = 3
 # Points of one columnar request to a tuitrack server.
@@ -258,6 +261,41 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
             [tuitrack_json.activity_from_json(item) for item in answer.get("experiments", [])],
             answer.get("next_page_token") or None,
         )
+
+    def _experiment_activity(self, experiment: Experiment) -> ExperimentActivity:
+        """What MLflow's server can tell quickly: it cannot count runs, and reading them
+        all to count them takes seconds per 10,000 runs, so the count stops at the newest
+        _ACTIVITY_COUNTED_RUNS (and says so: `run_count_exact`). Its RUNNING runs are all
+        read (a filter the server evaluates); the last activity is the latest start or end
+        among the runs read."""
+        deleted = experiment.lifecycle_stage == LifecycleStage.DELETED
+        view = ViewType.ALL if deleted else ViewType.ACTIVE_ONLY
+        ids = [experiment.experiment_id]
+        newest = self.search_runs(ids, None, view, _ACTIVITY_COUNTED_RUNS)
+        running = self._every_run(ids, "attributes.status = 'RUNNING'", view)
+        moments = [
+            moment
+            for run in (*newest, *running)
+            for moment in (run.info.start_time, run.info.end_time)
+            if moment
+        ]
+        return ExperimentActivity(
+            experiment,
+            len(newest),
+            len(running),
+            max(moments, default=None),
+            run_count_exact=newest.token is None,
+        )
+
+    def _every_run(self, ids: list[str], filter_string: str, view: ViewType) -> list[Run]:
+        found: list[Run] = []
+        token: str | None = None
+        while True:
+            page = self.search_runs(ids, filter_string, view, 1000, page_token=token)
+            found.extend(page)
+            token = page.token
+            if token is None:
+                return found
 
     # --- runs -----------------------------------------------------------------------------
 

@@ -60,10 +60,14 @@ class MlflowServer(ServerProcess):
     start_timeout_seconds = 90.0
     stop_grace_seconds = _STOP_GRACE_SECONDS
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, *, filled: bool = False) -> None:
+        """`filled`: its database is written at `database_path` before it starts (a
+        benchmark's), so it is not checked to hold only the Default experiment, and
+        `empty()` is not for it."""
         super().__init__(Path(tempfile.mkdtemp(prefix="tuitrack-mlflow-server-", dir=root)))
         self.database_path = self.root / "mlflow.db"
         self.artifacts_path = self.root / "artifacts"
+        self.filled = filled
         self._baseline: dict[str, list[tuple[object, ...]]] = {}
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -91,6 +95,8 @@ class MlflowServer(ServerProcess):
 
     def wait_until_ready(self) -> None:
         super().wait_until_ready()
+        if self.filled:
+            return
         # The server opens its store at the first API request, and makes the Default
         # experiment then when there is none: ask once, so that `empty()` finds it made.
         self._check_experiments(["0"])

@@ -195,7 +195,7 @@ def experiments_table(
         Column("id", "ID", [e.experiment_id for e in experiments]),
         Column("name", "Name", [e.name for e in experiments], give="middle", min_width=12),
         Column("stage", "Stage", [e.lifecycle_stage.value for e in experiments], drop_rank=3),
-        Column("runs", "Runs", [str(a.run_count) for a in found], right=True),
+        Column("runs", "Runs", [a.run_count_text for a in found], right=True),
         _time_column("last_activity", "Last activity", [a.last_activity for a in found]),
         _time_column("created", "Created", [e.creation_time for e in experiments]),
         Column(

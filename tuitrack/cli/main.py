@@ -318,6 +318,7 @@ def _experiments_list(client: TrackingClient, args: argparse.Namespace) -> int:
                 {
                     **a.experiment.model_dump(mode="json"),
                     "run_count": a.run_count,
+                    "run_count_exact": a.run_count_exact,
                     "last_activity": a.last_activity,
                 }
                 for a in found

@@ -94,6 +94,14 @@ class ExperimentActivity:
     """Runs whose status is RUNNING, orphaned or not: judging them is the reader's business."""
     last_activity: int | None
     """The latest start, end or heartbeat time (ms) of its runs; None when it has none."""
+    run_count_exact: bool = True
+    """False when the store stopped counting: it has more than `run_count` runs (a server
+    that cannot count reads only its newest runs; their activity is what they show)."""
+
+    @property
+    def run_count_text(self) -> str:
+        """The run count as shown: `1000+` when the store stopped counting there."""
+        return f"{self.run_count}{'' if self.run_count_exact else '+'}"
 
 
 class TrackingStore(ABC):

@@ -46,6 +46,7 @@ class ExperimentSummary:
     running_count: int
     """RUNNING runs that are not orphaned."""
     last_activity: int | None
+    run_count_text: str
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ def load_experiments_page(
             a.run_count,
             a.running_count - orphans[a.experiment.experiment_id],
             a.last_activity,
+            a.run_count_text,
         )
         for a in shown
     ]

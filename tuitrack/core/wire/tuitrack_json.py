@@ -214,7 +214,8 @@ def last_activity_from_json(data: object) -> dict[str, int]:
 
 def activity_to_json(activity: ExperimentActivity) -> JsonObject:
     """One item of experiments/activity: {"experiment": MLflow's experiment JSON,
-    "run_count", "running_count", "last_activity"?}."""
+    "run_count", "running_count", "last_activity"?, "run_count_exact"? (false when the store
+    stopped counting)}."""
     found: JsonObject = {
         "experiment": experiment_to_json(activity.experiment),
         "run_count": activity.run_count,
@@ -222,6 +223,8 @@ def activity_to_json(activity: ExperimentActivity) -> JsonObject:
     }
     if activity.last_activity is not None:
         found["last_activity"] = activity.last_activity
+    if not activity.run_count_exact:
+        found["run_count_exact"] = False
     return found
 
 
@@ -234,6 +237,7 @@ def activity_from_json(data: object) -> ExperimentActivity:
         run_count=int64_from_json(fields.get("run_count", 0), f"{where}.run_count"),
         running_count=int64_from_json(fields.get("running_count", 0), f"{where}.running_count"),
         last_activity=optional_int64_from_json(fields, "last_activity", where),
+        run_count_exact=fields.get("run_count_exact", True) is not False,
     )
 
 

@@ -318,7 +318,7 @@ class ExperimentsScreen(BaseScreen):
         return [
             self._mark_cell(experiment.experiment_id),
             name,
-            Text(str(summary.run_count), justify="right"),
+            Text(summary.run_count_text, justify="right"),
             running,
             Text(format_ago(summary.last_activity, now)),
             Text(experiment.experiment_id),
