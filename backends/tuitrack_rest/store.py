@@ -87,6 +87,20 @@ def _distinct_params(run_id: str, params: Sequence[Param]) -> dict[str, str]:
     return wanted
 
 
+def _search_body(
+    body: Json, server_filter: str | None, server_order: list[str] | None, token: str | None
+) -> Json:
+    """A search request's body: `body` and the filter, order and page token it is given."""
+    for field, value in (
+        ("filter", server_filter),
+        ("order_by", server_order),
+        ("page_token", token),
+    ):
+        if value:
+            body[field] = value
+    return body
+
+
 def _base_url(store_uri: str) -> tuple[str, bool]:
     """The server's base URL and whether the URI asks for plain MLflow mode."""
     scheme, _, rest = store_uri.partition("://")
@@ -190,13 +204,12 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         def fetch(
             server_filter: str | None, server_order: list[str] | None, count: int, token: str | None
         ) -> tuple[list[Experiment], str | None]:
-            body: Json = {"max_results": count, "view_type": wire.view_type_to_json(view_type)}
-            if server_filter:
-                body["filter"] = server_filter
-            if server_order:
-                body["order_by"] = server_order
-            if token:
-                body["page_token"] = token
+            body = _search_body(
+                {"max_results": count, "view_type": wire.view_type_to_json(view_type)},
+                server_filter,
+                server_order,
+                token,
+            )
             answer = self._call("POST", api.EXPERIMENTS_SEARCH, body=body)
             found = [wire.experiment_from_json(e) for e in answer.get("experiments", [])]
             return found, answer.get("next_page_token") or None
@@ -569,17 +582,16 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         ) -> tuple[list[Run], str | None]:
             if not ids:
                 return [], None
-            body: Json = {
-                "experiment_ids": ids,
-                "run_view_type": wire.view_type_to_json(run_view_type),
-                "max_results": count,
-            }
-            if server_filter:
-                body["filter"] = server_filter
-            if server_order:
-                body["order_by"] = server_order
-            if token:
-                body["page_token"] = token
+            body = _search_body(
+                {
+                    "experiment_ids": ids,
+                    "run_view_type": wire.view_type_to_json(run_view_type),
+                    "max_results": count,
+                },
+                server_filter,
+                server_order,
+                token,
+            )
             answer = self._call("POST", endpoint, body=body)
             return self._runs(answer.get("runs", [])), answer.get("next_page_token") or None
 
