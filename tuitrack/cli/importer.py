@@ -273,7 +273,7 @@ class _Importer:
         if not run.info.artifact_uri:
             return
         try:
-            source_store = registry.get_artifact_store(run.info.artifact_uri)
+            source_store = self.source.artifact_store(run.info.run_id)
             files = list(source_store.walk_files())
         except TuitrackError as error:
             self.report.warnings.append(f"{label}: artifacts not copied: {error}")
