@@ -35,6 +35,14 @@ def add_parser(commands: Any) -> None:
     server.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
     )
+    server.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes, each with its own connection to the store (default 1); "
+        "they keep no state, so any of them answers any request",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,5 +58,6 @@ def run(args: argparse.Namespace) -> int:
         or config.default_artifact_uri(),
         host=args.host,
         port=args.port,
+        workers=args.workers,
     )
     return 0

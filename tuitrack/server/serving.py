@@ -1,13 +1,57 @@
-"""Opening the store and serving it with uvicorn until interrupted."""
+"""Opening the store and serving it with uvicorn until interrupted.
+
+One worker serves in this process. Several are uvicorn's worker processes: each imports
+APP_FACTORY and opens its own store from the environment variables below, which `serve`
+sets before they start. The app keeps nothing but its store (see tuitrack.server.app), so
+any worker answers any request alike.
+"""
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
 import logging
+import os
 import sys
+from typing import TYPE_CHECKING
 
 from tuitrack.core import registry
 from tuitrack.errors import InvalidValueError, TuitrackError
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+STORE_URI_VARIABLE = "TUITRACK_SERVER_STORE_URI"
+ARTIFACT_ROOT_VARIABLE = "TUITRACK_SERVER_ARTIFACT_ROOT"
+APP_FACTORY = "tuitrack.server.serving:app_from_environment"
+
+
+def app_from_environment() -> Starlette:
+    """A worker process's app, over a store of its own opened from the variables `serve`
+    set; the store is closed when the worker exits."""
+    from tuitrack.server.app import create_app
+
+    try:
+        store_uri = os.environ[STORE_URI_VARIABLE]
+        artifact_root = os.environ[ARTIFACT_ROOT_VARIABLE]
+    except KeyError as missing:
+        raise TuitrackError(
+            f"{missing} is not set: {APP_FACTORY} serves the store `tuitrack server "
+            "--workers N` names in it; start the server with that command"
+        ) from None
+    store = registry.get_tracking_store(store_uri, artifact_root)
+    atexit.register(store.close)
+    _log_to_stderr()
+    return create_app(store)
+
+
+def _log_to_stderr() -> None:
+    logging.getLogger("tuitrack.server").addHandler(logging.StreamHandler())
+
+
+def check_workers(workers: int) -> None:
+    if workers < 1:
+        raise InvalidValueError(f"--workers {workers} is not a number of processes (1 or more)")
 
 
 def check_loopback(host: str) -> None:
@@ -28,11 +72,13 @@ def check_loopback(host: str) -> None:
         )
 
 
-def serve(store_uri: str, artifact_root: str, host: str, port: int) -> None:
-    """Serve the store at `store_uri` (created when missing) on host:port until Ctrl-C."""
+def serve(store_uri: str, artifact_root: str, host: str, port: int, workers: int = 1) -> None:
+    """Serve the store at `store_uri` (created when missing) on host:port until Ctrl-C,
+    in `workers` processes."""
     check_loopback(host)
     if not 0 < port < 65536:
         raise InvalidValueError(f"--port {port} is not a TCP port (1 to 65535)")
+    check_workers(workers)
     try:
         import uvicorn
 
@@ -42,15 +88,34 @@ def serve(store_uri: str, artifact_root: str, host: str, port: int) -> None:
             f"tuitrack server needs Starlette and uvicorn ({error}): pip install 'tuitrack[server]'"
         ) from None
 
+    # Opened here even when workers serve it: a missing store is created (its schema
+    # migrated) once, before they start, and a bad URI fails here with its message.
     store = registry.get_tracking_store(store_uri, artifact_root)
-    try:
-        print(
-            f"tuitrack server: serving {store_uri} on http://{host}:{port} "
-            f"(artifacts of new experiments under {artifact_root})",
-            file=sys.stderr,
-            flush=True,
-        )
-        logging.getLogger("tuitrack.server").addHandler(logging.StreamHandler())
-        uvicorn.run(create_app(store), host=host, port=port, log_level="warning", lifespan="off")
-    finally:
-        store.close()
+    print(
+        f"tuitrack server: serving {store_uri} on http://{host}:{port} "
+        f"(artifacts of new experiments under {artifact_root})"
+        + (f" in {workers} worker processes" if workers > 1 else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    _log_to_stderr()
+    if workers == 1:
+        try:
+            uvicorn.run(
+                create_app(store), host=host, port=port, log_level="warning", lifespan="off"
+            )
+        finally:
+            store.close()
+        return
+    store.close()
+    os.environ[STORE_URI_VARIABLE] = store_uri
+    os.environ[ARTIFACT_ROOT_VARIABLE] = artifact_root
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+    )
