@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from tuitrack.core.store import TrackingStore
 from tuitrack.server import mlflow_routes, tuitrack_routes
+from tuitrack.server.auth import TokenAuthMiddleware
 from tuitrack.server.responses import error_response
 from tuitrack.server.routing import route
+from tuitrack.server.tokens import TokenFile
 
 
 async def _health(request: Request) -> Response:
@@ -43,14 +46,18 @@ async def _no_such_endpoint(request: Request, error: Exception) -> Response:
     )
 
 
-def create_app(store: TrackingStore) -> Starlette:
-    """The server over `store`; the caller keeps the store and closes it after serving."""
+def create_app(store: TrackingStore, tokens: TokenFile | None = None) -> Starlette:
+    """The server over `store`; the caller keeps the store and closes it after serving.
+    With `tokens`, every route but /health needs one of them (tuitrack.server.auth)."""
     routes: list[BaseRoute] = [
         Route("/health", _health, methods=["GET"]),
         Route("/version", _version, methods=["GET"]),
     ]
     for endpoint in (*mlflow_routes.ENDPOINTS, *tuitrack_routes.ENDPOINTS):
         routes.append(route(endpoint, store))
+    middleware = [] if tokens is None else [Middleware(TokenAuthMiddleware, tokens, routes)]
     return Starlette(
-        routes=routes, exception_handlers={404: _no_such_endpoint, 405: _no_such_endpoint}
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={404: _no_such_endpoint, 405: _no_such_endpoint},
     )
