@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from tuitrack.core.store import TrackingStore
-from tuitrack.server import mlflow_routes, tuitrack_routes
+from tuitrack.server import artifact_routes, mlflow_routes, tuitrack_routes
 from tuitrack.server.auth import TokenAuthMiddleware
 from tuitrack.server.responses import error_response
 from tuitrack.server.routing import route
@@ -41,17 +41,22 @@ async def _no_such_endpoint(request: Request, error: Exception) -> Response:
         "ENDPOINT_NOT_FOUND",
         f"{where}: no such endpoint. tuitrack server serves MLflow's REST API 2.0 tracking "
         "endpoints (/api/2.0/mlflow/experiments/..., runs/..., metrics/..., artifacts/list) "
-        "and tuitrack's own (/api/2.0/tuitrack/...); not MLflow's model registry, traces, "
-        "logged models or artifact proxy",
+        "and tuitrack's own (/api/2.0/tuitrack/...), and MLflow's artifact proxy "
+        "(/api/2.0/mlflow-artifacts/artifacts) unless started with --no-serve-artifacts; "
+        "not MLflow's model registry, traces or logged models",
     )
 
 
-def create_app(store: TrackingStore, tokens: TokenFile | None = None) -> Starlette:
+def create_app(
+    store: TrackingStore, tokens: TokenFile | None = None, artifacts_destination: str | None = None
+) -> Starlette:
     """The server over `store`; the caller keeps the store and closes it after serving.
-    With `tokens`, every route but /health needs one of them (tuitrack.server.auth)."""
+    With `tokens`, every route but /health needs one of them (tuitrack.server.auth).
+    With `artifacts_destination`, MLflow's artifact proxy serves the files there."""
     routes: list[BaseRoute] = [
         Route("/health", _health, methods=["GET"]),
         Route("/version", _version, methods=["GET"]),
+        *artifact_routes.proxy_routes(store, artifacts_destination),
     ]
     for endpoint in (*mlflow_routes.ENDPOINTS, *tuitrack_routes.ENDPOINTS):
         routes.append(route(endpoint, store))
