@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
+
+from tuitrack.errors import InvalidValueError
+from tuitrack.server import tokens
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
@@ -15,7 +19,8 @@ def add_parser(commands: Any) -> None:
         "server",
         help="serve a store over MLflow's REST API (MLflow clients log into it unchanged)",
         description="Serve a tracking store over MLflow's REST API 2.0 and tuitrack's own "
-        "endpoints (docs/rest.md). Only on this machine for now: authentication comes later.",
+        "endpoints (docs/rest.md). Beyond this machine (--host other than 127.0.0.1) it "
+        "needs --auth: every request then carries a token from `tuitrack server token add`.",
     )
     server.add_argument(
         "--backend-store-uri",
@@ -43,12 +48,48 @@ def add_parser(commands: Any) -> None:
         help="worker processes, each with its own connection to the store (default 1); "
         "they keep no state, so any of them answers any request",
     )
+    server.add_argument(
+        "--auth",
+        action="store_true",
+        help="require a token on every request but GET /health (read-only tokens may only "
+        "read); tokens come from `tuitrack server token add NAME --scope read|write`",
+    )
+    server.add_argument(
+        "--auth-file",
+        metavar="PATH",
+        type=Path,
+        help=f"the tokens' file (default {tokens.default_token_path()})",
+    )
+    server.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        help="listen on a non-loopback --host without --auth: anyone who reaches the port "
+        "can read and change every run",
+    )
+    server.add_argument(
+        "--ssl-certfile", metavar="PATH", type=Path, help="serve HTTPS with this certificate"
+    )
+    server.add_argument(
+        "--ssl-keyfile", metavar="PATH", type=Path, help="the certificate's private key"
+    )
+    tokens.add_token_commands(server)
 
 
 def run(args: argparse.Namespace) -> int:
     from tuitrack.core import config
+    from tuitrack.server.security import ServerSecurity
     from tuitrack.server.serving import serve
 
+    if args.server_action == "token":
+        return tokens.run_token_command(args)
+    if args.auth_file is not None and not args.auth:
+        raise InvalidValueError(f"--auth-file {args.auth_file} is used only with --auth: add it")
+    security = ServerSecurity(
+        auth_file=(args.auth_file or tokens.default_token_path()) if args.auth else None,
+        insecure_no_auth=args.insecure_no_auth,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+    )
     serve(
         args.backend_store_uri
         or getattr(args, "uri", None)
@@ -59,5 +100,6 @@ def run(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        security=security,
     )
     return 0

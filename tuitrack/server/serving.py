@@ -9,21 +9,25 @@ any worker answers any request alike.
 from __future__ import annotations
 
 import atexit
-import ipaddress
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tuitrack.core import registry
 from tuitrack.errors import InvalidValueError, TuitrackError
+from tuitrack.server.security import ServerSecurity, check_exposure
+from tuitrack.server.tokens import TokenFile, open_for_serving
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
 STORE_URI_VARIABLE = "TUITRACK_SERVER_STORE_URI"
 ARTIFACT_ROOT_VARIABLE = "TUITRACK_SERVER_ARTIFACT_ROOT"
+AUTH_FILE_VARIABLE = "TUITRACK_SERVER_AUTH_FILE"  # set only with --auth
 APP_FACTORY = "tuitrack.server.serving:app_from_environment"
+NO_SECURITY = ServerSecurity()  # no tokens, no TLS: for 127.0.0.1
 
 
 def app_from_environment() -> Starlette:
@@ -42,7 +46,8 @@ def app_from_environment() -> Starlette:
     store = registry.get_tracking_store(store_uri, artifact_root)
     atexit.register(store.close)
     _log_to_stderr()
-    return create_app(store)
+    auth_file = os.environ.get(AUTH_FILE_VARIABLE)
+    return create_app(store, TokenFile(Path(auth_file)) if auth_file else None)
 
 
 def _log_to_stderr() -> None:
@@ -54,28 +59,18 @@ def check_workers(workers: int) -> None:
         raise InvalidValueError(f"--workers {workers} is not a number of processes (1 or more)")
 
 
-def check_loopback(host: str) -> None:
-    """InvalidValueError unless `host` is a loopback address: without authentication
-    (a later version), anyone who can reach the port could read and change every run."""
-    if host == "localhost":
-        return
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise InvalidValueError(
-            f"--host {host!r} is not a loopback address: tuitrack server has no "
-            "authentication yet, so it listens only on this machine (127.0.0.1, ::1 or "
-            "localhost). Reach it from elsewhere through an SSH tunnel: "
-            "ssh -L 5000:127.0.0.1:5000 THIS_HOST"
-        )
-
-
-def serve(store_uri: str, artifact_root: str, host: str, port: int, workers: int = 1) -> None:
+def serve(
+    store_uri: str,
+    artifact_root: str,
+    host: str,
+    port: int,
+    workers: int = 1,
+    security: ServerSecurity = NO_SECURITY,
+) -> None:
     """Serve the store at `store_uri` (created when missing) on host:port until Ctrl-C,
     in `workers` processes."""
-    check_loopback(host)
+    check_exposure(host, security.auth_file is not None, security.insecure_no_auth)
+    tokens = open_for_serving(security.auth_file) if security.auth_file else None
     if not 0 < port < 65536:
         raise InvalidValueError(f"--port {port} is not a TCP port (1 to 65535)")
     check_workers(workers)
@@ -92,9 +87,10 @@ def serve(store_uri: str, artifact_root: str, host: str, port: int, workers: int
     # migrated) once, before they start, and a bad URI fails here with its message.
     store = registry.get_tracking_store(store_uri, artifact_root)
     print(
-        f"tuitrack server: serving {store_uri} on http://{host}:{port} "
+        f"tuitrack server: serving {store_uri} on {security.scheme}://{host}:{port} "
         f"(artifacts of new experiments under {artifact_root})"
-        + (f" in {workers} worker processes" if workers > 1 else ""),
+        + (f" in {workers} worker processes" if workers > 1 else "")
+        + (f", tokens from {security.auth_file}" if security.auth_file else ""),
         file=sys.stderr,
         flush=True,
     )
@@ -102,7 +98,12 @@ def serve(store_uri: str, artifact_root: str, host: str, port: int, workers: int
     if workers == 1:
         try:
             uvicorn.run(
-                create_app(store), host=host, port=port, log_level="warning", lifespan="off"
+                create_app(store, tokens),
+                host=host,
+                port=port,
+                log_level="warning",
+                lifespan="off",
+                **security.uvicorn_options(),
             )
         finally:
             store.close()
@@ -110,6 +111,8 @@ def serve(store_uri: str, artifact_root: str, host: str, port: int, workers: int
     store.close()
     os.environ[STORE_URI_VARIABLE] = store_uri
     os.environ[ARTIFACT_ROOT_VARIABLE] = artifact_root
+    if security.auth_file:
+        os.environ[AUTH_FILE_VARIABLE] = str(security.auth_file)
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -118,4 +121,5 @@ def serve(store_uri: str, artifact_root: str, host: str, port: int, workers: int
         port=port,
         log_level="warning",
         lifespan="off",
+        **security.uvicorn_options(),
     )

@@ -20,6 +20,7 @@ The server reads the file again whenever it changes on disk, so `token add` and
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import hashlib
 import hmac
@@ -27,6 +28,7 @@ import json
 import os
 import re
 import secrets
+import sys
 import tempfile
 import tomllib
 from dataclasses import dataclass
@@ -189,3 +191,70 @@ class TokenFile:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
+
+
+def open_for_serving(path: Path) -> TokenFile:
+    """The token file `tuitrack server --auth` checks requests against; InvalidValueError
+    when it holds no token yet (no request could ever be answered)."""
+    tokens = TokenFile(path)
+    if not tokens.tokens():
+        raise InvalidValueError(
+            f"--auth: the token file {path} holds no token, so no request could be answered: "
+            f"make one first with `tuitrack server token add NAME --scope write"
+            f"{'' if path == default_token_path() else f' --auth-file {path}'}`"
+        )
+    return tokens
+
+
+# `tuitrack server token ...` ----------------------------------------------------------------
+
+
+def add_token_commands(server: argparse.ArgumentParser) -> None:
+    """`token add|list|remove` under the `server` command's parser."""
+    commands = server.add_subparsers(dest="server_action", metavar="ACTION")
+    token = commands.add_parser(
+        "token",
+        help="manage the tokens of `tuitrack server --auth`",
+        description="Manage the tokens `tuitrack server --auth` accepts. The file keeps "
+        "their SHA-256 digests only: a token is shown once, when it is added.",
+    )
+    actions = token.add_subparsers(dest="token_action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="make a token and print it (once)")
+    add.add_argument("name", metavar="NAME", help="its name, also its HTTP basic user name")
+    add.add_argument(
+        "--scope",
+        choices=[scope.value for scope in Scope],
+        default=Scope.READ.value,
+        help="read: only reading endpoints; write: everything (default read)",
+    )
+    actions.add_parser("list", help="list the tokens' names and scopes")
+    remove = actions.add_parser("remove", help="forget a token (refused from then on)")
+    remove.add_argument("name", metavar="NAME")
+    for parser in (token, *actions.choices.values()):
+        parser.add_argument(
+            "--auth-file",
+            metavar="PATH",
+            type=Path,
+            default=argparse.SUPPRESS,  # given after `token`, it overrides the server's
+            help=f"the token file (default {default_token_path()})",
+        )
+
+
+def run_token_command(args: argparse.Namespace) -> int:
+    tokens = TokenFile(args.auth_file or default_token_path())
+    if args.token_action == "add":
+        token = tokens.add(args.name, parse_scope(args.scope))
+        print(token)
+        print(
+            f"token {args.name!r} ({args.scope}) saved as a digest in {tokens.path}; this is "
+            "the only time it is shown. Clients send it as MLFLOW_TRACKING_TOKEN, or as "
+            f"MLFLOW_TRACKING_USERNAME={args.name} with MLFLOW_TRACKING_PASSWORD=<token>",
+            file=sys.stderr,
+        )
+    elif args.token_action == "remove":
+        tokens.remove(args.name)
+        print(f"token {args.name!r} removed from {tokens.path}", file=sys.stderr)
+    else:
+        for stored in sorted(tokens.tokens().values(), key=lambda stored: stored.name):
+            print(f"{stored.name}\t{stored.scope.value}\t{stored.created}")
+    return 0
