@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tuitrack.core.wire import endpoints as api
 from tuitrack.errors import TuitrackError
-from tuitrack.server import tuitrack_routes
+from tuitrack.server import artifact_routes, tuitrack_routes
 from tuitrack.server.responses import error_response
 from tuitrack.server.tokens import Scope as TokenScope
 from tuitrack.server.tokens import StoredToken, TokenFile
@@ -93,6 +93,13 @@ ROUTE_ACCESS: dict[tuple[str, str], Access] = {
     ("POST", api.TUITRACK_RUNS_LAST_ACTIVITY): READ,
     ("POST", api.TUITRACK_EXPERIMENTS_ACTIVITY): READ,
     ("POST", api.TUITRACK_RUNS_TAG_SUMMARIES): READ,
+    # MLflow's artifact proxy (artifact_routes)
+    ("GET", api.MLFLOW_ARTIFACTS): READ,
+    ("GET", artifact_routes.FILE_ROUTE): READ,
+    ("PUT", artifact_routes.FILE_ROUTE): WRITE,
+    ("DELETE", artifact_routes.FILE_ROUTE): WRITE,
+    **{("POST", path): WRITE for path in artifact_routes.MULTIPART_ROUTES},
+    ("GET", artifact_routes.PRESIGNED_ROUTE): READ,
 }
 
 
