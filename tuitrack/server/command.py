@@ -11,6 +11,8 @@ from tuitrack.server import tokens
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
+PROXIED_ARTIFACT_ROOT = "mlflow-artifacts:/"
+"""New experiments' artifact root when the server proxies artifacts (as MLflow's)."""
 
 
 def add_parser(commands: Any) -> None:
@@ -31,8 +33,23 @@ def add_parser(commands: Any) -> None:
     server.add_argument(
         "--default-artifact-root",
         metavar="URI",
-        help="artifact root of new experiments (default: --artifact-uri, else "
-        "$TUITRACK_ARTIFACT_URI or tuitrack's local artifact folder)",
+        help="artifact root of new experiments (default: mlflow-artifacts:/ when serving "
+        "artifacts, else --artifact-uri, $TUITRACK_ARTIFACT_URI or tuitrack's local "
+        "artifact folder)",
+    )
+    server.add_argument(
+        "--serve-artifacts",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve MLflow's artifact proxy (/api/2.0/mlflow-artifacts/...), so that clients "
+        "upload and download runs' files through this server (default: on)",
+    )
+    server.add_argument(
+        "--artifacts-destination",
+        metavar="URI",
+        help="where the proxy keeps the files: a folder or any fsspec URL (default: "
+        "--default-artifact-root, else --artifact-uri, $TUITRACK_ARTIFACT_URI or "
+        "tuitrack's local artifact folder)",
     )
     server.add_argument(
         "--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})"
@@ -90,16 +107,27 @@ def run(args: argparse.Namespace) -> int:
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile=args.ssl_keyfile,
     )
+    artifact_root = args.default_artifact_root or (
+        getattr(args, "artifact_uri", None) or config.default_artifact_uri()
+    )
+    if args.artifacts_destination is not None and not args.serve_artifacts:
+        raise InvalidValueError(
+            f"--artifacts-destination {args.artifacts_destination} is used only when serving "
+            "artifacts: drop --no-serve-artifacts"
+        )
     serve(
         args.backend_store_uri
         or getattr(args, "uri", None)
         or f"sqlite:///{config.default_database_path()}",
+        # As MLflow's server: proxied unless new experiments' root is given.
         args.default_artifact_root
-        or getattr(args, "artifact_uri", None)
-        or config.default_artifact_uri(),
+        or (PROXIED_ARTIFACT_ROOT if args.serve_artifacts else artifact_root),
         host=args.host,
         port=args.port,
         workers=args.workers,
         security=security,
+        artifacts_destination=(args.artifacts_destination or artifact_root)
+        if args.serve_artifacts
+        else None,
     )
     return 0

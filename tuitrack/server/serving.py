@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 STORE_URI_VARIABLE = "TUITRACK_SERVER_STORE_URI"
 ARTIFACT_ROOT_VARIABLE = "TUITRACK_SERVER_ARTIFACT_ROOT"
 AUTH_FILE_VARIABLE = "TUITRACK_SERVER_AUTH_FILE"  # set only with --auth
+ARTIFACTS_DESTINATION_VARIABLE = "TUITRACK_SERVER_ARTIFACTS_DESTINATION"  # set when proxying
 APP_FACTORY = "tuitrack.server.serving:app_from_environment"
 NO_SECURITY = ServerSecurity()  # no tokens, no TLS: for 127.0.0.1
 
@@ -47,7 +48,11 @@ def app_from_environment() -> Starlette:
     atexit.register(store.close)
     _log_to_stderr()
     auth_file = os.environ.get(AUTH_FILE_VARIABLE)
-    return create_app(store, TokenFile(Path(auth_file)) if auth_file else None)
+    return create_app(
+        store,
+        TokenFile(Path(auth_file)) if auth_file else None,
+        os.environ.get(ARTIFACTS_DESTINATION_VARIABLE),
+    )
 
 
 def _log_to_stderr() -> None:
@@ -66,9 +71,10 @@ def serve(
     port: int,
     workers: int = 1,
     security: ServerSecurity = NO_SECURITY,
+    artifacts_destination: str | None = None,
 ) -> None:
     """Serve the store at `store_uri` (created when missing) on host:port until Ctrl-C,
-    in `workers` processes."""
+    in `workers` processes; MLflow's artifact proxy serves `artifacts_destination`."""
     check_exposure(host, security.auth_file is not None, security.insecure_no_auth)
     tokens = open_for_serving(security.auth_file) if security.auth_file else None
     if not 0 < port < 65536:
@@ -90,7 +96,8 @@ def serve(
         f"tuitrack server: serving {store_uri} on {security.scheme}://{host}:{port} "
         f"(artifacts of new experiments under {artifact_root})"
         + (f" in {workers} worker processes" if workers > 1 else "")
-        + (f", tokens from {security.auth_file}" if security.auth_file else ""),
+        + (f", tokens from {security.auth_file}" if security.auth_file else "")
+        + (f", proxying artifacts to {artifacts_destination}" if artifacts_destination else ""),
         file=sys.stderr,
         flush=True,
     )
@@ -98,7 +105,7 @@ def serve(
     if workers == 1:
         try:
             uvicorn.run(
-                create_app(store, tokens),
+                create_app(store, tokens, artifacts_destination),
                 host=host,
                 port=port,
                 log_level="warning",
@@ -113,6 +120,8 @@ def serve(
     os.environ[ARTIFACT_ROOT_VARIABLE] = artifact_root
     if security.auth_file:
         os.environ[AUTH_FILE_VARIABLE] = str(security.auth_file)
+    if artifacts_destination:
+        os.environ[ARTIFACTS_DESTINATION_VARIABLE] = artifacts_destination
     uvicorn.run(
         APP_FACTORY,
         factory=True,
