@@ -36,7 +36,7 @@ def test_health_and_version(http: httpx.Client) -> None:
         ("GET", "/nothing/here"),
         ("POST", f"{MLFLOW}/registered-models/create"),
         ("GET", "/api/2.0/tuitrack/no-such-thing"),
-        ("GET", "/api/2.0/mlflow-artifacts/artifacts/x.txt"),
+        ("GET", "/api/2.0/mlflow-artifacts/no-such-thing"),
     ],
 )
 def test_unknown_routes_are_404_in_mlflows_shape(

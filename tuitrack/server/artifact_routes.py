@@ -52,8 +52,6 @@ from tuitrack.server.requests import Fields
 from tuitrack.server.responses import error_response, json_response, tuitrack_error_response
 from tuitrack.server.routing import GET, Endpoint, route
 
-PROXIED_ARTIFACT_ROOT = "mlflow-artifacts:/"
-"""The artifact root of experiments created through a proxying server (as MLflow's)."""
 FILE_ROUTE = f"{api.MLFLOW_ARTIFACTS}/{{path:path}}"
 MULTIPART_ROUTES = tuple(
     f"{api.MLFLOW_ARTIFACTS_API}/mpu/{action}/{{path:path}}"
