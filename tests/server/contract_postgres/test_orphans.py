@@ -1,0 +1,4 @@
+"""tuitrack.testing.orphans, on tuitrack_rest over `tuitrack server --workers 4`
+and PostgreSQL."""
+
+from tuitrack.testing.orphans import *  # noqa: F403
