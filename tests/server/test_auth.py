@@ -37,10 +37,17 @@ Row = tuple[str, str]  # (method, path template)
 class AuthServer(TuitrackServer):
     """A `tuitrack server --auth` over a token file, optionally serving HTTPS."""
 
-    def __init__(self, root: Path, token_file: Path, tls: tuple[Path, Path] | None = None):
+    def __init__(
+        self,
+        root: Path,
+        token_file: Path,
+        tls: tuple[Path, Path] | None = None,
+        options: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(root)
         self.token_file = token_file
         self.tls = tls
+        self.options = options
         if tls is not None:
             self.url = f"https://127.0.0.1:{self.port}"
 
@@ -48,7 +55,7 @@ class AuthServer(TuitrackServer):
         options = ["--auth", "--auth-file", str(self.token_file)]
         if self.tls is not None:
             options += ["--ssl-certfile", str(self.tls[0]), "--ssl-keyfile", str(self.tls[1])]
-        return [*super().command(), *options]
+        return [*super().command(), *options, *self.options]
 
     def wait_until_ready(self) -> None:
         if self.tls is None:
@@ -340,6 +347,19 @@ def test_the_token_file_keeps_digests_only(token_file: TokenFile, reader: str, w
     assert digest(reader) in text
     assert digest(writer) in text
     assert token_file.path.stat().st_mode & 0o077 == 0
+
+
+def test_every_worker_checks_tokens(
+    tmp_path: Path, token_file: TokenFile, reader: str, writer: str
+) -> None:
+    with AuthServer(tmp_path / "workers", token_file.path, options=("--workers", "2")) as server:
+        url = f"{server.url}/api/2.0/mlflow/experiments/create"
+        for _ in range(6):  # spread over both workers
+            assert httpx.post(url, json={"name": "x"}).status_code == 401
+            assert httpx.post(url, json={"name": "x"}, auth=("reader", reader)).status_code == 403
+        for index in range(6):
+            created = httpx.post(url, json={"name": f"w{index}"}, auth=("writer", writer))
+            assert created.status_code == 200, created.text
 
 
 # --- TLS ---------------------------------------------------------------------------------
