@@ -13,6 +13,8 @@ import pytest
 
 from tests.server.contract_postgres.workers_server import WorkersServer
 from tuitrack.cli.main import main
+from tuitrack.server.serving import AUTH_FILE_VARIABLE
+from tuitrack.server.tokens import Scope, TokenFile
 
 WORKERS = 4
 API = "/api/2.0/mlflow"
@@ -106,6 +108,32 @@ def test_the_sqlite_store_holds_every_write_of_concurrent_workers(
     finally:
         store.close()
     assert sorted(steps) == list(range(1600))
+
+
+class _ServerWithStrayVariables(WorkersServer):
+    """Started where the workers' variables are already set, as by a shell that ran a
+    server with --auth before."""
+
+    def __init__(self, root: Path, stray: dict[str, str]) -> None:
+        super().__init__(root, 2)
+        self.stray = stray
+
+    def environment(self) -> dict[str, str]:
+        return super().environment() | self.stray
+
+
+def test_workers_take_no_tokens_from_variables_this_command_did_not_set(
+    tmp_path: Path,
+) -> None:
+    tokens = tmp_path / "tokens.json"
+    TokenFile(tokens).add("stray", Scope.WRITE)
+    stray = {AUTH_FILE_VARIABLE: str(tokens)}
+    with (
+        _ServerWithStrayVariables(tmp_path / "server", stray) as server,
+        _fresh_client(server) as client,
+    ):
+        answer = client.get(f"{API}/experiments/search", params={"max_results": 1})
+    assert answer.status_code == 200, answer.text
 
 
 @pytest.mark.parametrize("workers", ["0", "-2"])

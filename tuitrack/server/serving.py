@@ -59,6 +59,13 @@ def _log_to_stderr() -> None:
     logging.getLogger("tuitrack.server").addHandler(logging.StreamHandler())
 
 
+def _set_or_remove(variable: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(variable, None)
+    else:
+        os.environ[variable] = value
+
+
 def check_workers(workers: int) -> None:
     if workers < 1:
         raise InvalidValueError(f"--workers {workers} is not a number of processes (1 or more)")
@@ -118,10 +125,10 @@ def serve(
     store.close()
     os.environ[STORE_URI_VARIABLE] = store_uri
     os.environ[ARTIFACT_ROOT_VARIABLE] = artifact_root
-    if security.auth_file:
-        os.environ[AUTH_FILE_VARIABLE] = str(security.auth_file)
-    if artifacts_destination:
-        os.environ[ARTIFACTS_DESTINATION_VARIABLE] = artifacts_destination
+    # Set or removed, never inherited: a variable left in the environment from elsewhere
+    # must not give the workers a proxy or tokens this command did not ask for.
+    _set_or_remove(AUTH_FILE_VARIABLE, str(security.auth_file) if security.auth_file else None)
+    _set_or_remove(ARTIFACTS_DESTINATION_VARIABLE, artifacts_destination)
     uvicorn.run(
         APP_FACTORY,
         factory=True,
