@@ -10,6 +10,7 @@ import hashlib
 import http.client
 import json
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,12 @@ class ProxyingServer(TuitrackServer):
     """`tuitrack server` with its artifacts destination given and the experiments' root
     left to the server (so mlflow-artifacts:/), or with --no-serve-artifacts."""
 
-    def __init__(self, root: Path, *, serve_artifacts: bool = True) -> None:
+    def __init__(
+        self, root: Path, *, serve_artifacts: bool = True, destination_uri: str | None = None
+    ) -> None:
         super().__init__(root)
         self.destination = root / "destination"
+        self.destination_uri = destination_uri or str(self.destination)
         self.serve_artifacts = serve_artifacts
 
     def command(self) -> list[str]:
@@ -42,7 +46,7 @@ class ProxyingServer(TuitrackServer):
         at = command.index("--default-artifact-root")
         del command[at : at + 2]
         if self.serve_artifacts:
-            return [*command, "--artifacts-destination", str(self.destination)]
+            return [*command, "--artifacts-destination", self.destination_uri]
         return [*command, "--no-serve-artifacts", "--artifact-uri", self.artifact_root]
 
 
@@ -285,3 +289,30 @@ def test_the_store_read_directly_sees_what_the_proxy_wrote(
     finally:
         store.close()
     assert (run_folder(server, client, run_id) / "d.txt").read_text() == "direct"
+
+
+def test_an_interrupted_upload_leaves_nothing(server: ProxyingServer) -> None:
+    path = f"{PROXY}/artifacts/interrupted/half.bin"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+        head = f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n\r\n"
+        connection.sendall(head.encode("ascii") + b"x" * 1000)
+    status, body = raw_request(server, "GET", f"{PROXY}/artifacts?path=interrupted")
+    assert (status, body.get("files", [])) == (200, [])
+    assert not (server.destination / "interrupted").exists()
+
+
+def test_an_fsspec_url_destination(tmp_path: Path) -> None:
+    with ProxyingServer(tmp_path / "memory", destination_uri="memory://proxied") as remote:
+        client = MlflowClient(tracking_uri=remote.url)
+        run_id = client.create_run(client.create_experiment("in memory")).info.run_id
+        note = tmp_path / "kept.txt"
+        note.write_text("kept in the server's memory filesystem")
+        client.log_artifact(run_id, str(note), "notes")
+        assert [f.path for f in client.list_artifacts(run_id, "notes")] == ["notes/kept.txt"]
+        back = client.download_artifacts(run_id, "notes/kept.txt", str(tmp_path / "back"))
+        assert Path(back).read_text() == note.read_text()
+        answer = httpx.get(
+            f"{remote.url}/api/2.0/mlflow/artifacts/list", params={"run_id": run_id}
+        ).json()
+        assert answer["files"] == [{"path": "notes", "is_dir": True}]
+        assert not remote.destination.exists()

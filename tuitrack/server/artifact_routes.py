@@ -173,7 +173,8 @@ class ArtifactProxy:
         """The artifact store of the directory `path` (clean) below the destination."""
         if not path:
             return self.destination
-        return registry.get_artifact_store(f"{self.destination_uri.rstrip('/')}/{path}")
+        separator = "" if self.destination_uri.endswith("/") else "/"
+        return registry.get_artifact_store(f"{self.destination_uri}{separator}{path}")
 
     # --- the proxy's endpoints ----------------------------------------------------------
 
