@@ -29,6 +29,33 @@ async def _version(request: Request) -> Response:
     return PlainTextResponse(tuitrack_routes.server_version())
 
 
+# MLflow endpoints' path parts (after /api/<version>/mlflow/) and the feature they belong to,
+# which tuitrack server does not implement.
+UNSUPPORTED_MLFLOW_FEATURES = {
+    "registered-models": "MLflow's model registry (registered models)",
+    "model-versions": "MLflow's model registry (model versions)",
+    "traces": "MLflow's tracing (traces)",
+    "logged-models": "MLflow 3's logged models",
+    "gateway": "MLflow's AI gateway",
+    "endpoints": "MLflow's AI gateway endpoints",
+    "secrets": "MLflow's AI gateway secrets",
+    "prompts": "MLflow's prompt registry",
+    "scorers": "MLflow's GenAI evaluation scorers",
+    "datasets": "MLflow's GenAI evaluation datasets",
+    "webhooks": "MLflow's model registry webhooks",
+    "assessments": "MLflow's trace assessments",
+    "server-info": "MLflow's server info",
+}
+
+
+def unsupported_feature(path: str) -> str | None:
+    """The MLflow feature an unknown `path` belongs to, or None when it names none."""
+    parts = path.strip("/").split("/")
+    if len(parts) < 4 or parts[0] not in ("api", "ajax-api") or parts[2] != "mlflow":
+        return None
+    return UNSUPPORTED_MLFLOW_FEATURES.get(parts[3])
+
+
 async def _no_such_endpoint(request: Request, error: Exception) -> Response:
     """Unknown paths and wrong methods, in MLflow's error shape (never Starlette's text)."""
     status = error.status_code if isinstance(error, HTTPException) else 404
@@ -36,6 +63,14 @@ async def _no_such_endpoint(request: Request, error: Exception) -> Response:
     if status == 405:
         return error_response(
             "ENDPOINT_NOT_FOUND", f"{where}: this endpoint does not take {request.method}", 405
+        )
+    feature = unsupported_feature(request.url.path)
+    if feature is not None:
+        return error_response(
+            "ENDPOINT_NOT_FOUND",
+            f"{where}: tuitrack server does not support {feature}; it serves MLflow's "
+            "experiment tracking (experiments, runs, metrics, params, tags, datasets, "
+            "artifacts) only",
         )
     return error_response(
         "ENDPOINT_NOT_FOUND",
