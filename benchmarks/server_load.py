@@ -4,7 +4,7 @@
     pip install -e ".[dev]"          # MLflow: its server, and its client for both sides
     python benchmarks/server_load.py [--seconds 30] [--clients 8] [--runs 10000] \
         [--history-points 1000000] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
-    python benchmarks/server_load.py --quick     # smoke run: 5 s, 2 clients, 500 runs, 100k points
+    python benchmarks/server_load.py --quick     # smoke: 5 s, 2 clients, 500 runs, 100k points
 
 Both servers get the same client code: MLflow's own `MlflowClient`. The servers run one after
 the other (never at once), on 127.0.0.1, each over a database made for it and dropped after.
@@ -22,12 +22,12 @@ each schema, but the same honest path for both; the time to build is printed. Th
 `--repeat`.
 
 History: `--history-points` points of one metric are logged into one run through the server
-(1000 per log_batch, one request after another, as a training
-loop logs; concurrent batches into the same metric of one run are refused by tuitrack server
-as conflicting writes), then read back with `MlflowClient.get_metric_history`
-(which pages through MLflow's get-history endpoint) while the server's memory (VmRSS summed
-over its process group, from /proc) is sampled every 10 ms: the peak while reading, its rise
-over the resting size, and the group's lifetime peak (VmHWM summed) are reported.
+(1000 per log_batch, one request after another, as a training loop logs them: tuitrack server
+refuses concurrent batches into one metric of one run as conflicting writes), then read back
+with `MlflowClient.get_metric_history` (which pages through the get-history endpoint) while
+the server's memory (VmRSS summed over its process group, from /proc) is sampled every 10 ms:
+the peak while reading, its rise over the resting size, and the group's lifetime peak (VmHWM
+summed) are reported.
 """
 
 from __future__ import annotations
