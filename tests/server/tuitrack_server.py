@@ -13,11 +13,15 @@ as a last resort (see tests/server_processes.py).
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+from sqlalchemy import delete
 
 from tests.server_processes import ServerProcess, ServerProcessError, scrubbed_environment
 from tuitrack.core import registry
 from tuitrack.core.store import TrackingStore
+from tuitrack.testing.plugin import StoreFactory
 
 
 class TuitrackServerError(ServerProcessError):
@@ -52,3 +56,28 @@ class TuitrackServer(ServerProcess):
     def open_store(self) -> TrackingStore:
         """The server's store, opened directly (not through the server)."""
         return registry.get_tracking_store(self.store_uri, self.artifact_root)
+
+
+def emptied_rest_stores(server: TuitrackServer, artifact_root: str) -> Iterator[StoreFactory]:
+    """The contract suite's `tracking_store_factory` over `server`: each call deletes every
+    row of the server's store (read directly) and opens a REST store anew from its URL.
+    A generator for a session fixture to `yield from`: it closes them all at the end."""
+    from tuitrack_sql import schema
+
+    direct = server.open_store()
+    opened: list[TrackingStore] = []
+
+    def emptied() -> TrackingStore:
+        while opened:
+            opened.pop().close()
+        with direct.engine.begin() as connection:  # type: ignore[attr-defined]
+            for table in reversed(schema.metadata.sorted_tables):
+                connection.execute(delete(table))
+        store = registry.get_tracking_store(server.url, artifact_root)
+        opened.append(store)
+        return store
+
+    yield emptied
+    while opened:
+        opened.pop().close()
+    direct.close()

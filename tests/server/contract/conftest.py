@@ -7,11 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import delete
 
-from tests.server.tuitrack_server import TuitrackServer
-from tuitrack.core import registry
-from tuitrack.core.store import TrackingStore
+from tests.server.tuitrack_server import TuitrackServer, emptied_rest_stores
 from tuitrack.testing.plugin import *  # noqa: F403
 from tuitrack.testing.plugin import StoreFactory
 
@@ -27,23 +24,5 @@ def contract_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuitra
 def tracking_store_factory(
     contract_server: TuitrackServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[StoreFactory]:
-    from tuitrack_sql import schema
-
-    direct = contract_server.open_store()
     artifacts = str(tmp_path_factory.mktemp("rest-artifacts"))
-    opened: list[TrackingStore] = []
-
-    def emptied() -> TrackingStore:
-        while opened:
-            opened.pop().close()
-        with direct.engine.begin() as connection:  # type: ignore[attr-defined]
-            for table in reversed(schema.metadata.sorted_tables):
-                connection.execute(delete(table))
-        store = registry.get_tracking_store(contract_server.url, artifacts)
-        opened.append(store)
-        return store
-
-    yield emptied
-    while opened:
-        opened.pop().close()
-    direct.close()
+    yield from emptied_rest_stores(contract_server, artifacts)

@@ -9,12 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import delete
 
 from tests.databases import fresh_database, skip_reason
 from tests.server.contract_postgres.workers_server import WorkersServer
-from tuitrack.core import registry
-from tuitrack.core.store import TrackingStore
+from tests.server.tuitrack_server import emptied_rest_stores
 from tuitrack.testing.plugin import *  # noqa: F403
 from tuitrack.testing.plugin import StoreFactory
 
@@ -39,23 +37,5 @@ def contract_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker
 def tracking_store_factory(
     contract_server: WorkersServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[StoreFactory]:
-    from tuitrack_sql import schema
-
-    direct = contract_server.open_store()
     artifacts = str(tmp_path_factory.mktemp("rest-artifacts"))
-    opened: list[TrackingStore] = []
-
-    def emptied() -> TrackingStore:
-        while opened:
-            opened.pop().close()
-        with direct.engine.begin() as connection:  # type: ignore[attr-defined]
-            for table in reversed(schema.metadata.sorted_tables):
-                connection.execute(delete(table))
-        store = registry.get_tracking_store(contract_server.url, artifacts)
-        opened.append(store)
-        return store
-
-    yield emptied
-    while opened:
-        opened.pop().close()
-    direct.close()
+    yield from emptied_rest_stores(contract_server, artifacts)
