@@ -61,15 +61,15 @@ from tuitrack_rest.filters import SplitFilter, server_metric_order, server_order
 
 T = TypeVar("T")
 
-RunPageFetcher: TypeAlias = Callable[
-    [str | None, list[str] | None, int, str | None], tuple[list[Run], str | None]
+PageFetcher: TypeAlias = Callable[
+    [str | None, list[str] | None, int, str | None], tuple[list[T], str | None]
 ]
-"""fetch(server_filter, server_order_by, max_results, server_page_token) -> (runs,
-next server token or None): one runs/search request to the server."""
-ExperimentPageFetcher: TypeAlias = Callable[
-    [str | None, list[str] | None, int, str | None], tuple[list[Experiment], str | None]
-]
-"""The same for experiments/search."""
+"""fetch(server_filter, server_order_by, max_results, server_page_token) -> (items, next
+server token or None): one search request to the server."""
+RunPageFetcher: TypeAlias = PageFetcher[Run]
+"""One runs/search request."""
+ExperimentPageFetcher: TypeAlias = PageFetcher[Experiment]
+"""One experiments/search request."""
 
 # The largest server page read while tuitrack evaluates a filter or sorts: MLflow's default
 # page size (a 1000-run page answers in well under a second); larger only when a caller asks
@@ -104,16 +104,14 @@ def search_runs_page(
         return _runs_page(fetcher, chosen, keys, order_by, max_results, token)
 
     fallback = _whole_scan(split, parse_filter)
-    if fallback is None:
-        return page(fetch, split, page_token)
-    if _token_search(page_token) == _run_plan(fallback, keys, order_by).fingerprint:
-        return page(fetch, fallback, page_token)
-    try:
-        return page(_refusals_marked(fetch), split, page_token)
-    except _Refused as refused:
-        if page_token:
-            raise refused.error from None
-        return page(fetch, fallback, None)
+    return _answered(
+        page,
+        fetch,
+        split,
+        fallback,
+        lambda chosen: _run_plan(chosen, keys, order_by).fingerprint,
+        page_token,
+    )
 
 
 def search_experiments_page(
@@ -140,16 +138,14 @@ def search_experiments_page(
         return found
 
     fallback = _whole_scan(split, parse_experiment_filter)
-    if fallback is None:
-        return page(fetch, split, page_token)
-    if _token_search(page_token) == _fingerprint("experiments", fallback, order_by_to_text(keys)):
-        return page(fetch, fallback, page_token)
-    try:
-        return page(_refusals_marked(fetch), split, page_token)
-    except _Refused as refused:
-        if page_token:
-            raise refused.error from None
-        return page(fetch, fallback, None)
+    return _answered(
+        page,
+        fetch,
+        split,
+        fallback,
+        lambda chosen: _fingerprint("experiments", chosen, order_by_to_text(keys)),
+        page_token,
+    )
 
 
 @dataclass(frozen=True)
@@ -205,6 +201,28 @@ def _runs_page(
 _REFUSED_REASON = "the parts this MLflow server refuses"
 
 
+def _answered(
+    page: Callable[[PageFetcher[T], SplitFilter, str | None], PagedList[T]],
+    fetch: PageFetcher[T],
+    split: SplitFilter,
+    fallback: SplitFilter | None,
+    fingerprint: Callable[[SplitFilter], str],
+    page_token: str | None,
+) -> PagedList[T]:
+    """`page` of `split`; where the server refuses its filter text, of `fallback` (the
+    whole filter evaluated here) instead, and so on for the tokens of that search."""
+    if fallback is None:
+        return page(fetch, split, page_token)
+    if _token_search(page_token) == fingerprint(fallback):
+        return page(fetch, fallback, page_token)
+    try:
+        return page(_refusals_marked(fetch), split, page_token)
+    except _Refused as refused:
+        if page_token:
+            raise refused.error from None
+        return page(fetch, fallback, None)
+
+
 class _Refused(Exception):
     """The server refused the filter text sent to it; `error` says how."""
 
@@ -222,9 +240,7 @@ def _whole_scan(split: SplitFilter, parse: Callable[[str], Node | None]) -> Spli
     return SplitFilter(None, scan, (*split.reasons, _REFUSED_REASON))
 
 
-def _refusals_marked(
-    fetch: Callable[[str | None, list[str] | None, int, str | None], tuple[list[T], str | None]],
-) -> Callable[[str | None, list[str] | None, int, str | None], tuple[list[T], str | None]]:
+def _refusals_marked(fetch: PageFetcher[T]) -> PageFetcher[T]:
     """`fetch`, raising _Refused where the server refuses a request that carries filter
     text (MLflow answers INVALID_PARAMETER_VALUE, which the connection raises as
     InvalidValueError)."""
