@@ -496,7 +496,7 @@ def latest_metric_time(data: object) -> int | None:
     metrics): when the run last logged, as far as its JSON tells."""
     fields = object_from_json(data, "run")
     metrics = list_from_json(object_from_json(fields.get("data", {}), "run.data"), "metrics", "run")
-    times = [metric_from_json(metric).timestamp for metric in metrics]
+    times = [metric_point_from_json(metric)[1] for metric in metrics]
     return max(times) if times else None
 
 
