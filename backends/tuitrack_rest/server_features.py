@@ -15,21 +15,11 @@ from tuitrack.core.wire.endpoints import TUITRACK_CAPABILITIES
 from tuitrack.core.wire.tuitrack_json import API_VERSION, ServerCapabilities, ServerFeature
 from tuitrack_rest.connection import EndpointMissingError, RestConnection
 
-# The features of tuitrack's endpoints (docs/rest.md) the store asks about.
-SEARCH = ServerFeature.SEARCH_FILTERS
-COUNT = ServerFeature.COUNT
-HISTORIES = ServerFeature.HISTORIES
-HEARTBEAT = ServerFeature.HEARTBEAT
-ORPHANS = ServerFeature.ORPHANS
-ACTIVITY = ServerFeature.EXPERIMENT_ACTIVITY
-METRIC_COLUMNS = ServerFeature.METRIC_COLUMNS
-RUN_CREATE = ServerFeature.RUN_CREATE
-TAG_SUMMARIES = ServerFeature.TAG_SUMMARIES
-
+# What each feature lets the store promise the TUI.
 _PROMISES = {
-    SEARCH: Capability.SEARCH_WHERE_STORED,
-    HISTORIES: Capability.DOWNSAMPLE_WHERE_STORED,
-    HEARTBEAT: Capability.KEEP_HEARTBEATS,
+    ServerFeature.SEARCH_FILTERS: Capability.SEARCH_WHERE_STORED,
+    ServerFeature.HISTORIES: Capability.DOWNSAMPLE_WHERE_STORED,
+    ServerFeature.HEARTBEAT: Capability.KEEP_HEARTBEATS,
 }
 
 

@@ -39,6 +39,7 @@ from tuitrack.core.validation import (
 from tuitrack.core.wire import endpoints as api
 from tuitrack.core.wire import mlflow_json as wire
 from tuitrack.core.wire import tuitrack_json
+from tuitrack.core.wire.tuitrack_json import ServerFeature
 from tuitrack.entities import (
     Experiment,
     LifecycleStage,
@@ -54,7 +55,6 @@ from tuitrack.entities import (
 )
 from tuitrack.errors import AlreadyExistsError, InvalidValueError, NotFoundError, ParamConflictError
 from tuitrack.search.field_tags import PARENT_RUN_TAG
-from tuitrack_rest import server_features as feature
 from tuitrack_rest.activity import RecentActivity
 from tuitrack_rest.artifacts import RestArtifactStore
 from tuitrack_rest.batches import batch_bodies, fits_one_request
@@ -63,6 +63,7 @@ from tuitrack_rest.connection_settings import ConnectionSettings
 from tuitrack_rest.filters import split_experiment_filter, split_run_filter
 from tuitrack_rest.history import MlflowHistories, as_logged, step_range
 from tuitrack_rest.searching import search_experiments_page, search_runs_page
+from tuitrack_rest.server_features import ServerFeatures
 
 # Retries, and their deadline in seconds, of a store opened to browse.
 _BROWSING_RETRIES = 2
@@ -124,7 +125,7 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         super().__init__(store_uri, default_artifact_root)
         base, plain = _base_url(store_uri)
         self.connection = RestConnection(base, settings or ConnectionSettings.from_environment())
-        self._server = feature.ServerFeatures(self.connection, plain_mlflow=plain)
+        self._server = ServerFeatures(self.connection, plain_mlflow=plain)
         self._declared: frozenset[Capability] | None = None
         self._histories = MlflowHistories(self.connection)
         self._activity = RecentActivity()
@@ -258,7 +259,7 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         filter_string: str | None = None,
         page_token: str | None = None,
     ) -> PagedList[ExperimentActivity]:
-        if not self._server.has(feature.ACTIVITY):
+        if not self._server.has(ServerFeature.EXPERIMENT_ACTIVITY):
             return super().search_experiment_activity(
                 view_type, max_results, filter_string, page_token
             )
@@ -325,7 +326,7 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         }
         if new.user_id is not None:
             body["user_id"] = new.user_id
-        if self._server.has(feature.RUN_CREATE):
+        if self._server.has(ServerFeature.RUN_CREATE):
             # The run id travels with the request, so sending it again creates nothing new.
             body.update(run_id=new.run_id, host=new.host, pid=new.pid)
             answer = self._call("POST", api.TUITRACK_RUNS_CREATE, body=body)
@@ -371,7 +372,7 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         heartbeat, and its runs are judged by their last activity."""
         if heartbeat_time is not None:
             validate_int64(heartbeat_time, "heartbeat_time")
-        if not self._server.has(feature.HEARTBEAT):
+        if not self._server.has(ServerFeature.HEARTBEAT):
             self.get_run(run_id)
             return
         body: Json = {"run_id": run_id}
@@ -415,7 +416,7 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         batch_id: str | None = None,
     ) -> None:
         checked_metric_columns(keys, values, timestamps, steps)
-        if self._server.has(feature.METRIC_COLUMNS):
+        if self._server.has(ServerFeature.METRIC_COLUMNS):
             self._send_columns(run_id, keys, values, timestamps, steps, batch_id)
             return
         points = [
@@ -504,7 +505,7 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
     ) -> dict[tuple[str, str], Sequence[Metric]]:
         request = HistoryRequest.of(start_step, end_step, max_points)
         ids, names = unique_names(run_ids), unique_names(keys)
-        if self._server.has(feature.HISTORIES):
+        if self._server.has(ServerFeature.HISTORIES):
             return self._histories_from_tuitrack(ids, names, max_points, start_step, end_step)
         whole = self._histories.whole_series(ids, names, self._has_ended)
         return {
@@ -551,7 +552,7 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         start_step: int | None = None,
         end_step: int | None = None,
     ) -> Iterator[Metric]:
-        if self._server.has(feature.HISTORIES):
+        if self._server.has(ServerFeature.HISTORIES):
             return super().iter_metric_history(run_id, key, start_step, end_step)
         return iter(self.get_metric_history(run_id, key, start_step, end_step))
 
@@ -572,7 +573,7 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
                 f"experiment_ids must be a list of ids, got the string {experiment_ids!r}"
             )
         ids = [str(experiment_id) for experiment_id in experiment_ids]
-        full_language = self._server.has(feature.SEARCH)
+        full_language = self._server.has(ServerFeature.SEARCH_FILTERS)
         if not full_language:  # MLflow's ids are integers; it refuses others as a request
             ids = [experiment_id for experiment_id in ids if experiment_id.isdecimal()]
         endpoint = api.TUITRACK_RUNS_SEARCH if full_language else api.RUNS_SEARCH
@@ -607,7 +608,7 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         filter_string: str | None = None,
         run_view_type: ViewType = ViewType.ACTIVE_ONLY,
     ) -> int:
-        if not self._server.has(feature.COUNT):
+        if not self._server.has(ServerFeature.COUNT):
             return super().count_runs(experiment_ids, filter_string, run_view_type)
         body: Json = {
             "experiment_ids": [str(i) for i in experiment_ids],
@@ -622,7 +623,7 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         max_values: int = 20,
         run_view_type: ViewType = ViewType.ACTIVE_ONLY,
     ) -> list[TagSummary]:
-        if not self._server.has(feature.TAG_SUMMARIES):
+        if not self._server.has(ServerFeature.TAG_SUMMARIES):
             return super().get_tag_summaries(experiment_ids, max_values, run_view_type)
         body: Json = {
             "experiment_ids": [str(i) for i in experiment_ids],
@@ -637,7 +638,7 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
     def last_activity_times(self, run_ids: Sequence[str]) -> dict[str, int]:
         """Each run's latest metric time, as the server last sent the run (asked again for
         runs this store has not seen)."""
-        if self._server.has(feature.ORPHANS):
+        if self._server.has(ServerFeature.ORPHANS):
             answer = self._call(
                 "POST", api.TUITRACK_RUNS_LAST_ACTIVITY, body={"run_ids": list(run_ids)}
             )
@@ -657,7 +658,7 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         policy: OrphanPolicy | None = None,
         now: int | None = None,
     ) -> list[Orphan]:
-        if not self._server.has(feature.ORPHANS) or policy is not None or now is not None:
+        if not self._server.has(ServerFeature.ORPHANS) or policy is not None or now is not None:
             return super().find_orphans(experiment_ids, policy, now)
         body = {"experiment_ids": [str(i) for i in experiment_ids]}
         answer = self._call("POST", api.TUITRACK_RUNS_ORPHANS, body=body)
@@ -669,7 +670,7 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         reason: str | None = None,
         policy: OrphanPolicy | None = None,
     ) -> MarkResult:
-        if not self._server.has(feature.ORPHANS) or policy is not None:
+        if not self._server.has(ServerFeature.ORPHANS) or policy is not None:
             return super().mark_failed(run_ids, reason, policy)
         body: Json = {"run_ids": list(run_ids)}
         if reason is not None:
@@ -686,7 +687,9 @@ class RestTrackingStore(CheckedRunCreation, TrackingStore):
         """Runs from the server's JSON; each one's latest metric time is noted (the last
         activity orphans are judged by, on a server without heartbeats)."""
         runs = wire.runs_from_json(items)
-        if not self._server.has(feature.SEARCH):  # MLflow's server: +-inf came as +-DBL_MAX
+        if not self._server.has(
+            ServerFeature.SEARCH_FILTERS
+        ):  # MLflow's server: +-inf came as +-DBL_MAX
             for run in runs:
                 metrics = run.data.metrics
                 for key, value in metrics.items():
